@@ -1,0 +1,491 @@
+//! The token lifecycle: one place owns the token, refreshes it early, and refreshes it once.
+
+use crate::auth::wire::{
+    AuthInfo, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, OAuthErrorBody,
+    TokenRequestForm, TokenResponse,
+};
+use crate::error::{AuthError, Error, cut, looks_like_html, strip_tags};
+use crate::settings::{ConnectionSettings, Grant};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{Mutex, OnceCell};
+use tracing::{debug, trace};
+use url::Url;
+
+/// Default lifetime when the server omits `expires_in` (Halo's is 3600 s).
+const DEFAULT_LIFETIME: u64 = 3600;
+
+/// A token as kept between requests (and, through a [`TokenStore`], between runs).
+#[derive(Clone)]
+pub struct CachedToken {
+    /// The bearer token.
+    pub access_token: SecretString,
+    /// The refresh token, when the server gave one.
+    pub refresh_token: Option<SecretString>,
+    /// Expiry, in seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// The lifetime the server granted, in seconds.
+    pub lifetime: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+    /// [`ConnectionSettings::fingerprint`] of the settings it was minted for.
+    pub fingerprint: String,
+}
+
+impl fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedToken")
+            .field("access_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedToken {
+    /// Seconds left before expiry (0 when expired).
+    pub fn remaining(&self) -> u64 {
+        self.expires_at.saturating_sub(now_unix())
+    }
+
+    /// Whether the token is expired or close enough to expiry to renew it now.
+    ///
+    /// The margin is the configured one (60 s by default) but never more than half the
+    /// token's lifetime, so short-lived tokens are not renewed on every request.
+    pub fn needs_renewal(&self, margin: Duration) -> bool {
+        let margin = margin.as_secs().min(self.lifetime / 2);
+        now_unix() + margin >= self.expires_at
+    }
+}
+
+/// Keeps a token between runs (the CLI stores it in a 0600 file per profile).
+pub trait TokenStore: Send + Sync {
+    /// The stored token, if any.
+    fn load(&self) -> Option<CachedToken>;
+    /// Stores a new token.
+    fn save(&self, token: &CachedToken);
+    /// Forgets the stored token.
+    fn clear(&self);
+}
+
+/// Where tokens are minted.
+#[derive(Debug, Clone)]
+pub struct TokenEndpoint {
+    /// The token URL, `?tenant=` included when a tenant is known.
+    pub url: Url,
+    /// The tenant sent.
+    pub tenant: Option<String>,
+    /// Whether `GET /api/authinfo` supplied it (false: explicit URL or the fallback).
+    pub discovered: bool,
+}
+
+pub(crate) struct TokenManager {
+    settings: ConnectionSettings,
+    http: reqwest::Client,
+    endpoint: OnceCell<TokenEndpoint>,
+    slot: Mutex<Slot>,
+    store: Option<Arc<dyn TokenStore>>,
+    margin: Duration,
+}
+
+#[derive(Default)]
+struct Slot {
+    token: Option<CachedToken>,
+    store_read: bool,
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        settings: ConnectionSettings,
+        http: reqwest::Client,
+        store: Option<Arc<dyn TokenStore>>,
+        margin: Duration,
+    ) -> TokenManager {
+        TokenManager {
+            settings,
+            http,
+            endpoint: OnceCell::new(),
+            slot: Mutex::new(Slot::default()),
+            store,
+            margin,
+        }
+    }
+
+    /// A token fit for use. `rejected` is a token the API just answered 401 to: if it is still
+    /// the current one it is renewed, otherwise another caller renewed it already.
+    ///
+    /// The slot's lock is held across the token request, so concurrent callers share one
+    /// request (single flight).
+    pub(crate) async fn token(
+        &self,
+        rejected: Option<&SecretString>,
+    ) -> Result<CachedToken, Error> {
+        let mut slot = self.slot.lock().await;
+        if !slot.store_read {
+            slot.store_read = true;
+            let fingerprint = self.settings.fingerprint();
+            slot.token = self
+                .store
+                .as_ref()
+                .and_then(|s| s.load())
+                .filter(|t| t.fingerprint == fingerprint);
+        }
+        if let Some(current) = &slot.token {
+            let was_rejected =
+                rejected.is_some_and(|r| r.expose_secret() == current.access_token.expose_secret());
+            if !was_rejected && !current.needs_renewal(self.margin) {
+                return Ok(current.clone());
+            }
+            debug!(
+                target: "halopsa::auth",
+                "renewing the token ({})",
+                if was_rejected { "the API answered 401" } else { "it is about to expire" }
+            );
+        }
+        let fresh = self.obtain(slot.token.as_ref()).await?;
+        if let Some(store) = &self.store {
+            store.save(&fresh);
+        }
+        slot.token = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Forgets the token here and in the store.
+    pub(crate) async fn forget(&self) {
+        let mut slot = self.slot.lock().await;
+        slot.token = None;
+        slot.store_read = true;
+        if let Some(store) = &self.store {
+            store.clear();
+        }
+    }
+
+    /// Where tokens come from, discovering it on first use.
+    pub(crate) async fn endpoint(&self) -> Result<&TokenEndpoint, Error> {
+        self.endpoint.get_or_try_init(|| self.discover()).await
+    }
+
+    async fn discover(&self) -> Result<TokenEndpoint, Error> {
+        let s = &self.settings;
+        let (base, tenant, discovered) = if let Some(auth) = s.auth_url() {
+            (auth.clone(), s.tenant().map(str::to_string), false)
+        } else {
+            match self.authinfo().await {
+                Some(info) => {
+                    let base = info
+                        .auth_url
+                        .as_deref()
+                        .and_then(|u| Url::parse(u.trim()).ok())
+                        .filter(|u| matches!(u.scheme(), "http" | "https"));
+                    match base {
+                        Some(base) => {
+                            let tenant = s
+                                .tenant()
+                                .map(str::to_string)
+                                .or(info.tenant_id.filter(|t| !t.trim().is_empty()));
+                            (base, tenant, true)
+                        }
+                        None => (
+                            s.default_auth_base()?,
+                            s.tenant().map(str::to_string),
+                            false,
+                        ),
+                    }
+                }
+                None => (
+                    s.default_auth_base()?,
+                    s.tenant().map(str::to_string),
+                    false,
+                ),
+            }
+        };
+        let mut url = Url::parse(&format!("{}/token", base.as_str().trim_end_matches('/')))
+            .map_err(|e| Error::Config(format!("bad auth URL '{base}': {e}")))?;
+        if let Some(t) = &tenant {
+            url.query_pairs_mut().append_pair("tenant", t);
+        }
+        s.check_transport(&url)?;
+        debug!(target: "halopsa::auth", "token endpoint: {url} (discovered: {discovered})");
+        Ok(TokenEndpoint {
+            url,
+            tenant,
+            discovered,
+        })
+    }
+
+    /// `GET /api/authinfo`; any failure means "use the fallback".
+    async fn authinfo(&self) -> Option<AuthInfo> {
+        let url = self.settings.api_url("authinfo").ok()?;
+        self.settings.check_transport(&url).ok()?;
+        debug!(target: "halopsa::http", "GET {url}");
+        let reply = self.http.get(url.clone()).send().await;
+        let resp = match reply {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => {
+                debug!(target: "halopsa::auth", "authinfo answered {}: using {{instance}}/auth", r.status());
+                return None;
+            }
+            Err(e) => {
+                debug!(target: "halopsa::auth", "authinfo failed ({e}): using {{instance}}/auth");
+                return None;
+            }
+        };
+        let bytes = resp.bytes().await.ok()?;
+        trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(&bytes));
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Mints a token: with the refresh token when there is one, else with the grant.
+    async fn obtain(&self, previous: Option<&CachedToken>) -> Result<CachedToken, Error> {
+        if let Some(refresh) = previous.and_then(|p| p.refresh_token.as_ref()) {
+            let form = self.form(GRANT_REFRESH_TOKEN, Some(refresh));
+            match self.request(form).await {
+                Ok(t) => return Ok(self.cached(t, Some(refresh))),
+                Err(Error::Auth(AuthError::RefreshRejected { .. })) => {
+                    debug!(target: "halopsa::auth", "refresh token rejected: using the grant again");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let grant = self.settings.grant().name();
+        let form = self.form(grant, None);
+        let t = self.request(form).await?;
+        Ok(self.cached(t, None))
+    }
+
+    fn form(&self, grant_type: &str, refresh: Option<&SecretString>) -> TokenRequestForm {
+        let s = &self.settings;
+        let mut form = TokenRequestForm {
+            grant_type: grant_type.to_string(),
+            client_id: s.client_id().to_string(),
+            client_secret: s.client_secret().map(str::to_string),
+            scope: Some(s.scope_string()),
+            ..Default::default()
+        };
+        match (grant_type, s.grant()) {
+            (GRANT_REFRESH_TOKEN, _) => {
+                form.refresh_token = refresh.map(|r| r.expose_secret().to_string());
+            }
+            (
+                GRANT_PASSWORD,
+                Grant::Password {
+                    username, password, ..
+                },
+            ) => {
+                form.username = Some(username.clone());
+                form.password = Some(password.expose_secret().to_string());
+            }
+            _ => {}
+        }
+        form
+    }
+
+    fn cached(&self, t: TokenResponse, previous_refresh: Option<&SecretString>) -> CachedToken {
+        let lifetime = t.expires_in.unwrap_or(DEFAULT_LIFETIME);
+        CachedToken {
+            access_token: SecretString::from(t.access_token),
+            // Refresh-token rotation is uncertain: keep the old one if no new one is returned.
+            refresh_token: t
+                .refresh_token
+                .map(SecretString::from)
+                .or_else(|| previous_refresh.cloned()),
+            expires_at: now_unix() + lifetime,
+            lifetime,
+            scope: t.scope.unwrap_or_default(),
+            fingerprint: self.settings.fingerprint(),
+        }
+    }
+
+    async fn request(&self, form: TokenRequestForm) -> Result<TokenResponse, Error> {
+        let endpoint = self.endpoint().await?;
+        let url = &endpoint.url;
+        debug!(target: "halopsa::http", "POST {url} (grant_type={})", form.grant_type);
+        trace!(target: "halopsa::http::body", "token request: {form:?}");
+        let started = std::time::Instant::now();
+        let resp = self
+            .http
+            .post(url.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Error::transport(url, &e))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| Error::transport(url, &e))?;
+        debug!(
+            target: "halopsa::http",
+            "{status} POST {} in {} ms",
+            url.path(),
+            started.elapsed().as_millis()
+        );
+        trace!(target: "halopsa::http::body", "token reply: {}", crate::redact::body(&bytes));
+        if status == 429 {
+            return Err(AuthError::RateLimited {
+                url: url.to_string(),
+            }
+            .into());
+        }
+        if (200..300).contains(&status) {
+            return serde_json::from_slice::<TokenResponse>(&bytes)
+                .map_err(|_| not_json(url, status, &bytes).into());
+        }
+        let Ok(body) = serde_json::from_slice::<OAuthErrorBody>(&bytes) else {
+            return Err(not_json(url, status, &bytes).into());
+        };
+        Err(oauth_error(&form, &endpoint.tenant, status, body).into())
+    }
+}
+
+fn oauth_error(
+    form: &TokenRequestForm,
+    tenant: &Option<String>,
+    status: u16,
+    body: OAuthErrorBody,
+) -> AuthError {
+    let description = body.error_description;
+    let mentions_tenant = description
+        .as_deref()
+        .is_some_and(|d| d.to_ascii_lowercase().contains("tenant"));
+    match body.error.as_str() {
+        "invalid_client" => AuthError::InvalidClient { description },
+        _ if mentions_tenant => AuthError::UnknownTenant {
+            tenant: tenant.clone(),
+            description,
+        },
+        "invalid_grant" if form.grant_type == GRANT_REFRESH_TOKEN => {
+            AuthError::RefreshRejected { description }
+        }
+        "invalid_grant" if form.grant_type == GRANT_PASSWORD => {
+            AuthError::InvalidCredentials { description }
+        }
+        "invalid_scope" => AuthError::InvalidScope {
+            requested: form.scope.clone().unwrap_or_default(),
+            description,
+        },
+        "unauthorized_client" if form.grant_type == GRANT_CLIENT_CREDENTIALS => {
+            AuthError::InvalidClient { description }
+        }
+        _ => AuthError::Rejected {
+            status,
+            error: body.error,
+            description,
+        },
+    }
+}
+
+fn not_json(url: &Url, status: u16, bytes: &[u8]) -> AuthError {
+    let text = String::from_utf8_lossy(bytes);
+    let html = looks_like_html(&text);
+    let snippet = if html {
+        strip_tags(&text)
+    } else {
+        text.trim().to_string()
+    };
+    AuthError::NotJson {
+        url: url.to_string(),
+        status,
+        kind: if html {
+            "an HTML page"
+        } else {
+            "non-JSON text"
+        },
+        snippet: (!snippet.is_empty()).then(|| cut(&snippet, 80)),
+    }
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(expires_in: u64, lifetime: u64) -> CachedToken {
+        CachedToken {
+            access_token: SecretString::from("a"),
+            refresh_token: None,
+            expires_at: now_unix() + expires_in,
+            lifetime,
+            scope: "all".into(),
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn renews_sixty_seconds_early_but_at_most_half_the_lifetime() {
+        let margin = Duration::from_secs(60);
+        assert!(!token(3000, 3600).needs_renewal(margin));
+        assert!(token(59, 3600).needs_renewal(margin));
+        // A 10 s token is renewed when 5 s remain, not on every request.
+        assert!(!token(9, 10).needs_renewal(margin));
+        assert!(token(4, 10).needs_renewal(margin));
+    }
+
+    #[test]
+    fn oauth_errors_map_to_what_to_fix() {
+        let form = |g: &str| TokenRequestForm {
+            grant_type: g.into(),
+            scope: Some("all".into()),
+            ..Default::default()
+        };
+        let body = |e: &str, d: Option<&str>| OAuthErrorBody {
+            error: e.into(),
+            error_description: d.map(str::to_string),
+        };
+        let t = Some("acme".to_string());
+        assert!(matches!(
+            oauth_error(
+                &form("client_credentials"),
+                &t,
+                401,
+                body("invalid_client", None)
+            ),
+            AuthError::InvalidClient { .. }
+        ));
+        assert!(matches!(
+            oauth_error(&form("password"), &t, 400, body("invalid_grant", None)),
+            AuthError::InvalidCredentials { .. }
+        ));
+        assert!(matches!(
+            oauth_error(&form("refresh_token"), &t, 400, body("invalid_grant", None)),
+            AuthError::RefreshRejected { .. }
+        ));
+        assert!(matches!(
+            oauth_error(&form("password"), &t, 400, body("invalid_scope", None)),
+            AuthError::InvalidScope { .. }
+        ));
+        assert!(matches!(
+            oauth_error(
+                &form("password"),
+                &t,
+                400,
+                body("invalid_request", Some("Unknown tenant 'acme'."))
+            ),
+            AuthError::UnknownTenant { .. }
+        ));
+    }
+
+    #[test]
+    fn html_replies_are_named_as_such() {
+        let url = Url::parse("https://x.example/auth/token").unwrap();
+        let e = not_json(
+            &url,
+            502,
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+        );
+        let m = e.to_string();
+        assert!(
+            m.contains("HTML page") && m.contains("502 Bad Gateway"),
+            "{m}"
+        );
+    }
+}

@@ -1,0 +1,430 @@
+//! The library's one public error type, and the parsing of Halo's many error-body shapes.
+
+use thiserror::Error;
+
+/// Everything that can go wrong talking to Halo.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The settings or arguments are unusable (bad URL, bad header, plain http...).
+    #[error("{0}")]
+    Config(String),
+    /// Authentication failed; the message names what to fix.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Halo answered with an error status.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The request did not complete (DNS, TCP, TLS, timeout...).
+    #[error("could not reach {url}: {reason}")]
+    Transport {
+        /// The URL requested (no secrets in it).
+        url: String,
+        /// The innermost cause, readable.
+        reason: String,
+    },
+    /// The reply was not the JSON expected; `path` names where decoding failed.
+    #[error("unexpected reply from {url}: {detail}")]
+    Decode {
+        /// The URL requested.
+        url: String,
+        /// What failed, with the JSON path (`tickets[3].id: invalid type ...`).
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status Halo answered with, where there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Auth(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// Authentication or permission failures (bad credentials, 401, 403).
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::Auth(e) => !matches!(e, AuthError::RateLimited { .. }),
+            Error::Api(e) => matches!(e.status, 401 | 403),
+            _ => false,
+        }
+    }
+
+    /// Halo answered 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api(e) if e.status == 404)
+    }
+
+    /// Halo's rate limit was hit and not recovered from.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::Api(e) if e.status == 429)
+            || matches!(self, Error::Auth(AuthError::RateLimited { .. }))
+    }
+
+    pub(crate) fn transport(url: &url::Url, err: &reqwest::Error) -> Error {
+        let mut reason = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            reason = s.to_string();
+            source = s.source();
+        }
+        if err.is_timeout() {
+            reason = format!("timed out ({reason})");
+        }
+        Error::Transport {
+            url: url.as_str().to_string(),
+            reason,
+        }
+    }
+}
+
+/// A failed token request or a token the API refused, with a message that says what to fix.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// `invalid_client`: unknown client id or wrong client secret.
+    #[error(
+        "the client ID or client secret was rejected (invalid_client{}): check both under Configuration > Integrations > Halo API",
+        detail(.description)
+    )]
+    InvalidClient {
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// `invalid_grant` on a password grant: wrong username or password.
+    #[error("the username or password was rejected (invalid_grant{})", detail(.description))]
+    InvalidCredentials {
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// `invalid_grant` on a refresh: the refresh token is no longer valid.
+    #[error("the refresh token was rejected (invalid_grant{}): connect again", detail(.description))]
+    RefreshRejected {
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// `invalid_scope`.
+    #[error(
+        "the scope '{requested}' was rejected (invalid_scope{}): use Halo's names, e.g. 'all' or 'read:tickets edit:tickets'",
+        detail(.description)
+    )]
+    InvalidScope {
+        /// The scopes asked for.
+        requested: String,
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// The authorisation server does not know the tenant (or needs one).
+    #[error(
+        "the tenant {} was not accepted{}: check --tenant (shown under Configuration > Integrations > Halo API > API Details)",
+        .tenant.as_deref().map(|t| format!("'{t}'")).unwrap_or_else(|| "(none given)".into()),
+        detail(.description)
+    )]
+    UnknownTenant {
+        /// The tenant sent, if any.
+        tenant: Option<String>,
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// Any other OAuth error reply.
+    #[error("the token request was refused (HTTP {status}, {error}{})", detail(.description))]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The OAuth `error` code.
+        error: String,
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// The token endpoint answered something that is not OAuth JSON (an HTML page, a proxy error).
+    #[error(
+        "the token endpoint {url} answered HTTP {status} with {kind} instead of a token: check the instance URL (or --auth-url){}",
+        .snippet.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default()
+    )]
+    NotJson {
+        /// The token URL.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// "an HTML page" or "non-JSON text".
+        kind: &'static str,
+        /// The start of the body, tags stripped.
+        snippet: Option<String>,
+    },
+    /// The token endpoint kept answering 429.
+    #[error("the authorisation server's rate limit was reached (HTTP 429): wait and try again")]
+    RateLimited {
+        /// The token URL.
+        url: String,
+    },
+    /// The API refused a freshly minted token.
+    #[error(
+        "the API refused the token (HTTP 401 on {path}) even after a new one was minted: the application may lack the scope, or its agent is disabled"
+    )]
+    TokenRefused {
+        /// The API path.
+        path: String,
+    },
+}
+
+impl AuthError {
+    /// The HTTP status behind the error, where there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AuthError::InvalidClient { .. } => Some(401),
+            AuthError::TokenRefused { .. } => Some(401),
+            AuthError::Rejected { status, .. } | AuthError::NotJson { status, .. } => Some(*status),
+            AuthError::RateLimited { .. } => Some(429),
+            _ => Some(400),
+        }
+    }
+}
+
+fn detail(description: &Option<String>) -> String {
+    description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| format!(": {}", d.trim()))
+        .unwrap_or_default()
+}
+
+/// Halo answered an API call with an error status.
+#[derive(Debug, Error)]
+#[error("{method} {path} failed with HTTP {status}: {message}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The method sent.
+    pub method: String,
+    /// The path requested (below the instance).
+    pub path: String,
+    /// The readable message taken from the body.
+    pub message: String,
+    /// The raw body, as text (cut to 4 KiB).
+    pub body: String,
+}
+
+/// Takes the readable message out of one of Halo's error bodies.
+///
+/// Quirk: Halo's error bodies come in many shapes (reference §9); the order is `errorMessage`,
+/// `Message`/`message`, `error_description`, `error`, a JSON string, the first value of a
+/// field-keyed validation dictionary, then the text itself (HTML reduced to its text).
+pub fn error_message(status: u16, body: &str) -> String {
+    let trimmed = body.trim();
+    if let Some(m) = serde_json::from_str::<serde_json::Value>(trimmed)
+        .ok()
+        .and_then(|v| message_from_json(&v))
+    {
+        return one_line(&m);
+    }
+    if trimmed.is_empty() {
+        return default_reason(status).to_string();
+    }
+    if looks_like_html(trimmed) {
+        let text = strip_tags(trimmed);
+        return if text.is_empty() {
+            format!("{} (an HTML page)", default_reason(status))
+        } else {
+            format!(
+                "{} (an HTML page: {})",
+                default_reason(status),
+                cut(&text, 120)
+            )
+        };
+    }
+    cut(&one_line(trimmed), 300)
+}
+
+fn message_from_json(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        serde_json::Value::Object(map) => {
+            for key in [
+                "errorMessage",
+                "Message",
+                "message",
+                "error_description",
+                "error",
+            ] {
+                if let Some(m) = map.get(key).and_then(message_from_json) {
+                    return Some(m);
+                }
+            }
+            // ASP.NET model state: {"[0].id": ["The id is invalid"]} or {"errors": {...}}
+            map.iter().find_map(|(k, v)| {
+                let m = match v {
+                    serde_json::Value::Array(a) => a.iter().find_map(message_from_json),
+                    other => message_from_json(other),
+                }?;
+                Some(if k.is_empty() || k == "errors" {
+                    m
+                } else {
+                    format!("{k}: {m}")
+                })
+            })
+        }
+        serde_json::Value::Array(a) => a.iter().find_map(message_from_json),
+        _ => None,
+    }
+}
+
+/// Whether a body is an HTML document rather than data.
+pub(crate) fn looks_like_html(body: &str) -> bool {
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or(body)
+        .to_ascii_lowercase();
+    start.starts_with("<!doctype")
+        || start.starts_with("<html")
+        || start.starts_with("<head")
+        || start.starts_with("<body")
+        || start.starts_with("<h1")
+        || start.starts_with("<?xml")
+}
+
+/// The visible text of an HTML page (title and body), whitespace folded.
+pub(crate) fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(4096));
+    let mut in_tag = false;
+    let lower = html.to_ascii_lowercase();
+    let mut skip_until: Option<&str> = None;
+    let mut i = 0;
+    let bytes = html.as_bytes();
+    while i < bytes.len() {
+        if let Some(end) = skip_until {
+            if lower[i..].starts_with(end) {
+                skip_until = None;
+                i += end.len();
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        let c = bytes[i];
+        if c == b'<' {
+            if lower[i..].starts_with("<script") {
+                skip_until = Some("</script>");
+            } else if lower[i..].starts_with("<style") {
+                skip_until = Some("</style>");
+            }
+            in_tag = true;
+            out.push(' ');
+        } else if c == b'>' {
+            in_tag = false;
+        } else if !in_tag {
+            let ch_len = utf8_len(c);
+            if let Some(s) = html.get(i..i + ch_len) {
+                out.push_str(s);
+            }
+            i += ch_len;
+            continue;
+        }
+        i += 1;
+    }
+    one_line(&out)
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+fn default_reason(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 => "not authorised",
+        403 => "forbidden (the application or its agent lacks the permission)",
+        404 => "not found",
+        429 => "rate limit reached",
+        500 => "internal server error",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        504 => "gateway timeout",
+        _ => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_body_shape_gives_its_message() {
+        let cases = [
+            (
+                r#"{"resultCode": 1, "errorMessage": "Bad thing"}"#,
+                "Bad thing",
+            ),
+            (r#"{"ClassName": "X", "Message": "Boom"}"#, "Boom"),
+            (r#"{"message": "lower"}"#, "lower"),
+            (
+                r#"{"error": "invalid_client", "error_description": "nope"}"#,
+                "nope",
+            ),
+            (r#"{"error": "only"}"#, "only"),
+            (
+                r#""An Outcome must be entered for this Action""#,
+                "An Outcome must be entered for this Action",
+            ),
+            (
+                r#"{"[0].id": ["The id is invalid"]}"#,
+                "[0].id: The id is invalid",
+            ),
+            (
+                "Rate Limit Reached - 300 Requests per rolling 5 minute window",
+                "Rate Limit Reached - 300 Requests per rolling 5 minute window",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(error_message(400, body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn html_and_empty_bodies_are_readable() {
+        let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>p{}</style></head><body><h1>Bad Gateway</h1></body></html>";
+        let m = error_message(502, html);
+        assert!(
+            m.starts_with("bad gateway (an HTML page: 502 Bad Gateway"),
+            "{m}"
+        );
+        assert!(!m.contains('<') && !m.contains("p{}"), "{m}");
+        assert_eq!(error_message(404, ""), "not found");
+        assert_eq!(error_message(500, "  line1\n  line2 "), "line1 line2");
+    }
+
+    #[test]
+    fn auth_messages_name_what_to_fix() {
+        let e = AuthError::InvalidClient { description: None };
+        assert!(
+            e.to_string()
+                .contains("client ID or client secret was rejected")
+        );
+        let e = AuthError::UnknownTenant {
+            tenant: Some("acme".into()),
+            description: Some("Unknown tenant 'acme'.".into()),
+        };
+        assert!(e.to_string().contains("tenant 'acme'") && e.to_string().contains("--tenant"));
+        assert!(Error::Auth(e).is_auth());
+    }
+}

@@ -1,0 +1,39 @@
+//! `halopsa`: a client for the Halo REST API (HaloPSA, HaloITSM and HaloCRM share one API).
+//!
+//! ```no_run
+//! use halopsa::{ApiRequest, Client, ConnectionSettings, Grant};
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> Result<(), halopsa::Error> {
+//! let settings = ConnectionSettings::new(
+//!     "https://acme.halopsa.com",
+//!     "my-client-id",
+//!     Grant::ClientCredentials { client_secret: SecretString::from("my-secret") },
+//! )?
+//! .with_scopes(["read:tickets"])?;
+//! let client = Client::new(settings)?;
+//! let report = client.test_connection().await?;
+//! println!("connected as {:?}", report.agent);
+//! let me: serde_json::Value = client.get_json(&ApiRequest::get("Agent/me")).await?;
+//! # let _ = me;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod auth;
+mod client;
+pub mod error;
+pub mod id;
+pub mod redact;
+pub mod settings;
+
+pub use client::{
+    AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ConnectionReport,
+    DEFAULT_USER_AGENT,
+};
+pub use error::{ApiError, AuthError, Error};
+pub use id::Id;
+pub use settings::{ConnectionSettings, Grant};
+
+/// Re-exported so callers can build settings without naming the crate.
+pub use secrecy;
