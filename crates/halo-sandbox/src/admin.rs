@@ -1,0 +1,38 @@
+//! The `/_sandbox` control routes (no auth, never journaled).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::journal::{JournalEntry, Stats};
+use crate::{Shared, lock};
+
+/// Routes under `/_sandbox` (paths already lowercased).
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sandbox/requests", get(requests))
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/revoke-tokens", post(revoke_tokens))
+        .route("/_sandbox/clear-journal", post(clear_journal))
+}
+
+async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<JournalEntry>> {
+    Json(lock(&shared.journal).entries())
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Json<Stats> {
+    Json(lock(&shared.journal).stats())
+}
+
+async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.tokens.revoke_access_tokens();
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_journal(State(shared): State<Arc<Shared>>) -> StatusCode {
+    lock(&shared.journal).clear();
+    StatusCode::NO_CONTENT
+}
