@@ -186,7 +186,7 @@ impl ApiResponse {
 pub struct ConnectionReport {
     /// The instance URL.
     pub instance: String,
-    /// The token endpoint used.
+    /// The token endpoint used (empty when a cached token made it unnecessary).
     pub token_url: String,
     /// Whether it came from `/api/authinfo`.
     pub discovered: bool,
@@ -301,9 +301,15 @@ impl Client {
             Err(Error::Api(e)) if e.status == 403 => None,
             Err(e) => return Err(e),
         };
-        let endpoint = self.token_endpoint().await.ok();
+        // A cached token needed no endpoint: don't discover one just to report it.
+        let endpoint = self.inner.tokens.known_endpoint().cloned();
         Ok(ConnectionReport {
-            instance: self.settings().instance().to_string(),
+            instance: self
+                .settings()
+                .instance()
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
             token_url: endpoint
                 .as_ref()
                 .map(|e| e.url.to_string())

@@ -186,7 +186,7 @@ fn detail(description: &Option<String>) -> String {
     description
         .as_deref()
         .filter(|d| !d.trim().is_empty())
-        .map(|d| format!(": {}", d.trim()))
+        .map(|d| format!(": {}", d.trim().trim_end_matches('.')))
         .unwrap_or_default()
 }
 

@@ -166,6 +166,11 @@ impl TokenManager {
         }
     }
 
+    /// The token endpoint if it was needed already (no request is made for it).
+    pub(crate) fn known_endpoint(&self) -> Option<&TokenEndpoint> {
+        self.endpoint.get()
+    }
+
     /// Where tokens come from, discovering it on first use.
     pub(crate) async fn endpoint(&self) -> Result<&TokenEndpoint, Error> {
         self.endpoint.get_or_try_init(|| self.discover()).await
