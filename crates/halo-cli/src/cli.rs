@@ -1,0 +1,133 @@
+//! The command line, as clap types.
+
+use clap::{Args, Parser, Subcommand};
+
+/// halo: work with a Halo instance (HaloPSA, HaloITSM, HaloCRM) from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "halo", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The stored profile to use (default: the current one).
+    #[arg(long, global = true, env = "HALO_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// More logging on stderr: -v requests, -vv headers, -vvv bodies (secrets always redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Test a connection and store it as a profile (only if it works).
+    Connect(ConnectArgs),
+    /// Manage stored profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Authentication state.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Forget the cached token and stored secrets of a profile.
+    Logout,
+    /// Run a local Halo instance (the sandbox) until interrupted.
+    Sandbox(SandboxArgs),
+    /// Show halo at work against an in-process sandbox.
+    Demo,
+}
+
+/// `halo connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Instance URL, e.g. https://acme.halopsa.com or https://example.com/halo.
+    #[arg(long, env = "HALO_URL")]
+    pub url: String,
+    /// The API application's client id.
+    #[arg(long, env = "HALO_CLIENT_ID")]
+    pub client_id: String,
+    /// Client secret on the command line (visible to other users: prefer --client-secret-stdin or HALO_CLIENT_SECRET).
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// Read the client secret from standard input.
+    #[arg(long, conflicts_with_all = ["client_secret", "password_stdin"])]
+    pub client_secret_stdin: bool,
+    /// Use the password grant as this agent (password from --password-stdin or HALO_PASSWORD).
+    #[arg(long, env = "HALO_USERNAME")]
+    pub username: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Scopes, space- or comma-separated (default: all).
+    #[arg(long, env = "HALO_SCOPES", num_args = 1.., value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Tenant (hosted instances; discovered from /api/authinfo when omitted).
+    #[arg(long, env = "HALO_TENANT")]
+    pub tenant: Option<String>,
+    /// Authorisation server URL (default: discovered, else {url}/auth).
+    #[arg(long, env = "HALO_AUTH_URL")]
+    pub auth_url: Option<String>,
+    /// Header sent with every request, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Allow plain http:// to a host other than this machine.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Test only; store nothing.
+    #[arg(long)]
+    pub no_store: bool,
+}
+
+/// `halo profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List stored profiles.
+    List,
+    /// Make a profile the current one.
+    Use {
+        /// Profile name.
+        name: String,
+    },
+    /// Show a profile (never its secrets).
+    Show {
+        /// Profile name (default: the current one).
+        name: Option<String>,
+    },
+    /// Remove a profile, its secrets and its cached token.
+    Remove {
+        /// Profile name.
+        name: String,
+    },
+}
+
+/// `halo auth ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Check the connection in use and show who it acts as.
+    Status,
+}
+
+/// `halo sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The client id it accepts.
+    #[arg(long, default_value = "halo-sandbox-client")]
+    pub client_id: String,
+    /// The client secret it accepts.
+    #[arg(long, default_value = "halo-sandbox-secret")]
+    pub client_secret: String,
+    /// A user it accepts for the password grant, NAME:PASSWORD (repeatable).
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub users: Vec<String>,
+    /// The tenant it requires on token requests.
+    #[arg(long, default_value = "sandbox", conflicts_with = "no_tenant")]
+    pub tenant: String,
+    /// Require no tenant (like a self-hosted instance).
+    #[arg(long)]
+    pub no_tenant: bool,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl: u64,
+}

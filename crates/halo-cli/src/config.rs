@@ -1,0 +1,208 @@
+//! The configuration directory and `config.toml`: profiles (never secrets).
+
+use crate::exit::Failure;
+use crate::fsutil;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// `$HALO_CONFIG_DIR`, else the platform's config dir plus `halo` (`~/.config/halo` on Linux
+/// and macOS, `%APPDATA%\halo` on Windows).
+pub fn config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("HALO_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    use etcetera::BaseStrategy;
+    let base = etcetera::choose_base_strategy()
+        .context("cannot find the home directory: set HALO_CONFIG_DIR")?;
+    Ok(base.config_dir().join("halo"))
+}
+
+/// How a profile authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    /// Client id and secret.
+    ClientCredentials,
+    /// Username and password.
+    Password,
+}
+
+/// Where a profile's secret lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretLocation {
+    /// The OS keyring.
+    Keyring,
+    /// `secrets.toml` (0600) in the config dir.
+    File,
+}
+
+/// One stored connection (no secrets in it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Instance URL.
+    pub url: String,
+    /// Application client id.
+    pub client_id: String,
+    /// The grant.
+    pub grant: GrantKind,
+    /// Password grant: the agent's login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Scopes asked for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Tenant, when set explicitly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Explicit authorisation server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_url: Option<String>,
+    /// Additional headers, `Name: value`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+    /// Plain http to a non-loopback host allowed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_http: bool,
+    /// Where the secrets were stored.
+    pub secret_store: SecretLocation,
+}
+
+/// `config.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConfigFile {
+    /// The profile used when none is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_profile: Option<String>,
+    /// Profiles by name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// The loaded configuration and where it lives.
+pub struct Config {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The file's content.
+    pub file: ConfigFile,
+}
+
+impl Config {
+    /// Loads `config.toml` from the config dir (empty when absent). A file that is not valid
+    /// TOML is an error and is left untouched.
+    pub fn load() -> Result<Config> {
+        let dir = config_dir()?;
+        let path = dir.join("config.toml");
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Failure::usage(format!(
+                    "{} is not a valid halo config ({}); fix or remove it",
+                    path.display(),
+                    e.message()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", path.display()));
+            }
+        };
+        Ok(Config { dir, file })
+    }
+
+    /// Writes `config.toml` (0600).
+    pub fn save(&self) -> Result<()> {
+        let text = toml::to_string_pretty(&self.file).context("cannot encode the config")?;
+        fsutil::write_private(&self.path(), text.as_bytes())
+    }
+
+    /// The path of `config.toml`.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+
+    /// The directory of cached tokens.
+    pub fn tokens_dir(&self) -> PathBuf {
+        self.dir.join("tokens")
+    }
+
+    /// The name to use: the one given, else the current profile, else `default`.
+    pub fn profile_name(&self, given: Option<&str>) -> String {
+        given
+            .map(str::to_string)
+            .or_else(|| self.file.current_profile.clone())
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_string())
+    }
+
+    /// The named profile, or a usage error that lists the ones that exist.
+    pub fn profile(&self, name: &str) -> Result<&Profile> {
+        self.file.profiles.get(name).ok_or_else(|| {
+            let known: Vec<_> = self.file.profiles.keys().map(String::as_str).collect();
+            Failure::usage(if known.is_empty() {
+                "no profile is stored: run 'halo connect' first (or set HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET)".to_string()
+            } else {
+                format!("no profile named '{name}' (profiles: {})", known.join(", "))
+            })
+        })
+    }
+}
+
+/// Checks a profile name: it names files, so keep it simple.
+pub fn check_profile_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "profile name '{name}' may use only letters, digits, '-', '_' and '.'"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_are_checked() {
+        for ok in ["default", "acme-prod", "a.b_c"] {
+            assert!(check_profile_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../x", "a b", ".hidden", "a/b"] {
+            assert!(check_profile_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn config_round_trips_without_secrets() {
+        let mut file = ConfigFile::default();
+        file.profiles.insert(
+            "p".into(),
+            Profile {
+                url: "https://x.example".into(),
+                client_id: "cid".into(),
+                grant: GrantKind::Password,
+                username: Some("u".into()),
+                scopes: vec!["all".into()],
+                tenant: None,
+                auth_url: None,
+                headers: vec!["X-A: b".into()],
+                insecure_http: false,
+                secret_store: SecretLocation::File,
+            },
+        );
+        let text = toml::to_string_pretty(&file).unwrap();
+        let back: ConfigFile = toml::from_str(&text).unwrap();
+        assert_eq!(back.profiles["p"], file.profiles["p"]);
+        assert!(text.contains("grant = \"password\""), "{text}");
+    }
+}

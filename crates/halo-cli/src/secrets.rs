@@ -1,0 +1,181 @@
+//! Profile secrets: the OS keyring when one answers, else `secrets.toml` (0600) with a warning.
+
+use crate::config::SecretLocation;
+use crate::fsutil;
+use anyhow::{Context, Result};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+const SERVICE: &str = "halo";
+/// A keyring that does not answer within this time is treated as absent (as gh does).
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Which secret of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// The application's client secret.
+    ClientSecret,
+    /// The agent's password.
+    Password,
+}
+
+impl SecretKind {
+    fn key(self) -> &'static str {
+        match self {
+            SecretKind::ClientSecret => "client_secret",
+            SecretKind::Password => "password",
+        }
+    }
+}
+
+/// Reads and writes profile secrets.
+pub struct SecretStore {
+    file: PathBuf,
+    keyring_allowed: bool,
+}
+
+type SecretsFile = BTreeMap<String, BTreeMap<String, String>>;
+
+impl SecretStore {
+    /// The store for a config dir. `HALO_KEYRING=off` (or `0`, `false`) skips the keyring.
+    pub fn new(config_dir: &std::path::Path) -> SecretStore {
+        let off = std::env::var("HALO_KEYRING")
+            .map(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "off" | "0" | "false" | "no"
+                )
+            })
+            .unwrap_or(false);
+        SecretStore {
+            file: config_dir.join("secrets.toml"),
+            keyring_allowed: !off,
+        }
+    }
+
+    /// Stores the secrets of `profile`, in the keyring if it works, else in the file.
+    pub fn put(
+        &self,
+        profile: &str,
+        secrets: &[(SecretKind, &SecretString)],
+    ) -> Result<SecretLocation> {
+        if self.keyring_allowed {
+            let all_ok = secrets.iter().all(|(kind, value)| {
+                let value = value.expose_secret().to_string();
+                keyring_call(profile, *kind, move |e| e.set_password(&value)).is_ok()
+            });
+            if all_ok {
+                self.remove_from_file(profile)?;
+                return Ok(SecretLocation::Keyring);
+            }
+        }
+        eprintln!(
+            "warning: no OS keyring is reachable; the secret is stored in {} (mode 0600)",
+            self.file.display()
+        );
+        let mut file = self.read_file()?;
+        let entry = file.entry(profile.to_string()).or_default();
+        entry.clear();
+        for (kind, value) in secrets {
+            entry.insert(kind.key().to_string(), value.expose_secret().to_string());
+        }
+        self.write_file(&file)?;
+        Ok(SecretLocation::File)
+    }
+
+    /// Reads one secret of `profile` from where it was stored.
+    pub fn get(
+        &self,
+        profile: &str,
+        kind: SecretKind,
+        location: SecretLocation,
+    ) -> Result<Option<SecretString>> {
+        match location {
+            SecretLocation::Keyring => match keyring_call(profile, kind, |e| e.get_password()) {
+                Ok(v) => Ok(Some(SecretString::from(v))),
+                Err(KeyringFailure::NoEntry) => Ok(None),
+                Err(KeyringFailure::Other(why)) => {
+                    anyhow::bail!(
+                        "cannot read the {} of profile '{profile}' from the OS keyring: {why}",
+                        kind.key()
+                    )
+                }
+            },
+            SecretLocation::File => Ok(self
+                .read_file()?
+                .get(profile)
+                .and_then(|e| e.get(kind.key()))
+                .map(|v| SecretString::from(v.clone()))),
+        }
+    }
+
+    /// Forgets every secret of `profile`, wherever it is.
+    pub fn remove(&self, profile: &str, location: SecretLocation) -> Result<()> {
+        if location == SecretLocation::Keyring && self.keyring_allowed {
+            for kind in [SecretKind::ClientSecret, SecretKind::Password] {
+                // Absent entries are fine; an unreachable keyring leaves nothing to remove here.
+                let _ = keyring_call(profile, kind, |e| e.delete_credential());
+            }
+        }
+        self.remove_from_file(profile)
+    }
+
+    fn remove_from_file(&self, profile: &str) -> Result<()> {
+        if !self.file.exists() {
+            return Ok(());
+        }
+        let mut file = self.read_file()?;
+        if file.remove(profile).is_some() {
+            self.write_file(&file)?;
+        }
+        Ok(())
+    }
+
+    fn read_file(&self) -> Result<SecretsFile> {
+        match std::fs::read_to_string(&self.file) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                crate::exit::Failure::usage(format!(
+                    "{} is not valid ({}); fix or remove it",
+                    self.file.display(),
+                    e.message()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SecretsFile::new()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.file.display())),
+        }
+    }
+
+    fn write_file(&self, file: &SecretsFile) -> Result<()> {
+        let text = toml::to_string(file).context("cannot encode the secrets file")?;
+        fsutil::write_private(&self.file, text.as_bytes())
+    }
+}
+
+enum KeyringFailure {
+    NoEntry,
+    Other(String),
+}
+
+/// Runs one keyring operation on its own thread with a timeout: a keyring daemon that hangs
+/// (or a D-Bus with no Secret Service) must not hang the CLI.
+fn keyring_call<T: Send + 'static>(
+    profile: &str,
+    kind: SecretKind,
+    op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
+) -> Result<T, KeyringFailure> {
+    let user = format!("{profile}/{}", kind.key());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = keyring::Entry::new(SERVICE, &user).and_then(|e| op(&e));
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(KEYRING_TIMEOUT) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(keyring::Error::NoEntry)) => Err(KeyringFailure::NoEntry),
+        Ok(Err(e)) => Err(KeyringFailure::Other(e.to_string())),
+        Err(_) => Err(KeyringFailure::Other("the keyring did not answer".into())),
+    }
+}
