@@ -25,6 +25,7 @@ mod client;
 pub mod error;
 pub mod id;
 pub mod redact;
+pub mod resource;
 pub mod settings;
 
 pub use client::{
