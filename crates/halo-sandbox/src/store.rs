@@ -1,0 +1,675 @@
+//! Storage: every object is a JSON document in one SQLite table, with indexed columns copied
+//! out of the document for the fields the sandbox filters and orders on.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A column that can be filtered or ordered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    /// The object's id.
+    Id,
+    /// `client_id`.
+    Client,
+    /// `site_id`.
+    Site,
+    /// `user_id`.
+    User,
+    /// `agent_id`.
+    Agent,
+    /// `status_id`.
+    Status,
+    /// `ticket_id` (actions, attachments, invoices...).
+    Ticket,
+    /// `tickettype_id`, `assettype_id`, `type_id`...
+    Type,
+    /// `priority_id`.
+    Priority,
+    /// `toplevel_id`.
+    TopLevel,
+    /// Soft-deleted.
+    Deleted,
+    /// Closed (`hasbeenclosed`).
+    Closed,
+    /// Inactive.
+    Inactive,
+    /// The main date (`dateoccurred`, `datetime`, `start_date`, `invoice_date`...).
+    DateA,
+    /// The second date (`dateclosed`, `end_date`, `duedate`).
+    DateB,
+    /// `last_update`.
+    Updated,
+    /// `summary` or `name`, lower-cased.
+    Title,
+}
+
+impl Col {
+    fn sql(self) -> &'static str {
+        match self {
+            Col::Id => "id",
+            Col::Client => "client_id",
+            Col::Site => "site_id",
+            Col::User => "user_id",
+            Col::Agent => "agent_id",
+            Col::Status => "status_id",
+            Col::Ticket => "ticket_id",
+            Col::Type => "type_id",
+            Col::Priority => "priority_id",
+            Col::TopLevel => "toplevel_id",
+            Col::Deleted => "deleted",
+            Col::Closed => "closed",
+            Col::Inactive => "inactive",
+            Col::DateA => "date_a",
+            Col::DateB => "date_b",
+            Col::Updated => "updated",
+            Col::Title => "title",
+        }
+    }
+}
+
+/// One condition of a list query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Column equals an integer.
+    Eq(Col, i64),
+    /// Column is one of the integers.
+    In(Col, Vec<i64>),
+    /// Column is not one of the integers.
+    NotIn(Col, Vec<i64>),
+    /// A 0/1 column has this value.
+    Flag(Col, bool),
+    /// Case-insensitive substring of the search text.
+    Search(String),
+    /// A date column within bounds (ISO strings compare in order).
+    Between(Col, Option<String>, Option<String>),
+}
+
+/// A list query.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// All must hold.
+    pub conds: Vec<Cond>,
+    /// Sort keys; id ascending is always the last tie-breaker.
+    pub order: Vec<(Col, bool)>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return at most.
+    pub limit: Option<u64>,
+}
+
+/// Identity of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Parent id (the ticket of an action), 0 for top-level objects.
+    pub parent: i64,
+    /// Integer id (for GUID resources, an internal sequence number).
+    pub id: i64,
+    /// The GUID, for GUID resources.
+    pub uid: Option<String>,
+}
+
+/// A served page's end: query text and arguments, write generation, offset after the page.
+type PageEnd = (String, u64, u64);
+
+/// The SQLite store.
+pub struct Store {
+    conn: Mutex<Connection>,
+    /// Bumped by every write; cached counts of older generations are stale.
+    generation: AtomicU64,
+    /// `COUNT(*)` per query text and arguments, with the generation it was taken at.
+    counts: Mutex<HashMap<String, (u64, u64)>>,
+    /// Where served pages ended: (query, generation, offset) -> the (parent, id) of the row
+    /// just before `offset`, so the next page continues from a key instead of walking OFFSET.
+    page_ends: Mutex<HashMap<PageEnd, (i64, i64)>>,
+}
+
+const COLUMNS: &str = "client_id, site_id, user_id, agent_id, status_id, ticket_id, type_id, priority_id, toplevel_id, deleted, closed, inactive, date_a, date_b, updated, title, search";
+
+impl Store {
+    /// Opens the store: in memory, or in `dir/sandbox.db` (kept across restarts).
+    pub fn open(dir: Option<&Path>) -> rusqlite::Result<Store> {
+        let conn = match dir {
+            Some(dir) => Connection::open(dir.join("sandbox.db"))?,
+            None => Connection::open_in_memory()?,
+        };
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA temp_store = MEMORY;
+             CREATE TABLE IF NOT EXISTS objects (
+                resource TEXT NOT NULL, parent INTEGER NOT NULL, id INTEGER NOT NULL, uid TEXT,
+                client_id INTEGER, site_id INTEGER, user_id INTEGER, agent_id INTEGER,
+                status_id INTEGER, ticket_id INTEGER, type_id INTEGER, priority_id INTEGER,
+                toplevel_id INTEGER, deleted INTEGER NOT NULL, closed INTEGER NOT NULL,
+                inactive INTEGER NOT NULL, date_a TEXT, date_b TEXT, updated TEXT, title TEXT,
+                search TEXT, doc TEXT NOT NULL,
+                PRIMARY KEY (resource, parent, id)
+             );
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            generation: AtomicU64::new(0),
+            counts: Mutex::new(HashMap::new()),
+            page_ends: Mutex::new(HashMap::new()),
+        };
+        if !store.is_empty()? {
+            store.create_indexes()?;
+        }
+        Ok(store)
+    }
+
+    /// Creates the secondary indexes (after a bulk seed: building them once is much faster
+    /// than updating them on every insert).
+    pub fn create_indexes(&self) -> rusqlite::Result<()> {
+        let conn = self.lock();
+        for col in [
+            "client_id",
+            "site_id",
+            "user_id",
+            "agent_id",
+            "status_id",
+            "date_a",
+        ] {
+            conn.execute_batch(&format!(
+                "CREATE INDEX IF NOT EXISTS objects_{col} ON objects(resource, {col})"
+            ))?;
+        }
+        // Lists always filter on these flags: with the sort keys after them, choosing a page
+        // window is a covering index scan (no document read for the rows skipped).
+        for col in ["deleted", "inactive"] {
+            conn.execute_batch(&format!(
+                "CREATE INDEX IF NOT EXISTS objects_{col}_order ON objects(resource, {col}, parent, id)"
+            ))?;
+        }
+        // Few rows carry these: partial indexes stay small.
+        for col in ["ticket_id", "uid"] {
+            conn.execute_batch(&format!(
+                "CREATE INDEX IF NOT EXISTS objects_{col} ON objects(resource, {col}) WHERE {col} IS NOT NULL"
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (each statement is
+        // atomic), so a poisoned lock is still usable.
+        lock(&self.conn)
+    }
+
+    /// Whether the store holds no object (a fresh store, to be seeded).
+    pub fn is_empty(&self) -> rusqlite::Result<bool> {
+        let n: i64 = self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM objects", [], |r| r.get(0))?;
+        Ok(n == 0)
+    }
+
+    /// Inserts or replaces many objects in one transaction.
+    pub fn put_many(
+        &self,
+        resource: &str,
+        objects: &[(Key, Map<String, Value>)],
+    ) -> rusqlite::Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO objects (resource, parent, id, uid, {COLUMNS}, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+            ))?;
+            for (key, doc) in objects {
+                let c = Extracted::from(doc);
+                let text = serde_json::to_string(doc).unwrap_or_else(|_| "{}".into());
+                stmt.execute(params![
+                    resource, key.parent, key.id, key.uid, c.client, c.site, c.user, c.agent,
+                    c.status, c.ticket, c.kind, c.priority, c.toplevel, c.deleted, c.closed,
+                    c.inactive, c.date_a, c.date_b, c.updated, c.title, c.search, text
+                ])?;
+            }
+        }
+        tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Inserts or replaces one object.
+    pub fn put(&self, resource: &str, key: Key, doc: Map<String, Value>) -> rusqlite::Result<()> {
+        self.put_many(resource, &[(key, doc)])
+    }
+
+    /// One object by integer id (and parent).
+    pub fn get(
+        &self,
+        resource: &str,
+        parent: i64,
+        id: i64,
+    ) -> rusqlite::Result<Option<Map<String, Value>>> {
+        self.one(
+            "SELECT doc FROM objects WHERE resource = ?1 AND parent = ?2 AND id = ?3",
+            params![resource, parent, id],
+        )
+    }
+
+    /// One object by integer id, whatever its parent.
+    pub fn get_any_parent(
+        &self,
+        resource: &str,
+        id: i64,
+    ) -> rusqlite::Result<Option<Map<String, Value>>> {
+        self.one(
+            "SELECT doc FROM objects WHERE resource = ?1 AND id = ?2 ORDER BY parent LIMIT 1",
+            params![resource, id],
+        )
+    }
+
+    /// One object by GUID.
+    pub fn get_uid(
+        &self,
+        resource: &str,
+        uid: &str,
+    ) -> rusqlite::Result<Option<(Key, Map<String, Value>)>> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT parent, id, doc FROM objects WHERE resource = ?1 AND uid = ?2 COLLATE NOCASE",
+                params![resource, uid],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(parent, id, doc)| {
+            let doc = parse(&doc)?;
+            Some((
+                Key {
+                    parent,
+                    id,
+                    uid: Some(uid.to_string()),
+                },
+                doc,
+            ))
+        }))
+    }
+
+    fn one(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+    ) -> rusqlite::Result<Option<Map<String, Value>>> {
+        let conn = self.lock();
+        let doc: Option<String> = conn.query_row(sql, p, |r| r.get(0)).optional()?;
+        Ok(doc.as_deref().and_then(parse))
+    }
+
+    /// Removes an object; whether it existed.
+    pub fn delete(&self, resource: &str, key: &Key) -> rusqlite::Result<bool> {
+        let n = self.lock().execute(
+            "DELETE FROM objects WHERE resource = ?1 AND parent = ?2 AND id = ?3",
+            params![resource, key.parent, key.id],
+        )?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(n > 0)
+    }
+
+    /// The next free id of a resource (within a parent for per-parent ids).
+    pub fn next_id(&self, resource: &str, parent: i64) -> rusqlite::Result<i64> {
+        let max: Option<i64> = self.lock().query_row(
+            "SELECT MAX(id) FROM objects WHERE resource = ?1 AND parent = ?2",
+            params![resource, parent],
+            |r| r.get(0),
+        )?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Total matching rows and the requested window of them, as JSON text.
+    pub fn list(&self, resource: &str, q: &ListQuery) -> rusqlite::Result<(u64, Vec<String>)> {
+        let mut sql_where = String::from("resource = ?");
+        let mut args: Vec<Sql> = vec![Sql::Text(resource.to_string())];
+        for cond in &q.conds {
+            match cond {
+                Cond::Eq(c, v) => {
+                    sql_where.push_str(&format!(" AND {} = ?", c.sql()));
+                    args.push(Sql::Integer(*v));
+                }
+                Cond::In(c, vs) | Cond::NotIn(c, vs) => {
+                    if vs.is_empty() {
+                        continue;
+                    }
+                    let not = if matches!(cond, Cond::NotIn(..)) {
+                        "NOT "
+                    } else {
+                        ""
+                    };
+                    let marks = vec!["?"; vs.len()].join(",");
+                    sql_where.push_str(&format!(" AND {} {not}IN ({marks})", c.sql()));
+                    args.extend(vs.iter().map(|v| Sql::Integer(*v)));
+                }
+                Cond::Flag(c, v) => {
+                    sql_where.push_str(&format!(" AND {} = ?", c.sql()));
+                    args.push(Sql::Integer(i64::from(*v)));
+                }
+                Cond::Search(text) => {
+                    sql_where.push_str(" AND instr(search, ?) > 0");
+                    args.push(Sql::Text(text.to_lowercase()));
+                }
+                Cond::Between(c, from, to) => {
+                    if let Some(f) = from {
+                        sql_where.push_str(&format!(" AND {} >= ?", c.sql()));
+                        args.push(Sql::Text(f.clone()));
+                    }
+                    if let Some(t) = to {
+                        sql_where.push_str(&format!(" AND {} <= ?", c.sql()));
+                        args.push(Sql::Text(t.clone()));
+                    }
+                }
+            }
+        }
+        let conn = self.lock();
+        let generation = self.generation.load(Ordering::SeqCst);
+        let cache_key = format!("{sql_where}|{args:?}");
+        let cached = lock(&self.counts)
+            .get(&cache_key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, n)| *n);
+        let total = match cached {
+            Some(n) => n,
+            None => {
+                let n: i64 = conn.query_row(
+                    &format!("SELECT COUNT(*) FROM objects WHERE {sql_where}"),
+                    params_from_iter(args.iter()),
+                    |r| r.get(0),
+                )?;
+                let n = n.max(0) as u64;
+                let mut counts = lock(&self.counts);
+                if counts.len() > 1024 {
+                    counts.clear();
+                }
+                counts.insert(cache_key.clone(), (generation, n));
+                n
+            }
+        };
+        let mut order: Vec<String> = q
+            .order
+            .iter()
+            .map(|(c, desc)| format!("{} {}", c.sql(), if *desc { "DESC" } else { "ASC" }))
+            .collect();
+        order.push("parent ASC".into());
+        order.push("id ASC".into());
+        let order = order.join(", ");
+        // In the default order a page that follows a served page continues from that page's
+        // last key (same generation, so the same rows): no OFFSET walk.
+        let resume = if q.order.is_empty() && q.offset > 0 {
+            lock(&self.page_ends)
+                .get(&(cache_key.clone(), generation, q.offset))
+                .copied()
+        } else {
+            None
+        };
+        let (window_where, skip) = match resume {
+            Some((parent, id)) => {
+                args.push(Sql::Integer(parent));
+                args.push(Sql::Integer(id));
+                (format!("{sql_where} AND (parent, id) > (?, ?)"), 0)
+            }
+            None => (sql_where.clone(), q.offset),
+        };
+        // Skipping rows over an index is cheap; skipping them over whole documents is not, so
+        // the window is chosen by rowid first and its documents joined after.
+        let outer_order = order
+            .split(", ")
+            .map(|o| format!("o.{o}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT o.parent, o.id, o.doc FROM (SELECT rowid AS r FROM objects WHERE {window_where} ORDER BY {order} LIMIT ? OFFSET ?) w
+             JOIN objects o ON o.rowid = w.r ORDER BY {outer_order}"
+        );
+        args.push(Sql::Integer(q.limit.map(|l| l as i64).unwrap_or(-1)));
+        args.push(Sql::Integer(skip as i64));
+        let mut last = None;
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .map(|row| {
+                row.map(|(parent, id, doc)| {
+                    last = Some((parent, id));
+                    doc
+                })
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if let (true, Some(key)) = (q.order.is_empty(), last) {
+            let mut ends = lock(&self.page_ends);
+            if ends.len() > 4096 {
+                ends.clear();
+            }
+            ends.insert((cache_key, generation, q.offset + rows.len() as u64), key);
+        }
+        Ok((total, rows))
+    }
+
+    /// Objects per resource.
+    pub fn counts(&self) -> rusqlite::Result<BTreeMap<String, u64>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT resource, COUNT(*) FROM objects GROUP BY resource")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| r.map(|(k, v)| (k, v.max(0) as u64))).collect()
+    }
+
+    /// Removes every object.
+    pub fn clear(&self) -> rusqlite::Result<()> {
+        self.lock()
+            .execute_batch("DELETE FROM objects; DELETE FROM meta;")?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Locks a cache, recovering it if a holder panicked (a cache is always safe to reuse).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn parse(text: &str) -> Option<Map<String, Value>> {
+    serde_json::from_str(text).ok()
+}
+
+/// The indexed columns of a document.
+struct Extracted {
+    client: Option<i64>,
+    site: Option<i64>,
+    user: Option<i64>,
+    agent: Option<i64>,
+    status: Option<i64>,
+    ticket: Option<i64>,
+    kind: Option<i64>,
+    priority: Option<i64>,
+    toplevel: Option<i64>,
+    deleted: bool,
+    closed: bool,
+    inactive: bool,
+    date_a: Option<String>,
+    date_b: Option<String>,
+    updated: Option<String>,
+    title: Option<String>,
+    search: String,
+}
+
+impl Extracted {
+    fn from(doc: &Map<String, Value>) -> Extracted {
+        let int = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| doc.get(*k).and_then(halopsa::id::id_from_value))
+        };
+        let flag = |k: &str| match doc.get(k) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(0) != 0,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        let text = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| doc.get(*k).and_then(Value::as_str).map(str::to_string))
+        };
+        let title = text(&[
+            "summary",
+            "name",
+            "title",
+            "invoicenumber",
+            "inventory_number",
+        ]);
+        let mut search = String::new();
+        for k in [
+            "summary",
+            "name",
+            "details",
+            "title",
+            "inventory_number",
+            "key_field",
+            "emailaddress",
+            "email",
+            "invoicenumber",
+            "note",
+            "client_name",
+            "site_name",
+        ] {
+            if let Some(s) = doc.get(k).and_then(Value::as_str) {
+                search.push_str(&s.to_lowercase());
+                search.push('\n');
+            }
+        }
+        Extracted {
+            client: int(&["client_id"]),
+            site: int(&["site_id"]),
+            user: int(&["user_id"]),
+            agent: int(&["agent_id", "who_agentid"]),
+            status: int(&["status_id"]),
+            ticket: int(&["ticket_id"]),
+            kind: int(&["tickettype_id", "assettype_id", "type_id"]),
+            priority: int(&["priority_id"]),
+            toplevel: int(&["toplevel_id"]),
+            deleted: flag("deleted"),
+            closed: flag("hasbeenclosed") || flag("posted"),
+            inactive: flag("inactive") || flag("isdisabled"),
+            date_a: text(&[
+                "dateoccurred",
+                "datetime",
+                "start_date",
+                "invoice_date",
+                "datecreated",
+            ]),
+            date_b: text(&["dateclosed", "end_date", "duedate"]),
+            updated: text(&["last_update", "lastupdated"]),
+            title: title.map(|t| t.to_lowercase()),
+            search,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn key(id: i64) -> Key {
+        Key {
+            parent: 0,
+            id,
+            uid: None,
+        }
+    }
+
+    #[test]
+    fn filters_order_and_pages() {
+        let store = Store::open(None).unwrap();
+        let rows: Vec<_> = (1..=10)
+            .map(|i| {
+                (
+                    key(i),
+                    doc(json!({"id": i, "client_id": i % 3, "summary": format!("Printer {i}"),
+                               "hasbeenclosed": i > 7, "dateoccurred": format!("2026-01-{i:02}T00:00:00Z"),
+                               "extra": {"kept": true}})),
+                )
+            })
+            .collect();
+        store.put_many("Tickets", &rows).unwrap();
+        let q = ListQuery {
+            conds: vec![Cond::Eq(Col::Client, 1)],
+            ..Default::default()
+        };
+        let (total, docs) = store.list("Tickets", &q).unwrap();
+        assert_eq!(total, 4);
+        assert!(docs[0].contains("\"kept\":true"));
+        let q = ListQuery {
+            conds: vec![
+                Cond::Flag(Col::Closed, false),
+                Cond::Search("PRINTER 1".into()),
+            ],
+            order: vec![(Col::DateA, true)],
+            offset: 0,
+            limit: Some(5),
+        };
+        let (total, docs) = store.list("Tickets", &q).unwrap();
+        assert_eq!(total, 1, "only 'Printer 1' (10 is closed)");
+        assert!(docs[0].contains("\"id\":1,"));
+        let q = ListQuery {
+            order: vec![(Col::Id, true)],
+            offset: 2,
+            limit: Some(3),
+            ..Default::default()
+        };
+        let (total, docs) = store.list("Tickets", &q).unwrap();
+        assert_eq!(total, 10);
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].contains("\"id\":8,"));
+        assert_eq!(store.next_id("Tickets", 0).unwrap(), 11);
+        assert!(store.delete("Tickets", &key(3)).unwrap());
+        assert!(store.get("Tickets", 0, 3).unwrap().is_none());
+        assert_eq!(store.counts().unwrap()["Tickets"], 9);
+    }
+
+    #[test]
+    fn a_walk_resumes_from_page_ends_and_a_write_falls_back_to_offset() {
+        let store = Store::open(None).unwrap();
+        let rows: Vec<_> = (1..=10).map(|i| (key(i), doc(json!({"id": i})))).collect();
+        store.put_many("Tickets", &rows).unwrap();
+        let page = |offset| {
+            let q = ListQuery {
+                offset,
+                limit: Some(3),
+                ..Default::default()
+            };
+            let (_, docs) = store.list("Tickets", &q).unwrap();
+            docs.iter()
+                .map(|d| {
+                    serde_json::from_str::<Value>(d).unwrap()["id"]
+                        .as_i64()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        let walked: Vec<i64> = [0, 3, 6, 9].into_iter().flat_map(page).collect();
+        assert_eq!(walked, (1..=10).collect::<Vec<_>>());
+        assert_eq!(page(3), vec![4, 5, 6], "a page asked again");
+        store.put("Tickets", key(0), doc(json!({"id": 0}))).unwrap();
+        assert_eq!(
+            page(3),
+            vec![3, 4, 5],
+            "after a write, the offset counts again"
+        );
+    }
+}
