@@ -17,6 +17,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/revoke-tokens", post(revoke_tokens))
         .route("/_sandbox/clear-journal", post(clear_journal))
+        .route("/_sandbox/reset", post(reset))
 }
 
 async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<JournalEntry>> {
@@ -24,7 +25,7 @@ async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<JournalEntry>> 
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Json<Stats> {
-    Json(lock(&shared.journal).stats())
+    Json(shared.stats())
 }
 
 async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> StatusCode {
@@ -35,4 +36,11 @@ async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> StatusCode {
 async fn clear_journal(State(shared): State<Arc<Shared>>) -> StatusCode {
     lock(&shared.journal).clear();
     StatusCode::NO_CONTENT
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
+    match tokio::task::spawn_blocking(move || shared.reset()).await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }

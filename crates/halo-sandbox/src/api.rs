@@ -10,15 +10,15 @@ use axum::routing::{any, get};
 use axum::{Extension, Json, Router};
 use serde_json::json;
 
+use crate::Shared;
 use crate::auth::Grant;
-use crate::{SentPath, Shared};
 
 /// The protected API routes (paths already lowercased).
 pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/agent/me", get(agent_me))
         .route("/api/instanceinfo", get(instance_info))
-        .route("/api/{*rest}", any(unmatched))
+        .route("/api/{*rest}", any(crate::resources::dispatch))
         .route_layer(middleware::from_fn_with_state(shared, require_token))
 }
 
@@ -62,6 +62,13 @@ async fn require_token(
         .filter(|grant| !grant.scopes.is_empty());
     match grant {
         Some(grant) => {
+            if let Some(limiter) = shared
+                .limiter
+                .as_ref()
+                .filter(|l| !l.admit(&grant.identity.client_id))
+            {
+                return limiter.refusal();
+            }
             request.extensions_mut().insert(grant);
             next.run(request).await
         }
@@ -99,8 +106,4 @@ async fn instance_info(State(shared): State<Arc<Shared>>) -> Json<serde_json::Va
         "auth_url": format!("{}/auth", shared.url),
         "portal_url": format!("{}/portal", shared.url),
     }))
-}
-
-async fn unmatched(Extension(sent): Extension<SentPath>) -> Response {
-    not_found(&sent.0)
 }

@@ -1,6 +1,7 @@
 //! Configuration of a sandbox instance: its OAuth clients, its agents, its tenant and token policy.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How a [`crate::Sandbox`] behaves.
@@ -18,6 +19,137 @@ pub struct SandboxConfig {
     pub rotate_refresh_tokens: bool,
     /// When false, `GET /api/authinfo` answers 404.
     pub authinfo_enabled: bool,
+    /// Where the data lives (`sandbox.db`); `None` keeps it in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Tickets seeded into an empty store (with clients, sites, users, assets... to match).
+    pub seed_tickets: u64,
+    /// Largest page served (`/Asset` is always 50).
+    pub page_cap: u32,
+    /// Halo's hosted rate limit, a rolling window per client; `None` is unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// Injected faults, for testing clients.
+    pub faults: Faults,
+    /// Receivers of ticket webhooks.
+    pub webhooks: Vec<WebhookTarget>,
+    /// Largest accepted API request body, in bytes.
+    pub body_limit: usize,
+}
+
+/// A rolling-window rate limit: at most `requests` in any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// Halo's hosted limit: 300 requests per rolling 5 minutes.
+    pub const HOSTED: RateLimit = RateLimit {
+        requests: 300,
+        window: Duration::from_secs(300),
+    };
+
+    /// Parses `N/SECSs` or `N/SECS` (e.g. `300/300s`).
+    pub fn parse(text: &str) -> Result<RateLimit, String> {
+        let bad = || format!("'{text}' is not a rate limit like 300/300s");
+        let (n, secs) = text.trim().split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let secs: u64 = secs
+            .trim()
+            .trim_end_matches('s')
+            .parse()
+            .map_err(|_| bad())?;
+        if requests == 0 || secs == 0 {
+            return Err(bad());
+        }
+        Ok(RateLimit {
+            requests,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// Faults injected into API and token responses, reproducible from `seed`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Faults {
+    /// Share of requests answered 500, 502 or 503 (some with HTML bodies).
+    pub fail_rate: f64,
+    /// Share of responses whose connection is dropped mid-body.
+    pub reset_rate: f64,
+    /// Delay added before every response.
+    pub latency: Duration,
+    /// Seed of the fault sequence.
+    pub seed: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            fail_rate: 0.0,
+            reset_rate: 0.0,
+            latency: Duration::ZERO,
+            seed: 1,
+        }
+    }
+}
+
+impl Faults {
+    /// Whether any fault is configured.
+    pub fn any(&self) -> bool {
+        self.fail_rate > 0.0 || self.reset_rate > 0.0 || !self.latency.is_zero()
+    }
+}
+
+/// Where ticket webhooks are posted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookTarget {
+    /// The payload URL.
+    pub url: String,
+    /// HTTP Basic credentials, if any.
+    pub basic: Option<(String, String)>,
+}
+
+impl WebhookTarget {
+    /// Parses `URL` or `URL,basic user:pass`.
+    pub fn parse(text: &str) -> Result<WebhookTarget, String> {
+        let (url, auth) = match text.split_once(',') {
+            Some((u, a)) => (u.trim(), Some(a.trim())),
+            None => (text.trim(), None),
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "webhook URL '{url}' must start with http:// or https://"
+            ));
+        }
+        let basic = match auth {
+            None => None,
+            Some(a) => {
+                let creds = a
+                    .strip_prefix("basic ")
+                    .and_then(|c| c.split_once(':'))
+                    .ok_or_else(|| format!("'{a}' is not 'basic user:pass'"))?;
+                Some((creds.0.to_string(), creds.1.to_string()))
+            }
+        };
+        Ok(WebhookTarget {
+            url: url.to_string(),
+            basic,
+        })
+    }
+}
+
+impl fmt::Debug for WebhookTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookTarget")
+            .field("url", &self.url)
+            .field(
+                "basic",
+                &self.basic.as_ref().map(|(u, _)| (u, "[redacted]")),
+            )
+            .finish()
+    }
 }
 
 impl Default for SandboxConfig {
@@ -38,6 +170,13 @@ impl Default for SandboxConfig {
             token_ttl: Duration::from_secs(3600),
             rotate_refresh_tokens: false,
             authinfo_enabled: true,
+            data_dir: None,
+            seed_tickets: 300,
+            page_cap: 100,
+            rate_limit: None,
+            faults: Faults::default(),
+            webhooks: Vec::new(),
+            body_limit: 4 * 1024 * 1024,
         }
     }
 }
@@ -51,6 +190,12 @@ impl fmt::Debug for SandboxConfig {
             .field("token_ttl", &self.token_ttl)
             .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
             .field("authinfo_enabled", &self.authinfo_enabled)
+            .field("data_dir", &self.data_dir)
+            .field("seed_tickets", &self.seed_tickets)
+            .field("page_cap", &self.page_cap)
+            .field("rate_limit", &self.rate_limit)
+            .field("faults", &self.faults)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -110,5 +255,23 @@ mod tests {
         assert!(!shown.contains("halo-sandbox-secret"), "{shown}");
         assert!(!shown.contains("sandbox-password"), "{shown}");
         assert!(shown.contains("halo-sandbox-client"), "{shown}");
+        let hook = WebhookTarget::parse("http://127.0.0.1:9/h,basic u:p4ss").unwrap();
+        assert!(!format!("{hook:?}").contains("p4ss"));
+    }
+
+    #[test]
+    fn parses_rate_limits_and_webhooks() {
+        assert_eq!(RateLimit::parse("300/300s").unwrap(), RateLimit::HOSTED);
+        assert_eq!(
+            RateLimit::parse("30/3").unwrap().window,
+            Duration::from_secs(3)
+        );
+        for bad in ["", "300", "0/5s", "x/5s", "5/0s"] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+        let hook = WebhookTarget::parse("https://x.example/h,basic me:pw").unwrap();
+        assert_eq!(hook.basic, Some(("me".into(), "pw".into())));
+        assert!(WebhookTarget::parse("ftp://x").is_err());
+        assert!(WebhookTarget::parse("http://x,bearer t").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The request journal and counters, recorded by an axum middleware.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +20,7 @@ const REDACTED: &str = "[redacted]";
 
 /// Counters over every request except `/_sandbox/*`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// Every request.
     pub requests: u64,
@@ -29,6 +30,12 @@ pub struct Stats {
     pub api_requests: u64,
     /// Responses with status 401 (API refusals and `invalid_client`).
     pub unauthorized: u64,
+    /// 429s sent by the rate limit.
+    pub rate_limited: u64,
+    /// Injected faults (failures and dropped connections).
+    pub faults: u64,
+    /// Objects stored, per resource path.
+    pub objects: BTreeMap<String, u64>,
 }
 
 /// One recorded request, with secrets replaced by `[redacted]`.
@@ -180,6 +187,16 @@ pub(crate) async fn record(
     }
     if status.as_u16() == 401 {
         stats.unauthorized += 1;
+    }
+    if status.as_u16() == 429 {
+        stats.rate_limited += 1;
+    }
+    if response
+        .extensions()
+        .get::<crate::faults::Injected>()
+        .is_some()
+    {
+        stats.faults += 1;
     }
     journal.push(JournalEntry {
         method,

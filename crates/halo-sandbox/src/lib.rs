@@ -1,8 +1,10 @@
 //! `halo-sandbox`: a local fake Halo instance for tests, demos and safe experiments.
 //!
-//! In this version it serves the authorisation server (`GET /api/authinfo`,
-//! `POST /auth/token`), a tiny API (`GET /api/Agent/me`, `GET /api/InstanceInfo`) and its own
-//! control routes under `/_sandbox`. Paths are matched case-insensitively, as real Halo does.
+//! It serves the authorisation server (`GET /api/authinfo`, `POST /auth/token`), every resource
+//! of [`halopsa::resource::RESOURCES`] under `/api` (stored in SQLite, seeded with a
+//! deterministic data set), Halo's paging, filters, scopes and rate limit, injected faults,
+//! outgoing webhooks, and its own control routes under `/_sandbox`. Paths are matched
+//! case-insensitively, as real Halo does.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -16,8 +18,16 @@
 mod admin;
 mod api;
 mod auth;
+mod clock;
 mod config;
+mod faults;
+mod filters;
 mod journal;
+mod resources;
+pub mod seed;
+mod store;
+mod webhooks;
+mod writes;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,7 +43,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use auth::{SCOPE_VOCABULARY, Scopes};
-pub use config::{SandboxClient, SandboxConfig, SandboxUser};
+pub use config::{Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookTarget};
 pub use journal::{JournalEntry, Stats};
 
 /// Largest accepted token request body.
@@ -48,6 +58,51 @@ pub(crate) struct Shared {
     url: String,
     tokens: auth::TokenRegistry,
     journal: Mutex<journal::Journal>,
+    store: Arc<store::Store>,
+    webhooks: webhooks::Webhooks,
+    limiter: Option<faults::RateLimiter>,
+    faults: faults::FaultDice,
+}
+
+impl Shared {
+    /// Counters, with the objects stored per resource.
+    fn stats(&self) -> Stats {
+        let mut stats = lock(&self.journal).stats();
+        stats.objects = self.store.counts().unwrap_or_default();
+        stats
+    }
+
+    /// Back to the seeded data set, with an empty journal (blocking: call off the runtime).
+    fn reset(&self) -> rusqlite::Result<()> {
+        self.store.clear()?;
+        seed::seed(
+            &self.store,
+            seed::SeedSize {
+                tickets: self.config.seed_tickets,
+            },
+        )?;
+        lock(&self.journal).clear();
+        Ok(())
+    }
+}
+
+/// Opens the store and seeds it when empty (blocking).
+fn open_store(config: &SandboxConfig) -> std::io::Result<store::Store> {
+    let io = |e: rusqlite::Error| std::io::Error::other(format!("sandbox store: {e}"));
+    if let Some(dir) = &config.data_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let store = store::Store::open(config.data_dir.as_deref()).map_err(io)?;
+    if store.is_empty().map_err(io)? {
+        seed::seed(
+            &store,
+            seed::SeedSize {
+                tickets: config.seed_tickets,
+            },
+        )
+        .map_err(io)?;
+    }
+    Ok(store)
 }
 
 /// The request path exactly as the client sent it (routing sees it lowercased).
@@ -88,7 +143,16 @@ impl Sandbox {
             });
         }
         let url = format!("http://{reachable}");
+        let store_config = config.clone();
+        let store = tokio::task::spawn_blocking(move || open_store(&store_config))
+            .await
+            .map_err(std::io::Error::other)??;
+        let store = Arc::new(store);
         let shared = Arc::new(Shared {
+            webhooks: webhooks::Webhooks::start(config.webhooks.clone(), Arc::clone(&store)),
+            limiter: config.rate_limit.map(faults::RateLimiter::new),
+            faults: faults::FaultDice::new(config.faults),
+            store,
             config,
             url,
             tokens: auth::TokenRegistry::default(),
@@ -122,9 +186,18 @@ impl Sandbox {
         self.addr
     }
 
-    /// A snapshot of the request counters.
+    /// A snapshot of the request counters and the objects stored per resource.
     pub fn stats(&self) -> Stats {
-        lock(&self.shared.journal).stats()
+        self.shared.stats()
+    }
+
+    /// Restores the seeded data set and empties the journal (tokens stay valid).
+    pub async fn reset(&self) -> std::io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.reset())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|e| std::io::Error::other(format!("sandbox store: {e}")))
     }
 
     /// A snapshot of the request journal, oldest first.
@@ -188,6 +261,10 @@ fn app(shared: Arc<Shared>) -> Router {
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn(normalize_path))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            faults::inject,
+        ))
         .layer(middleware::from_fn_with_state(shared, journal::record))
 }
 

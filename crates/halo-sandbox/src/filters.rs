@@ -1,0 +1,259 @@
+//! Query parameters: read case-insensitively (ASP.NET binding), turned into store queries.
+//! Unknown names are ignored silently, as real Halo does.
+
+use crate::store::{Col, Cond, ListQuery};
+use halopsa::resource::Resource;
+
+/// The query string of one request, names lower-cased.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+/// A parameter that did not bind (Halo answers 400 with the model-state message).
+#[derive(Debug)]
+pub struct BadParam(pub String);
+
+impl Params {
+    /// Parses a raw query string.
+    pub fn parse(raw: Option<&str>) -> Params {
+        Params(
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name` (case-insensitive), empty values ignored.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    /// A boolean: `true`/`True`/`TRUE` (any case) is true.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, BadParam> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(BadParam(format!(
+                "The value '{v}' is not valid for {name}."
+            ))),
+        }
+    }
+
+    /// An integer.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, BadParam> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| BadParam(format!("The value '{v}' is not valid for {name}."))),
+        }
+    }
+
+    /// A comma-joined id list.
+    pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, BadParam> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some)
+                .map_err(|_| BadParam(format!("The value '{v}' is not valid for {name}."))),
+        }
+    }
+}
+
+/// Which family of filters a resource takes.
+fn family(r: &Resource) -> &'static str {
+    match r.path {
+        "Tickets" | "Opportunities" | "Projects" => "tickets",
+        "Actions" => "actions",
+        "Appointment" | "TimesheetEvent" => "calendar",
+        "Asset" => "assets",
+        "Invoice" | "RecurringInvoice" => "invoices",
+        _ => "generic",
+    }
+}
+
+/// The store query for a list GET (without its paging window).
+pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
+    let mut q = ListQuery::default();
+    let c = &mut q.conds;
+    for (name, col) in [
+        ("client_id", Col::Client),
+        ("site_id", Col::Site),
+        ("user_id", Col::User),
+        ("agent_id", Col::Agent),
+        ("status_id", Col::Status),
+        ("ticket_id", Col::Ticket),
+        ("toplevel_id", Col::TopLevel),
+    ] {
+        if let Some(v) = p.int(name)? {
+            // Halo treats 0 as "no filter" for these ids.
+            if v != 0 {
+                c.push(Cond::Eq(col, v));
+            }
+        }
+    }
+    if let Some(s) = p.get("search") {
+        c.push(Cond::Search(s.to_string()));
+    }
+    if let Some(ids) = p.ints("client_ids")? {
+        c.push(Cond::In(Col::Client, ids));
+    }
+    match family(r) {
+        "tickets" => ticket_filters(p, c)?,
+        "actions" | "calendar" => {
+            let (start, end) = match family(r) {
+                "actions" => ("startdate", "enddate"),
+                _ => ("start_date", "end_date"),
+            };
+            let (from, to) = (p.get(start), p.get(end));
+            if from.is_some() || to.is_some() {
+                c.push(Cond::Between(
+                    Col::DateA,
+                    from.map(str::to_string),
+                    to.map(str::to_string),
+                ));
+            }
+        }
+        "assets" => {
+            if let Some(t) = p.int("assettype_id")? {
+                c.push(Cond::Eq(Col::Type, t));
+            }
+            if let Some(ts) = p.ints("assettypes")? {
+                c.push(Cond::In(Col::Type, ts));
+            }
+            if let Some(s) = p.get("inventory_number") {
+                c.push(Cond::Search(s.to_string()));
+            }
+        }
+        "invoices" if p.flag("postedonly")? == Some(true) => {
+            c.push(Cond::Flag(Col::Closed, true));
+        }
+        _ => {}
+    }
+    if family(r) != "tickets" && p.flag("includeinactive")? != Some(true) {
+        c.push(Cond::Flag(Col::Inactive, false));
+    }
+    q.order = order(p)?;
+    Ok(q)
+}
+
+fn ticket_filters(p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
+    // Soft-deleted tickets are listed only with deleted=true.
+    c.push(Cond::Flag(Col::Deleted, p.flag("deleted")? == Some(true)));
+    if p.flag("open_only")? == Some(true) {
+        c.push(Cond::Flag(Col::Closed, false));
+    }
+    if p.flag("closed_only")? == Some(true) {
+        c.push(Cond::Flag(Col::Closed, true));
+    }
+    for (name, col) in [
+        ("ticketids", Col::Id),
+        ("status", Col::Status),
+        ("agent", Col::Agent),
+        ("requesttype", Col::Type),
+        ("priority", Col::Priority),
+    ] {
+        if let Some(ids) = p.ints(name)? {
+            c.push(Cond::In(col, ids));
+        }
+    }
+    if let Some(t) = p.int("requesttype_id")? {
+        c.push(Cond::Eq(Col::Type, t));
+    }
+    if let Some(ids) = p.ints("excludethese")? {
+        c.push(Cond::NotIn(Col::Id, ids));
+    }
+    let (from, to) = (p.get("startdate"), p.get("enddate"));
+    if from.is_some() || to.is_some() {
+        // `datesearch` names the field; Halo's own examples spell it `dateoccured`.
+        let col = match p.get("datesearch").map(str::to_ascii_lowercase).as_deref() {
+            Some("datecleared" | "dateclosed") => Col::DateB,
+            Some("lastupdate" | "last_update") => Col::Updated,
+            _ => Col::DateA,
+        };
+        c.push(Cond::Between(
+            col,
+            from.map(str::to_string),
+            to.map(str::to_string),
+        ));
+    }
+    Ok(())
+}
+
+/// `order`…`order5` with `orderdesc`…`orderdesc5`.
+fn order(p: &Params) -> Result<Vec<(Col, bool)>, BadParam> {
+    let mut out = Vec::new();
+    for suffix in ["", "2", "3", "4", "5"] {
+        let Some(field) = p.get(&format!("order{suffix}")) else {
+            continue;
+        };
+        let desc = p.flag(&format!("orderdesc{suffix}"))?.unwrap_or(false);
+        let col = match field.to_ascii_lowercase().as_str() {
+            "id" | "faultid" => Col::Id,
+            "dateoccurred" | "dateoccured" | "datecreated" | "datetime" | "start_date"
+            | "invoice_date" => Col::DateA,
+            "dateclosed" | "datecleared" | "end_date" | "duedate" => Col::DateB,
+            "last_update" | "lastupdate" => Col::Updated,
+            "summary" | "name" | "title" => Col::Title,
+            "client_id" | "client_name" => Col::Client,
+            "status_id" => Col::Status,
+            "agent_id" => Col::Agent,
+            "site_id" => Col::Site,
+            "user_id" => Col::User,
+            _ => continue,
+        };
+        out.push((col, desc));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halopsa::resource::find;
+
+    #[test]
+    fn names_and_booleans_bind_case_insensitively() {
+        let p = Params::parse(Some(
+            "Open_Only=True&CLIENT_ID=4&status=1,2&order=dateoccurred&orderdesc=TRUE",
+        ));
+        let q = list_query(find("Tickets").unwrap(), &p).unwrap();
+        assert!(q.conds.contains(&Cond::Flag(Col::Closed, false)));
+        assert!(q.conds.contains(&Cond::Eq(Col::Client, 4)));
+        assert!(q.conds.contains(&Cond::In(Col::Status, vec![1, 2])));
+        assert!(q.conds.contains(&Cond::Flag(Col::Deleted, false)));
+        assert_eq!(q.order, vec![(Col::DateA, true)]);
+    }
+
+    #[test]
+    fn unknown_names_are_ignored_and_bad_values_rejected() {
+        let p = Params::parse(Some("closedonly=true&team_id=3"));
+        let q = list_query(find("Tickets").unwrap(), &p).unwrap();
+        assert_eq!(q.conds, vec![Cond::Flag(Col::Deleted, false)]);
+        let p = Params::parse(Some("client_id=abc"));
+        assert!(list_query(find("Client").unwrap(), &p).is_err());
+        let p = Params::parse(Some("open_only=yes"));
+        assert!(list_query(find("Tickets").unwrap(), &p).is_err());
+    }
+
+    #[test]
+    fn ticket_dates_follow_datesearch() {
+        let p = Params::parse(Some(
+            "datesearch=datecleared&startdate=2026-01-01T00:00:00Z",
+        ));
+        let q = list_query(find("Tickets").unwrap(), &p).unwrap();
+        assert!(q.conds.contains(&Cond::Between(
+            Col::DateB,
+            Some("2026-01-01T00:00:00Z".into()),
+            None
+        )));
+    }
+}
