@@ -130,4 +130,38 @@ pub struct SandboxArgs {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub token_ttl: u64,
+    /// Keep the data in DIR/sandbox.db (kept across restarts) instead of in memory.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
+    /// Tickets to seed into an empty instance (with clients, sites, users, assets... to match).
+    #[arg(long, default_value_t = 300)]
+    pub seed_tickets: u64,
+    /// Largest page served (Halo: 100; /Asset is always 50).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_cap: u32,
+    /// Halo's hosted rate limit per client, N/SECS (e.g. 300/300s); off by default.
+    #[arg(long, value_name = "N/SECS", value_parser = halo_sandbox::RateLimit::parse)]
+    pub rate_limit: Option<halo_sandbox::RateLimit>,
+    /// Share of requests answered 500/502/503 (some with HTML bodies), 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = rate)]
+    pub fail_rate: f64,
+    /// Share of responses whose connection is dropped mid-body, 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = rate)]
+    pub reset_rate: f64,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of the fault sequence (the same seed gives the same faults).
+    #[arg(long, default_value_t = 1)]
+    pub fault_seed: u64,
+    /// Post ticket webhooks to URL, optionally with Basic auth: 'URL[,basic user:pass]' (repeatable).
+    #[arg(long = "webhook", value_name = "URL[,basic user:pass]", value_parser = halo_sandbox::WebhookTarget::parse)]
+    pub webhooks: Vec<halo_sandbox::WebhookTarget>,
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{text}' is not a rate between 0 and 1")),
+    }
 }

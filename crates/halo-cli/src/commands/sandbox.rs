@@ -3,7 +3,7 @@
 use crate::cli::SandboxArgs;
 use crate::exit::Failure;
 use anyhow::{Context, Result};
-use halo_sandbox::{Sandbox, SandboxClient, SandboxConfig, SandboxUser};
+use halo_sandbox::{Faults, Sandbox, SandboxClient, SandboxConfig, SandboxUser};
 use std::io::Write;
 use std::time::Duration;
 
@@ -11,12 +11,47 @@ use std::time::Duration;
 pub async fn run(args: SandboxArgs) -> Result<()> {
     let config = config(&args)?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+    let started = std::time::Instant::now();
     let sandbox = Sandbox::start_on(config.clone(), addr)
         .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+        .with_context(|| format!("cannot start the sandbox on {addr}"))?;
     let url = sandbox.url();
+    let ready = started.elapsed();
+    let tickets = sandbox.stats().objects.get("Tickets").copied().unwrap_or(0);
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {url}")?;
+    writeln!(
+        out,
+        "  data:          {} tickets, {} ({:.2} s to ready)",
+        tickets,
+        match &config.data_dir {
+            Some(d) => format!("kept in {}", d.join("sandbox.db").display()),
+            None => "in memory".to_string(),
+        },
+        ready.as_secs_f64()
+    )?;
+    if let Some(limit) = config.rate_limit {
+        writeln!(
+            out,
+            "  rate limit:    {} requests per {} s per client",
+            limit.requests,
+            limit.window.as_secs()
+        )?;
+    }
+    if config.faults.any() {
+        let f = config.faults;
+        writeln!(
+            out,
+            "  faults:        fail {} reset {} latency {} ms (seed {})",
+            f.fail_rate,
+            f.reset_rate,
+            f.latency.as_millis(),
+            f.seed
+        )?;
+    }
+    for hook in &config.webhooks {
+        writeln!(out, "  webhook:       {}", hook.url)?;
+    }
     writeln!(
         out,
         "  tenant:        {}",
@@ -56,6 +91,17 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
         }],
         tenant: (!args.no_tenant).then(|| args.tenant.clone()),
         token_ttl: Duration::from_secs(args.token_ttl),
+        data_dir: args.data.clone(),
+        seed_tickets: args.seed_tickets,
+        page_cap: args.page_cap,
+        rate_limit: args.rate_limit,
+        faults: Faults {
+            fail_rate: args.fail_rate,
+            reset_rate: args.reset_rate,
+            latency: Duration::from_millis(args.latency_ms),
+            seed: args.fault_seed,
+        },
+        webhooks: args.webhooks.clone(),
         ..SandboxConfig::default()
     };
     if !args.users.is_empty() {
