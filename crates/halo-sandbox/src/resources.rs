@@ -21,11 +21,19 @@ pub(crate) fn message(status: StatusCode, text: impl Into<String>) -> Response {
     (status, Json(json!({ "message": text.into() }))).into_response()
 }
 
-/// The resource whose Halo path is `segment` (case-insensitive).
-fn resource(segment: &str) -> Option<&'static Resource> {
-    RESOURCES
-        .iter()
-        .find(|r| r.path.eq_ignore_ascii_case(segment))
+/// The resource whose Halo path starts `path` (case-insensitive; some paths have several
+/// segments), and the segments after it.
+fn resource(path: &str) -> Option<(&'static Resource, Vec<&str>)> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    RESOURCES.iter().find_map(|r| {
+        let own: Vec<&str> = r.path.split('/').collect();
+        let matches = segments.len() >= own.len()
+            && own
+                .iter()
+                .zip(&segments)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b));
+        matches.then(|| (r, segments[own.len()..].to_vec()))
+    })
 }
 
 /// `/api/{*rest}`: routes to the resource named by the first segment.
@@ -36,14 +44,13 @@ pub(crate) async fn dispatch(
     request: Request,
 ) -> Response {
     let path = request.uri().path().trim_start_matches("/api/").to_string();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let Some(res) = segments.first().and_then(|s| resource(s)) else {
+    let Some((res, rest)) = resource(&path) else {
         return crate::api::not_found(&sent.0);
     };
-    if segments.len() > 2 {
+    if rest.len() > 1 {
         return crate::api::not_found(&sent.0);
     }
-    let id = segments.get(1).map(|s| s.to_string());
+    let id = rest.first().map(|s| s.to_string());
     let method = request.method().clone();
     let write = method != Method::GET;
     if let Some(denied) = scope_check(&grant, res, write) {
