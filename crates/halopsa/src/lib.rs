@@ -24,8 +24,10 @@ pub mod auth;
 mod client;
 pub mod error;
 pub mod id;
+pub mod paging;
 pub mod redact;
 pub mod resource;
+mod resource_client;
 pub mod settings;
 
 pub use client::{
@@ -34,6 +36,7 @@ pub use client::{
 };
 pub use error::{ApiError, AuthError, Error};
 pub use id::Id;
+pub use resource_client::{ListOptions, ResourceClient, WalkReport};
 pub use settings::{ConnectionSettings, Grant};
 
 /// Re-exported so callers can build settings without naming the crate.

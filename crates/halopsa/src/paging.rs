@@ -1,0 +1,438 @@
+//! Paging, in one place: which page to ask for next, what a page means, and when to stop.
+//! Pure logic, no I/O, so every edge case is unit-tested.
+//!
+//! Halo's rules (reference §5): send `pageinate=true` with a 1-based `page_no` and a
+//! `page_size` of at most 100; trust the echoed `page_size` (`/Asset` serves 50 whatever is
+//! asked), else the size of the first page; stop when `record_count` is reached, or on an empty
+//! or short page; guard against endless loops; drop rows seen on an earlier page.
+
+use crate::resource::{IdKind, Resource};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// The largest page Halo serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// One page as the server answered it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The rows.
+    pub items: Vec<Value>,
+    /// `record_count`, when the list is wrapped.
+    pub record_count: Option<u64>,
+    /// The echoed `page_size`, when there is one.
+    pub page_size: Option<u32>,
+}
+
+/// Where a list walk stands.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    key: fn(&Value) -> Option<String>,
+    asked_size: u32,
+    effective_size: Option<u32>,
+    next_page: u32,
+    limit: Option<u64>,
+    yielded: u64,
+    rows_seen: u64,
+    first_total: Option<u64>,
+    last_total: Option<u64>,
+    seen: HashSet<String>,
+    duplicates: u64,
+    done: bool,
+}
+
+/// What a walk noticed, for the caller to report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkNotes {
+    /// Pages fetched.
+    pub pages: u32,
+    /// Rows dropped because an earlier page had them.
+    pub duplicates: u64,
+    /// `record_count` at the first page and at the last, when they differ.
+    pub count_changed: Option<(u64, u64)>,
+}
+
+impl Pager {
+    /// A walk over `resource` with pages of `page_size` (clamped to 1..=100) and at most
+    /// `limit` rows. With a limit below the page size, pages are only as large as the limit.
+    pub fn new(resource: &Resource, page_size: u32, limit: Option<u64>) -> Pager {
+        let mut asked = page_size.clamp(1, MAX_PAGE_SIZE);
+        if let Some(l) = limit.filter(|l| *l > 0 && *l < u64::from(asked)) {
+            asked = l as u32;
+        }
+        Pager {
+            key: key_fn(resource),
+            asked_size: asked,
+            effective_size: resource.fixed_page_size,
+            next_page: 1,
+            limit,
+            yielded: 0,
+            rows_seen: 0,
+            first_total: None,
+            last_total: None,
+            seen: HashSet::new(),
+            duplicates: 0,
+            done: limit == Some(0),
+        }
+    }
+
+    /// The next `(page_no, page_size)` to ask for, or `None` when the walk is over.
+    pub fn next_request(&self) -> Option<(u32, u32)> {
+        (!self.done).then_some((self.next_page, self.asked_size))
+    }
+
+    /// Takes a page: returns the rows to yield (duplicates dropped, cut at the limit) and
+    /// decides whether another page is needed.
+    pub fn accept(&mut self, page: Page) -> Vec<Value> {
+        let n = page.items.len() as u64;
+        let page_no = self.next_page;
+        self.next_page += 1;
+        if page_no == 1 {
+            self.first_total = page.record_count;
+            // Trust the echoed size; else, when the server holds more than one page, the size
+            // of the first page is the real cap.
+            self.effective_size = page
+                .page_size
+                .filter(|s| *s > 0)
+                .or(self.effective_size)
+                .or(match page.record_count {
+                    Some(total) if total > n && n > 0 => Some(n as u32),
+                    _ => None,
+                });
+        }
+        if page.record_count.is_some() {
+            self.last_total = page.record_count;
+        }
+        self.rows_seen += n;
+        let size = u64::from(self.effective_size.unwrap_or(self.asked_size));
+        let mut out = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            if self.limit.is_some_and(|l| self.yielded >= l) {
+                break;
+            }
+            if let Some(k) = (self.key)(&item)
+                && !self.seen.insert(k)
+            {
+                self.duplicates += 1;
+                continue;
+            }
+            self.yielded += 1;
+            out.push(item);
+        }
+        let reached_total = page.record_count.is_some_and(|t| self.rows_seen >= t);
+        let limit_reached = self.limit.is_some_and(|l| self.yielded >= l);
+        // A loop guard: never more pages than the count allows (plus slack for rows inserted
+        // during the walk), and never more than a hard maximum.
+        let max_pages = self
+            .first_total
+            .map(|t| (t / size.max(1)) as u32 + 20)
+            .unwrap_or(u32::MAX)
+            .min(1_000_000);
+        self.done = n == 0 || n < size || reached_total || limit_reached || page_no >= max_pages;
+        out
+    }
+
+    /// Whether the walk is over.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The page size in use: the echoed or observed one, else the one asked for.
+    pub fn page_size(&self) -> u32 {
+        self.effective_size.unwrap_or(self.asked_size)
+    }
+
+    /// `record_count` as of the first page.
+    pub fn total(&self) -> Option<u64> {
+        self.first_total
+    }
+
+    /// What the walk noticed.
+    pub fn notes(&self) -> WalkNotes {
+        WalkNotes {
+            pages: self.next_page - 1,
+            duplicates: self.duplicates,
+            count_changed: match (self.first_total, self.last_total) {
+                (Some(a), Some(b)) if a != b => Some((a, b)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// How rows of a resource are told apart: actions by `(ticket_id, id)`, others by `id`.
+fn key_fn(resource: &Resource) -> fn(&Value) -> Option<String> {
+    match resource.id {
+        IdKind::PerTicket => |v| {
+            let t = v.get("ticket_id").map(id_text)?;
+            let i = v.get("id").map(id_text)?;
+            Some(format!("{t}/{i}"))
+        },
+        IdKind::None => |_| None,
+        _ => |v| v.get("id").map(id_text),
+    }
+}
+
+/// An id as text, whatever its JSON form (`3`, `3.0`, `"3"` and GUIDs).
+pub fn id_text(v: &Value) -> String {
+    match crate::id::id_from_value(v) {
+        Some(n) => n.to_string(),
+        None => match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// The rows of a list reply: a bare array, else the resource's key, else the one array-valued
+/// property that is not a known sidecar (Halo's list shapes vary, and some are unconfirmed).
+pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
+    const SIDECARS: &[&str] = &[
+        "folders",
+        "include_children",
+        "columns",
+        "available_columns",
+    ];
+    match body {
+        Value::Array(items) => Ok(Page {
+            items,
+            record_count: None,
+            page_size: None,
+        }),
+        Value::Object(mut map) => {
+            let record_count = map
+                .get("record_count")
+                .and_then(|v| crate::id::id_from_value(v).and_then(|n| u64::try_from(n).ok()));
+            let page_size = map
+                .get("page_size")
+                .and_then(crate::id::id_from_value)
+                .and_then(|n| u32::try_from(n).ok());
+            let key = resource
+                .list_key()
+                .filter(|k| map.get(*k).is_some_and(Value::is_array))
+                .map(str::to_string)
+                .or_else(|| {
+                    let arrays: Vec<&String> = map
+                        .iter()
+                        .filter(|(k, v)| v.is_array() && !SIDECARS.contains(&k.as_str()))
+                        .map(|(k, _)| k)
+                        .collect();
+                    (arrays.len() == 1).then(|| arrays[0].clone())
+                });
+            match key.and_then(|k| map.remove(&k)) {
+                Some(Value::Array(items)) => Ok(Page {
+                    items,
+                    record_count,
+                    page_size,
+                }),
+                _ => Err(format!(
+                    "a list of {} was expected, but the reply has no array of rows",
+                    resource.path
+                )),
+            }
+        }
+        other => Err(format!(
+            "a list of {} was expected, got {}",
+            resource.path,
+            kind(&other)
+        )),
+    }
+}
+
+/// One object from a single GET or POST reply: the object, or the only element of an array.
+pub fn decode_one(body: Value) -> Result<Value, String> {
+    match body {
+        Value::Object(_) => Ok(body),
+        Value::Array(mut items) if items.len() == 1 => Ok(items.remove(0)),
+        other => Err(format!("one object was expected, got {}", kind(&other))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::find;
+    use serde_json::json;
+
+    fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<Value> {
+        ids.map(|i| json!({"id": i})).collect()
+    }
+
+    /// Serves `total` rows in pages of at most `cap`, echoing the size when `echo`.
+    fn walk(
+        res: &str,
+        total: i64,
+        cap: u32,
+        echo: bool,
+        asked: u32,
+        limit: Option<u64>,
+    ) -> (Vec<i64>, Pager, Vec<(u32, u32)>) {
+        let mut pager = Pager::new(find(res).unwrap(), asked, limit);
+        let mut out = Vec::new();
+        let mut requests = Vec::new();
+        while let Some((no, size)) = pager.next_request() {
+            requests.push((no, size));
+            let size = size.min(cap) as i64;
+            let start = (i64::from(no) - 1) * size + 1;
+            let end = (start + size - 1).min(total);
+            let page = Page {
+                items: if start > total {
+                    vec![]
+                } else {
+                    rows(start..=end)
+                },
+                record_count: Some(total as u64),
+                page_size: echo.then_some(size as u32),
+            };
+            out.extend(pager.accept(page).iter().map(|v| v["id"].as_i64().unwrap()));
+            assert!(requests.len() < 1000);
+        }
+        (out, pager, requests)
+    }
+
+    #[test]
+    fn a_cap_smaller_than_asked_is_followed() {
+        // Asked for 100, served 50 with no echo (HaloAPI #90 read 100 of 717).
+        let (ids, _, requests) = walk("Tickets", 717, 50, false, 100, None);
+        assert_eq!(ids, (1..=717).collect::<Vec<_>>());
+        assert_eq!(requests.len(), 15);
+    }
+
+    #[test]
+    fn asset_pages_are_fifty_and_echoed() {
+        let (ids, pager, _) = walk("Asset", 120, 50, true, 100, None);
+        assert_eq!(ids.len(), 120);
+        assert_eq!(pager.page_size(), 50);
+    }
+
+    #[test]
+    fn an_exact_multiple_stops_on_the_count_not_an_extra_page() {
+        let (ids, pager, requests) = walk("Tickets", 200, 100, true, 100, None);
+        assert_eq!(ids.len(), 200);
+        assert_eq!(
+            requests.len(),
+            2,
+            "record_count reached: no empty third page"
+        );
+        assert_eq!(pager.notes().pages, 2);
+    }
+
+    #[test]
+    fn an_empty_result_is_one_request() {
+        let (ids, _, requests) = walk("Tickets", 0, 100, true, 100, None);
+        assert!(ids.is_empty());
+        assert_eq!(requests, vec![(1, 100)]);
+    }
+
+    #[test]
+    fn a_limit_fetches_no_more_than_needed() {
+        let (ids, _, requests) = walk("Tickets", 500, 100, true, 100, Some(5));
+        assert_eq!(ids, vec![1, 2, 3, 4, 5]);
+        assert_eq!(requests, vec![(1, 5)]);
+        let (ids, _, requests) = walk("Tickets", 500, 100, true, 100, Some(150));
+        assert_eq!(ids.len(), 150);
+        assert_eq!(requests.len(), 2);
+    }
+
+    #[test]
+    fn duplicates_across_pages_are_dropped_and_counted() {
+        let mut pager = Pager::new(find("Tickets").unwrap(), 3, None);
+        let p = |ids: Vec<i64>| Page {
+            items: ids.into_iter().map(|i| json!({"id": i})).collect(),
+            record_count: Some(7),
+            page_size: Some(3),
+        };
+        assert_eq!(pager.accept(p(vec![1, 2, 3])).len(), 3);
+        // A row inserted at the front shifted row 3 onto page 2.
+        assert_eq!(pager.accept(p(vec![3, 4, 5])).len(), 2);
+        assert_eq!(pager.accept(p(vec![6])).len(), 1);
+        assert!(pager.is_done());
+        assert_eq!(pager.notes().duplicates, 1);
+    }
+
+    #[test]
+    fn a_changing_count_is_noted() {
+        let mut pager = Pager::new(find("Tickets").unwrap(), 2, None);
+        let page = |ids: Vec<i64>, total| Page {
+            items: ids.into_iter().map(|i| json!({"id": i})).collect(),
+            record_count: Some(total),
+            page_size: Some(2),
+        };
+        pager.accept(page(vec![1, 2], 3));
+        pager.accept(page(vec![3, 4], 4));
+        pager.accept(page(vec![], 4));
+        assert_eq!(pager.notes().count_changed, Some((3, 4)));
+    }
+
+    #[test]
+    fn a_server_ignoring_page_no_is_stopped_by_the_guard() {
+        let mut pager = Pager::new(find("Tickets").unwrap(), 10, None);
+        let mut pages = 0;
+        while pager.next_request().is_some() {
+            pager.accept(Page {
+                items: rows(1..=10),
+                record_count: Some(1000),
+                page_size: Some(10),
+            });
+            pages += 1;
+            assert!(pages < 500, "endless");
+        }
+        assert_eq!(pager.notes().duplicates, 10 * (pages as u64 - 1));
+    }
+
+    #[test]
+    fn actions_are_keyed_by_ticket_and_id() {
+        let mut pager = Pager::new(find("Actions").unwrap(), 100, None);
+        let page = Page {
+            items: vec![
+                json!({"ticket_id": 1, "id": 1}),
+                json!({"ticket_id": 2, "id": 1}),
+            ],
+            record_count: Some(2),
+            page_size: None,
+        };
+        assert_eq!(pager.accept(page).len(), 2);
+    }
+
+    #[test]
+    fn list_shapes_are_all_accepted() {
+        let tickets = find("Tickets").unwrap();
+        let p = decode_list(
+            tickets,
+            json!({"record_count": 2, "tickets": [{"id": 1}, {"id": 2}], "include_children": []}),
+        )
+        .unwrap();
+        assert_eq!((p.items.len(), p.record_count), (2, Some(2)));
+        assert_eq!(
+            decode_list(tickets, json!([{"id": 1}]))
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        let teams = find("Team").unwrap();
+        let p = decode_list(teams, json!({"teams": [{"id": 1}], "folders": []})).unwrap();
+        assert_eq!(p.items.len(), 1, "the one non-sidecar array");
+        let p = decode_list(
+            find("Asset").unwrap(),
+            json!({"record_count": "3.0", "page_size": 50, "assets": []}),
+        )
+        .unwrap();
+        assert_eq!((p.record_count, p.page_size), (Some(3), Some(50)));
+        assert!(decode_list(tickets, json!({"message": "x"})).is_err());
+        assert!(decode_list(tickets, json!("x")).is_err());
+        assert_eq!(decode_one(json!([{"id": 1}])).unwrap(), json!({"id": 1}));
+        assert!(decode_one(json!([])).is_err());
+    }
+}

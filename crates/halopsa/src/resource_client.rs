@@ -1,0 +1,314 @@
+//! One generic layer serving every row of the resource table: list (as pages and as a
+//! stream), get, count, create, update and delete.
+
+use crate::client::{ApiRequest, Client};
+use crate::error::Error;
+use crate::paging::{MAX_PAGE_SIZE, Page, Pager, WalkNotes, decode_list, decode_one, id_text};
+use crate::resource::{IdKind, ListShape, Ops, Resource};
+use futures::Stream;
+use reqwest::Method;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+/// Options of a list walk.
+#[derive(Debug, Clone, Copy)]
+pub struct ListOptions {
+    /// Rows asked per page (at most 100).
+    pub page_size: u32,
+    /// Stop after this many rows.
+    pub limit: Option<u64>,
+}
+
+impl Default for ListOptions {
+    fn default() -> Self {
+        ListOptions {
+            page_size: MAX_PAGE_SIZE,
+            limit: None,
+        }
+    }
+}
+
+/// A resource bound to a client. Get one with [`Client::resource`].
+#[derive(Clone)]
+pub struct ResourceClient {
+    client: Client,
+    resource: &'static Resource,
+}
+
+impl Client {
+    /// The generic operations on `resource`.
+    pub fn resource(&self, resource: &'static Resource) -> ResourceClient {
+        ResourceClient {
+            client: self.clone(),
+            resource,
+        }
+    }
+}
+
+/// Notes of a finished walk, readable while the stream runs and after.
+#[derive(Debug, Clone, Default)]
+pub struct WalkReport(Arc<Mutex<WalkNotes>>);
+
+impl WalkReport {
+    /// What the walk noticed so far.
+    pub fn notes(&self) -> WalkNotes {
+        self.0.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+}
+
+impl ResourceClient {
+    /// The resource.
+    pub fn resource(&self) -> &'static Resource {
+        self.resource
+    }
+
+    fn refuse(&self, op: &str) -> Error {
+        Error::Config(format!(
+            "Halo does not support {op} on {} ({})",
+            self.resource.name, self.resource.path
+        ))
+    }
+
+    fn decode_err(&self, url: &str, detail: String) -> Error {
+        Error::Decode {
+            url: url.to_string(),
+            detail,
+        }
+    }
+
+    /// The request for one page (`pageinate=true`, 1-based `page_no`, `page_size`).
+    pub fn page_request(
+        &self,
+        query: &[(String, String)],
+        page_no: u32,
+        page_size: u32,
+    ) -> ApiRequest {
+        let mut req = ApiRequest::get(self.resource.path);
+        req.query = query.to_vec();
+        if self.resource.paged {
+            req = req
+                .query("pageinate", "true")
+                .query("page_no", page_no.to_string())
+                .query("page_size", page_size.to_string());
+        }
+        req
+    }
+
+    /// One page of the list. For a resource without paging this is the whole list.
+    pub async fn list_page(
+        &self,
+        query: &[(String, String)],
+        page_no: u32,
+        page_size: u32,
+    ) -> Result<Page, Error> {
+        if !self.resource.ops.contains(Ops::LIST) {
+            return Err(self.refuse("list"));
+        }
+        let resp = self
+            .client
+            .send(&self.page_request(query, page_no, page_size.clamp(1, MAX_PAGE_SIZE)))
+            .await?;
+        let body: Value = resp.json()?;
+        if self.resource.list == ListShape::Single {
+            return Ok(Page {
+                items: vec![body],
+                record_count: Some(1),
+                page_size: None,
+            });
+        }
+        decode_list(self.resource, body).map_err(|d| self.decode_err(&resp.url, d))
+    }
+
+    /// Every row matching `query`, page by page, in order, duplicates dropped. The
+    /// [`WalkReport`] tells pages fetched, duplicates and whether `record_count` moved.
+    pub fn list(
+        &self,
+        query: Vec<(String, String)>,
+        options: ListOptions,
+    ) -> (impl Stream<Item = Result<Value, Error>> + use<>, WalkReport) {
+        let report = WalkReport::default();
+        let notes = report.0.clone();
+        let this = self.clone();
+        let pager = Pager::new(self.resource, options.page_size, options.limit);
+        let state = (
+            this,
+            query,
+            pager,
+            std::collections::VecDeque::<Value>::new(),
+            notes,
+        );
+        let stream = futures::stream::try_unfold(
+            state,
+            |(this, query, mut pager, mut buffer, notes)| async move {
+                loop {
+                    if let Some(v) = buffer.pop_front() {
+                        return Ok(Some((v, (this, query, pager, buffer, notes))));
+                    }
+                    let Some((page_no, size)) = pager.next_request() else {
+                        return Ok(None);
+                    };
+                    let page = this.list_page(&query, page_no, size).await?;
+                    let unpaged = !this.resource.paged;
+                    buffer.extend(pager.accept(page));
+                    if unpaged {
+                        // One request returns the whole list: nothing more to ask.
+                        while pager.next_request().is_some() {
+                            pager.accept(Page::default());
+                        }
+                    }
+                    if let Ok(mut n) = notes.lock() {
+                        *n = pager.notes();
+                    }
+                    if pager.notes().count_changed.is_some() && pager.is_done() {
+                        tracing::warn!(
+                            "record_count of {} changed during the walk ({:?}): rows were added or removed meanwhile",
+                            this.resource.path,
+                            pager.notes().count_changed
+                        );
+                    }
+                }
+            },
+        );
+        (stream, report)
+    }
+
+    /// Rows matching `query`: `record_count` of a one-row page, or the length of an
+    /// unpaged list.
+    pub async fn count(&self, query: &[(String, String)]) -> Result<u64, Error> {
+        let page = self.list_page(query, 1, 1).await?;
+        Ok(match (self.resource.paged, page.record_count) {
+            (true, Some(n)) => n,
+            _ => page.items.len() as u64,
+        })
+    }
+
+    /// The request for one object (`ticket_id` is needed for actions).
+    pub fn get_request(&self, id: &str, query: &[(String, String)]) -> Result<ApiRequest, Error> {
+        if !self.resource.ops.contains(Ops::GET) {
+            return Err(self.refuse("get"));
+        }
+        let mut req = match self.resource.id {
+            IdKind::None => ApiRequest::get(self.resource.path),
+            _ => ApiRequest::get(format!("{}/{}", self.resource.path, encode(id))),
+        };
+        req.query = query.to_vec();
+        if self.resource.id == IdKind::PerTicket && !query.iter().any(|(k, _)| k == "ticket_id") {
+            return Err(Error::Config(
+                "action ids are numbered within their ticket: give ticket_id too".into(),
+            ));
+        }
+        Ok(req)
+    }
+
+    /// One object by id.
+    pub async fn get(&self, id: &str, query: &[(String, String)]) -> Result<Value, Error> {
+        let resp = self.client.send(&self.get_request(id, query)?).await?;
+        decode_one(resp.json()?).map_err(|d| self.decode_err(&resp.url, d))
+    }
+
+    /// The request that creates `objects` (Halo's POST takes an array; no id means create).
+    pub fn create_request(&self, objects: Vec<Value>) -> Result<ApiRequest, Error> {
+        if !self.resource.ops.contains(Ops::CREATE) {
+            return Err(self.refuse("create"));
+        }
+        for (i, o) in objects.iter().enumerate() {
+            if !o.is_object() {
+                return Err(Error::Config(format!("element {i} is not a JSON object")));
+            }
+            if o.get("id").is_some_and(|id| !is_zero_id(id)) {
+                return Err(Error::Config(format!(
+                    "element {i} has an id: Halo would update that object, not create one (use update)"
+                )));
+            }
+        }
+        Ok(ApiRequest::new(Method::POST, self.resource.path).json(Value::Array(objects)))
+    }
+
+    /// The request that updates `objects`; each must carry its id (a missing id would create).
+    pub fn update_request(&self, objects: Vec<Value>) -> Result<ApiRequest, Error> {
+        if !self.resource.ops.contains(Ops::UPDATE) {
+            return Err(self.refuse("update"));
+        }
+        for (i, o) in objects.iter().enumerate() {
+            if o.get("id").is_none_or(is_zero_id) {
+                return Err(Error::Config(format!(
+                    "element {i} has no id: an update without one would create a duplicate"
+                )));
+            }
+        }
+        Ok(ApiRequest::new(Method::POST, self.resource.path).json(Value::Array(objects)))
+    }
+
+    /// Creates objects; returns what Halo saved (one object per element).
+    pub async fn create(&self, objects: Vec<Value>) -> Result<Vec<Value>, Error> {
+        let req = self.create_request(objects)?;
+        self.post(&req).await
+    }
+
+    /// Updates objects. With `check`, each id is first read back (one GET each) so an id that
+    /// does not exist is refused before anything is sent.
+    pub async fn update(&self, objects: Vec<Value>, check: bool) -> Result<Vec<Value>, Error> {
+        let req = self.update_request(objects)?;
+        if check && let Some(Value::Array(objects)) = &req.body {
+            for o in objects {
+                let id = o.get("id").map(id_text).unwrap_or_default();
+                let query: Vec<(String, String)> = o
+                    .get("ticket_id")
+                    .filter(|_| self.resource.id == IdKind::PerTicket)
+                    .map(|t| vec![("ticket_id".to_string(), id_text(t))])
+                    .unwrap_or_default();
+                self.get(&id, &query).await?;
+            }
+        }
+        self.post(&req).await
+    }
+
+    async fn post(&self, req: &ApiRequest) -> Result<Vec<Value>, Error> {
+        let resp = self.client.send(req).await?;
+        // One element in gives one object out; several give an array (accept either).
+        Ok(match resp.json::<Value>()? {
+            Value::Array(items) => items,
+            other => vec![other],
+        })
+    }
+
+    /// The request that deletes one object (`reason` for tickets, `ticket_id` for actions go
+    /// in `query`).
+    pub fn delete_request(
+        &self,
+        id: &str,
+        query: &[(String, String)],
+    ) -> Result<ApiRequest, Error> {
+        if !self.resource.ops.contains(Ops::DELETE) {
+            return Err(self.refuse("delete"));
+        }
+        if self.resource.id == IdKind::PerTicket && !query.iter().any(|(k, _)| k == "ticket_id") {
+            return Err(Error::Config(
+                "deleting an action needs its ticket_id (action ids are per ticket)".into(),
+            ));
+        }
+        let mut req = ApiRequest::new(
+            Method::DELETE,
+            format!("{}/{}", self.resource.path, encode(id)),
+        );
+        req.query = query.to_vec();
+        Ok(req)
+    }
+
+    /// Deletes one object; returns Halo's answer (which carries the id).
+    pub async fn delete(&self, id: &str, query: &[(String, String)]) -> Result<Value, Error> {
+        let resp = self.client.send(&self.delete_request(id, query)?).await?;
+        resp.json()
+    }
+}
+
+fn is_zero_id(id: &Value) -> bool {
+    id.is_null()
+        || crate::id::id_from_value(id) == Some(0)
+        || id.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+/// An id as one path segment.
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.trim().as_bytes()).collect()
+}
