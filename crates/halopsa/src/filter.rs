@@ -1,0 +1,685 @@
+//! Query filters checked against Halo's own list of query parameters per endpoint.
+//!
+//! Quirk: Halo silently ignores query parameters it does not know, so a misspelt filter returns
+//! unfiltered data. The table `query_params.tsv` (generated from Halo's OpenAPI file by
+//! `scripts/derive_query_params.py`) lists every operation's query parameters; [`check`] refuses
+//! names that are not among them and suggests the nearest valid ones.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use thiserror::Error;
+
+/// The value type Halo declares for a query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParamKind {
+    /// `true` or `false`.
+    Bool,
+    /// One integer.
+    Int,
+    /// Comma-separated integers (id lists).
+    Ints,
+    /// A decimal number.
+    Number,
+    /// A date-time, sent as `yyyy-MM-ddTHH:mm:ssZ`.
+    Date,
+    /// Free text (and anything the spec types loosely).
+    String,
+}
+
+impl ParamKind {
+    fn from_tag(tag: &str) -> Option<ParamKind> {
+        Some(match tag {
+            "bool" => ParamKind::Bool,
+            "int" => ParamKind::Int,
+            "ints" => ParamKind::Ints,
+            "number" => ParamKind::Number,
+            "date" => ParamKind::Date,
+            "string" => ParamKind::String,
+            _ => return None,
+        })
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            ParamKind::Bool => "true or false",
+            ParamKind::Int => "an integer",
+            ParamKind::Ints => "comma-separated integers",
+            ParamKind::Number => "a number",
+            ParamKind::Date => "a date as yyyy-MM-dd or yyyy-MM-ddTHH:mm:ss[Z]",
+            ParamKind::String => "text",
+        }
+    }
+}
+
+/// One query parameter of an operation, spelt exactly as Halo spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The exact name (`pageinate`, `excludeAgent`...).
+    pub name: &'static str,
+    /// Its declared type.
+    pub kind: ParamKind,
+}
+
+/// A filter name the operation does not list: Halo would ignore it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "unknown filter '{name}' for {method} {path} (Halo would ignore it silently); {}",
+    hint(suggestions)
+)]
+pub struct UnknownFilter {
+    /// The name as given.
+    pub name: String,
+    /// The HTTP method, upper-case.
+    pub method: String,
+    /// The operation's path template in the spec (`/Tickets/{id}`).
+    pub path: String,
+    /// Up to three valid names close to `name`, nearest first.
+    pub suggestions: Vec<&'static str>,
+}
+
+fn hint(suggestions: &[&str]) -> String {
+    match suggestions {
+        [] => "see the valid names with --help".to_owned(),
+        [one] => format!("did you mean {one}?"),
+        [init @ .., last] => format!("did you mean {} or {last}?", init.join(", ")),
+    }
+}
+
+/// One operation of the table.
+struct Endpoint {
+    template: &'static str,
+    /// Literal segments, `None` for a `{variable}`.
+    segments: Vec<Option<&'static str>>,
+    params: Vec<Param>,
+}
+
+impl Endpoint {
+    fn parse(line: &'static str) -> Option<(&'static str, Endpoint)> {
+        let mut fields = line.split('\t');
+        let (method, template, list) = (fields.next()?, fields.next()?, fields.next()?);
+        let params = list
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (tag, name) = p.split_once(':')?;
+                Some(Param {
+                    name,
+                    kind: ParamKind::from_tag(tag)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let segments = template
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then_some(s))
+            .collect();
+        let endpoint = Endpoint {
+            template,
+            segments,
+            params,
+        };
+        fields.next().is_none().then_some((method, endpoint))
+    }
+
+    fn matches(&self, segments: &[&str]) -> bool {
+        self.segments
+            .iter()
+            .zip(segments)
+            .all(|(t, s)| t.map_or(!s.is_empty(), |lit| lit.eq_ignore_ascii_case(s)))
+    }
+
+    fn literals(&self) -> usize {
+        self.segments.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+static TABLE_TEXT: &str = include_str!("query_params.tsv");
+
+/// Operations keyed by (upper-case method, number of path segments).
+static TABLE: LazyLock<HashMap<(String, usize), Vec<Endpoint>>> = LazyLock::new(|| {
+    let mut table: HashMap<(String, usize), Vec<Endpoint>> = HashMap::new();
+    for (method, endpoint) in TABLE_TEXT
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(Endpoint::parse)
+    {
+        table
+            .entry((method.to_owned(), endpoint.segments.len()))
+            .or_default()
+            .push(endpoint);
+    }
+    table
+});
+
+/// The operation `path` falls under: the matching template with the most literal segments
+/// (the first in table order on a tie).
+fn endpoint(method: &str, path: &str) -> Option<&'static Endpoint> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut best: Option<&'static Endpoint> = None;
+    for e in TABLE
+        .get(&(method.to_ascii_uppercase(), segments.len()))?
+        .iter()
+        .filter(|e| e.matches(&segments))
+    {
+        if best.is_none_or(|b| e.literals() > b.literals()) {
+            best = Some(e);
+        }
+    }
+    best
+}
+
+/// The query parameters Halo lists for `method` on `path`, a concrete path below `/api`
+/// (`Tickets`, `/Tickets/12`, `tickets`), matched case-insensitively against the spec's templates.
+/// `None` when the spec lists no query parameter for that operation.
+pub fn params_for(method: &str, path: &str) -> Option<&'static [Param]> {
+    endpoint(method, path).map(|e| e.params.as_slice())
+}
+
+/// Checks a filter name for `method` on `path`, returning the spec's exact spelling
+/// (`CLIENT_ID` → `client_id`).
+///
+/// When the spec lists no query parameter for the operation (unknown path, or an operation
+/// without any), nothing can be checked and `name` is returned unchanged.
+pub fn check<'a>(method: &str, path: &str, name: &'a str) -> Result<&'a str, UnknownFilter> {
+    let Some(endpoint) = endpoint(method, path) else {
+        return Ok(name);
+    };
+    if let Some(p) = endpoint
+        .params
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+    {
+        return Ok(p.name);
+    }
+    Err(UnknownFilter {
+        name: name.to_owned(),
+        method: method.to_ascii_uppercase(),
+        path: endpoint.template.to_owned(),
+        suggestions: suggestions(&endpoint.params, name),
+    })
+}
+
+/// Lower-case without underscores, so `closedonly` and `closed_only` compare equal.
+fn squash(name: &str) -> String {
+    name.chars()
+        .filter(|&c| c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Up to three names within a third of `name`'s length in edits, or containing it or contained
+/// in it (three letters at least), nearest first.
+fn suggestions(params: &[Param], name: &str) -> Vec<&'static str> {
+    let wanted = squash(name);
+    let limit = (wanted.len() / 3).max(1);
+    let mut scored: Vec<(usize, bool, &'static str)> = params
+        .iter()
+        .filter_map(|p| {
+            let candidate = squash(p.name);
+            let distance = strsim::osa_distance(&wanted, &candidate);
+            let (short, long) = if wanted.len() <= candidate.len() {
+                (&wanted, &candidate)
+            } else {
+                (&candidate, &wanted)
+            };
+            let contained = short.len() >= 3 && long.contains(short.as_str());
+            (distance <= limit || contained).then_some((distance, !contained, p.name))
+        })
+        .collect();
+    scored.sort_unstable();
+    scored.into_iter().take(3).map(|(_, _, n)| n).collect()
+}
+
+/// Validates `values` as `kind` and renders them as Halo expects; the error is one line naming
+/// the expected form. Several values (or comma-joined ones) are accepted for [`ParamKind::Ints`]
+/// and [`ParamKind::String`] only.
+pub fn format_value(kind: ParamKind, values: &[String]) -> Result<String, String> {
+    let expected = kind.expected();
+    let bad = |v: &str| format!("expected {expected}, got '{v}'");
+    match (kind, values) {
+        (_, []) => Err(format!("expected {expected}, got no value")),
+        (ParamKind::Ints, _) => values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().parse::<i64>().map_err(|_| bad(v)))
+            .map(|v| v.map(|n| n.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|ids| ids.join(",")),
+        (ParamKind::String, _) => Ok(values.join(",")),
+        (_, [v]) => {
+            let t = v.trim();
+            match kind {
+                ParamKind::Bool => match t.to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" => Ok("true".to_owned()),
+                    "false" | "no" | "0" => Ok("false".to_owned()),
+                    _ => Err(bad(v)),
+                },
+                ParamKind::Int => t.parse::<i64>().map(|n| n.to_string()).map_err(|_| bad(v)),
+                ParamKind::Number => match t.parse::<f64>() {
+                    Ok(n) if n.is_finite() => Ok(t.to_owned()),
+                    _ => Err(bad(v)),
+                },
+                _ => format_date(t).ok_or_else(|| bad(v)),
+            }
+        }
+        _ => Err(format!(
+            "expected one value ({expected}), got {}",
+            values.len()
+        )),
+    }
+}
+
+/// `yyyy-MM-dd` or `yyyy-MM-ddTHH:mm:ss` (optional fraction, optional `Z`) as
+/// `yyyy-MM-ddTHH:mm:ssZ`.
+fn format_date(s: &str) -> Option<String> {
+    let (date, time) = s.split_once(['T', 't', ' ']).unwrap_or((s, "00:00:00"));
+    let [y, mo, d] = numbers(date, '-', [4, 2, 2])?;
+    let time = time.strip_suffix(['Z', 'z']).unwrap_or(time);
+    let (time, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let [h, mi, sec] = numbers(time, ':', [2, 2, 2])?;
+    let valid = (1..=12).contains(&mo)
+        && (1..=days_in_month(y, mo)).contains(&d)
+        && h < 24
+        && mi < 60
+        && sec < 60
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z"))
+}
+
+/// Three `sep`-separated fields of exactly `widths` digits.
+fn numbers(s: &str, sep: char, widths: [usize; 3]) -> Option<[u32; 3]> {
+    let mut parts = s.split(sep);
+    let mut out = [0; 3];
+    for (slot, width) in out.iter_mut().zip(widths) {
+        let part = parts.next()?;
+        if part.len() != width || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Query filters for a list request, in the order set; a setter replaces an earlier value of
+/// the same name (case-insensitively) in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl ListParams {
+    /// No filters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets any filter; the name is checked only by [`ListParams::checked`].
+    pub fn filter(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        match self
+            .pairs
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(pair) => *pair = (name.to_owned(), value),
+            None => self.pairs.push((name.to_owned(), value)),
+        }
+        self
+    }
+
+    fn without(mut self, name: &str) -> Self {
+        self.pairs.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    fn ids(self, name: &str, ids: &[i64]) -> Self {
+        if ids.is_empty() {
+            return self.without(name);
+        }
+        let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>();
+        self.filter(name, joined.join(","))
+    }
+
+    /// `search`: free-text search.
+    pub fn search(self, text: &str) -> Self {
+        self.filter("search", text)
+    }
+
+    /// `client_id`.
+    pub fn client_id(self, id: i64) -> Self {
+        self.filter("client_id", id.to_string())
+    }
+
+    /// `site_id`.
+    pub fn site_id(self, id: i64) -> Self {
+        self.filter("site_id", id.to_string())
+    }
+
+    /// `user_id`.
+    pub fn user_id(self, id: i64) -> Self {
+        self.filter("user_id", id.to_string())
+    }
+
+    /// `agent_id`.
+    pub fn agent_id(self, id: i64) -> Self {
+        self.filter("agent_id", id.to_string())
+    }
+
+    /// `status_id`.
+    pub fn status_id(self, id: i64) -> Self {
+        self.filter("status_id", id.to_string())
+    }
+
+    /// `ticket_id` (actions, attachments...).
+    pub fn ticket_id(self, id: i64) -> Self {
+        self.filter("ticket_id", id.to_string())
+    }
+
+    /// `ticketids`: only these tickets; an empty list removes the filter.
+    pub fn ticket_ids(self, ids: &[i64]) -> Self {
+        self.ids("ticketids", ids)
+    }
+
+    /// `status`: any of these status ids; an empty list removes the filter.
+    pub fn statuses(self, ids: &[i64]) -> Self {
+        self.ids("status", ids)
+    }
+
+    /// `open_only`.
+    pub fn open_only(self, on: bool) -> Self {
+        self.filter("open_only", on.to_string())
+    }
+
+    /// `closed_only`.
+    pub fn closed_only(self, on: bool) -> Self {
+        self.filter("closed_only", on.to_string())
+    }
+
+    /// `includeinactive`.
+    pub fn include_inactive(self, on: bool) -> Self {
+        self.filter("includeinactive", on.to_string())
+    }
+
+    /// `datesearch` (the date field, e.g. `dateoccured`) with `startdate` and `enddate`; a
+    /// `None` bound removes an earlier one.
+    pub fn date_range(self, field: &str, start: Option<&str>, end: Option<&str>) -> Self {
+        let mut p = self.filter("datesearch", field);
+        for (name, bound) in [("startdate", start), ("enddate", end)] {
+            p = match bound {
+                Some(v) => p.filter(name, v),
+                None => p.without(name),
+            };
+        }
+        p
+    }
+
+    /// `order` and `orderdesc`.
+    pub fn order(self, field: &str, desc: bool) -> Self {
+        self.filter("order", field)
+            .filter("orderdesc", desc.to_string())
+    }
+
+    /// `includedetails`.
+    pub fn include_details(self, on: bool) -> Self {
+        self.filter("includedetails", on.to_string())
+    }
+
+    /// The (name, value) pairs, in the order first set.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The pairs with every name [`check`]ed for `method` on `path` and spelt as the spec does.
+    /// Values are not validated.
+    pub fn checked(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<Vec<(String, String)>, UnknownFilter> {
+        self.pairs
+            .iter()
+            .map(|(n, v)| Ok((check(method, path, n)?.to_owned(), v.clone())))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(method: &str, path: &str) -> Vec<&'static str> {
+        params_for(method, path)
+            .map(|ps| ps.iter().map(|p| p.name).collect())
+            .unwrap_or_default()
+    }
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn every_table_line_parses() {
+        let lines = TABLE_TEXT.lines().filter(|l| !l.starts_with('#'));
+        for line in lines.clone() {
+            assert!(Endpoint::parse(line).is_some(), "bad line: {line}");
+        }
+        let operations: usize = TABLE.values().map(Vec::len).sum();
+        let params: usize = TABLE.values().flatten().map(|e| e.params.len()).sum();
+        assert_eq!(operations, lines.count());
+        assert!(operations > 400, "{operations} operations");
+        assert!(params > 800, "{params} parameters");
+    }
+
+    #[test]
+    fn ticket_list_params_are_the_specs() {
+        let ticket = names("GET", "Tickets");
+        for n in [
+            "pageinate",
+            "inlcludeopenchildcount",
+            "closed_only",
+            "requesttype",
+        ] {
+            assert!(ticket.contains(&n), "{n} missing");
+        }
+        assert!(!ticket.contains(&"team_id"));
+        assert_eq!(names("get", "tickets"), ticket);
+        assert_eq!(names("GET", "/Tickets/"), ticket);
+        let utcoffsets = ticket.iter().filter(|n| **n == "utcoffset").count();
+        assert_eq!(utcoffsets, 1, "declared twice in the spec, listed once");
+    }
+
+    #[test]
+    fn concrete_paths_map_to_templates() {
+        let one = endpoint("GET", "/tickets/12").map(|e| e.template);
+        assert_eq!(one, Some("/Tickets/{id}"));
+        assert_eq!(
+            endpoint("GET", "IntegrationData/Get/QuickBooksOnline").map(|e| e.template),
+            Some("/IntegrationData/Get/QuickBooksOnline")
+        );
+        assert!(params_for("GET", "Tickets/12/nothing/here").is_none());
+        assert!(params_for("GET", "").is_none());
+        assert!(names("GET", "Actions/3").contains(&"ticket_id"));
+    }
+
+    #[test]
+    fn literal_segments_win_over_variables() {
+        let literal = TABLE
+            .values()
+            .flatten()
+            .find(|e| e.template == "/IntegrationData/Get/QuickBooksOnline");
+        let variable = Endpoint {
+            template: "/IntegrationData/Get/{id}",
+            segments: vec![Some("IntegrationData"), Some("Get"), None],
+            params: Vec::new(),
+        };
+        let path = ["integrationdata", "get", "quickbooksonline"];
+        assert!(variable.matches(&path));
+        assert!(literal.is_some_and(|l| l.matches(&path) && l.literals() > variable.literals()));
+    }
+
+    #[test]
+    fn check_returns_the_exact_spelling() {
+        assert_eq!(check("GET", "Tickets", "CLIENT_ID"), Ok("client_id"));
+        assert_eq!(check("GET", "Tickets", "PageInate"), Ok("pageinate"));
+        assert_eq!(check("GET", "Nowhere/At/All", "anything"), Ok("anything"));
+    }
+
+    #[test]
+    fn check_suggests_near_names() {
+        let suggest = |path, name| check("GET", path, name).err().map(|e| e.suggestions);
+        let first = |path, name| suggest(path, name).and_then(|s| s.first().copied());
+        assert_eq!(first("Tickets", "closedonly"), Some("closed_only"));
+        assert!(suggest("Tickets", "team_id").is_some_and(|s| s.contains(&"team")));
+        assert_eq!(
+            first("Tickets", "search_invenotry_number"),
+            Some("search_inventory_number")
+        );
+        // `/Asset` lists only `search_inventory_number_only`.
+        assert_eq!(
+            first("/Asset", "search_invenotry_number"),
+            Some("search_inventory_number_only")
+        );
+        assert_eq!(first("Invoice", "orderby"), Some("order"));
+        assert!(suggest("Tickets", "zzzzzzzzzzzz").is_some_and(|s| s.is_empty()));
+        assert!(suggest("Tickets", "include").is_some_and(|s| s.len() == 3));
+    }
+
+    #[test]
+    fn unknown_filter_reads_well() {
+        let err = check("get", "tickets", "closedonly")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "unknown filter 'closedonly' for GET /Tickets (Halo would ignore it silently); \
+                 did you mean closed_only?"
+            )
+        );
+        let err = check("GET", "Tickets", "zzzzzzzzzzzz")
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.ends_with("; see the valid names with --help")));
+        assert_eq!(hint(&["a", "b", "c"]), "did you mean a, b or c?");
+    }
+
+    #[test]
+    fn values_are_rendered_as_halo_expects() {
+        let f = |kind, values: &[&str]| format_value(kind, &strings(values));
+        assert_eq!(f(ParamKind::Bool, &["Yes"]), Ok("true".into()));
+        assert_eq!(f(ParamKind::Bool, &["0"]), Ok("false".into()));
+        assert_eq!(f(ParamKind::Bool, &["FALSE"]), Ok("false".into()));
+        assert!(f(ParamKind::Bool, &["maybe"]).is_err());
+        assert_eq!(f(ParamKind::Int, &[" 42 "]), Ok("42".into()));
+        assert_eq!(
+            f(ParamKind::Int, &["3.0"]),
+            Err("expected an integer, got '3.0'".into())
+        );
+        assert_eq!(
+            f(ParamKind::Int, &["1", "2"]),
+            Err("expected one value (an integer), got 2".into())
+        );
+        assert_eq!(f(ParamKind::Ints, &["1,2", "3"]), Ok("1,2,3".into()));
+        assert!(f(ParamKind::Ints, &["1,x"]).is_err());
+        assert!(f(ParamKind::Ints, &[]).is_err());
+        assert_eq!(f(ParamKind::Number, &["-1.5"]), Ok("-1.5".into()));
+        assert!(f(ParamKind::Number, &["NaN"]).is_err());
+        assert_eq!(f(ParamKind::String, &["a", "b"]), Ok("a,b".into()));
+    }
+
+    #[test]
+    fn dates_are_normalised() {
+        let date = |v: &str| format_value(ParamKind::Date, &strings(&[v]));
+        let midnight = Ok("2024-02-29T00:00:00Z".to_owned());
+        assert_eq!(date("2024-02-29"), midnight);
+        assert_eq!(date("2024-02-29T00:00:00"), midnight);
+        assert_eq!(date("2024-02-29T00:00:00Z"), midnight);
+        assert_eq!(
+            date("2024-02-29T13:05:09.123Z"),
+            Ok("2024-02-29T13:05:09Z".into())
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "2024-01-01T24:00:00",
+            "2024-01-01T10:00",
+            "2024-01-01T10:00:00+02:00",
+            "2024-01-01T10:00:00.",
+            "yesterday",
+        ] {
+            assert!(date(bad).is_err(), "{bad} accepted");
+        }
+        assert!(date("x").is_err_and(|e| e.contains("yyyy-MM-dd")));
+    }
+
+    #[test]
+    fn list_params_keep_order_and_replace() {
+        let p = ListParams::new()
+            .search("printer")
+            .client_id(3)
+            .open_only(true)
+            .search("scanner")
+            .statuses(&[1, 2])
+            .order("dateoccured", true)
+            .date_range("dateoccured", Some("2024-01-01"), Some("2024-02-01"))
+            .date_range("dateoccured", Some("2024-01-02"), None);
+        let pairs: Vec<(&str, &str)> = p
+            .pairs()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("search", "scanner"),
+                ("client_id", "3"),
+                ("open_only", "true"),
+                ("status", "1,2"),
+                ("order", "dateoccured"),
+                ("orderdesc", "true"),
+                ("datesearch", "dateoccured"),
+                ("startdate", "2024-01-02"),
+            ]
+        );
+        assert!(
+            p.clone()
+                .statuses(&[])
+                .pairs()
+                .iter()
+                .all(|(n, _)| n != "status")
+        );
+    }
+
+    #[test]
+    fn list_params_are_checked_and_respelt() {
+        let p = ListParams::new()
+            .filter("CLOSED_ONLY", "true")
+            .ticket_ids(&[5, 6]);
+        assert_eq!(
+            p.checked("GET", "Tickets"),
+            Ok(vec![
+                ("closed_only".to_owned(), "true".to_owned()),
+                ("ticketids".to_owned(), "5,6".to_owned()),
+            ])
+        );
+        let err = p
+            .filter("closedonly", "true")
+            .checked("GET", "Tickets")
+            .err();
+        assert_eq!(err.map(|e| e.name), Some("closedonly".to_owned()));
+    }
+}
