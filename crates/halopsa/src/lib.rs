@@ -23,21 +23,27 @@
 pub mod auth;
 mod client;
 pub mod error;
+pub mod filter;
 pub mod id;
+pub mod models;
 pub mod paging;
 pub mod redact;
 pub mod resource;
 mod resource_client;
 pub mod settings;
+mod typed;
 
 pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ConnectionReport,
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, Error};
+pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
 pub use resource_client::{ListOptions, ResourceClient, WalkReport};
 pub use settings::{ConnectionSettings, Grant};
+pub use typed::Typed;
 
-/// Re-exported so callers can build settings without naming the crate.
+/// Re-exported so callers can build settings and requests without naming these crates.
+pub use reqwest::Method;
 pub use secrecy;

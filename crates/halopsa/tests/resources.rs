@@ -281,19 +281,55 @@ async fn a_row_inserted_mid_walk_leaves_every_row_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_read_modify_write_posts_unknown_fields_back_unchanged() {
-    let (sb, client) = start(small()).await;
-    let tickets = client.resource(find("tickets").unwrap());
-    let created = tickets
-        .create(vec![json!({"summary": "rmw", "x_vendor": {"deep": [1, {"k": "v"}]}, "customfields": [{"id": 7, "value": "a"}]})])
+async fn a_typed_read_modify_write_posts_unknown_fields_back_unchanged() {
+    use halopsa::models::Ticket;
+    let (_sb, client) = start(small()).await;
+    let raw = client.resource(find("tickets").unwrap());
+    let created = raw
+        .create(vec![json!({"summary": "typed rmw", "x_vendor": {"deep": [1, {"k": "v"}]},
+                            "customfields": [{"id": 7, "name": "CFRef", "value": "a", "x_cf": true}]})])
         .await
         .unwrap();
     let id = id_of(&created[0]);
+    let original = raw.get(&id, &[]).await.unwrap();
+    let tickets = client.typed::<Ticket>().unwrap();
     let mut ticket = tickets.get(&id, &[]).await.unwrap();
-    ticket["summary"] = json!("rmw changed");
-    sb.clear_journal();
-    let saved = tickets.update(vec![ticket.clone()], false).await.unwrap();
-    assert_eq!(saved[0]["x_vendor"], json!({"deep": [1, {"k": "v"}]}));
-    assert_eq!(saved[0]["customfields"], json!([{"id": 7, "value": "a"}]));
-    assert_eq!(saved[0]["summary"], "rmw changed");
+    ticket.summary = Some("typed rmw changed".into());
+    ticket.set_custom_field("CFRef", json!("b"));
+    // What would be posted is the original object with exactly the two changes.
+    let mut expected = original.clone();
+    expected["summary"] = json!("typed rmw changed");
+    expected["customfields"][0]["value"] = json!("b");
+    assert_eq!(serde_json::to_value(&ticket).unwrap(), expected);
+    let saved = tickets.update(vec![ticket], true).await.unwrap();
+    assert_eq!(saved[0].summary.as_deref(), Some("typed rmw changed"));
+    let after = raw.get(&id, &[]).await.unwrap();
+    assert_eq!(after["x_vendor"], original["x_vendor"]);
+    assert_eq!(after["customfields"][0]["x_cf"], true);
+    // Halo's placeholder date reads as none but is written back as it was.
+    let t = tickets.get(&id, &[]).await.unwrap();
+    assert!(
+        t.targetdate
+            .as_ref()
+            .is_some_and(|d| d.timestamp().is_none())
+    );
+}
+
+#[tokio::test]
+async fn a_row_that_does_not_decode_names_the_field() {
+    use halopsa::models::Ticket;
+    let (_sb, client) = start(small()).await;
+    let raw = client.resource(find("tickets").unwrap());
+    let bad = raw
+        .create(vec![json!({"summary": "bad impact", "impact": "very"})])
+        .await
+        .unwrap();
+    let err = client
+        .typed::<Ticket>()
+        .unwrap()
+        .get(&id_of(&bad[0]), &[])
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("impact"), "{text}");
 }
