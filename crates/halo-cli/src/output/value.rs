@@ -1,0 +1,107 @@
+//! Reaching into JSON values and turning them into text.
+
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// The value at a dotted path in a row: object keys, or indexes into arrays
+/// (`customfields.0.value`).
+pub(super) fn lookup<'a>(row: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut keys = path.split('.');
+    let first = row.get(keys.next()?)?;
+    keys.try_fold(first, |v, key| match v {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// A row as an object: anything else becomes `{"value": row}`.
+pub(super) fn record(row: &Value) -> Cow<'_, Map<String, Value>> {
+    match row {
+        Value::Object(map) => Cow::Borrowed(map),
+        other => Cow::Owned(Map::from_iter([("value".to_string(), other.clone())])),
+    }
+}
+
+/// Cell text: strings as-is, null empty, numbers and bools as JSON, nested values as compact JSON.
+pub(super) fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// CSV field text: like [`text`], but an array of scalars is joined with `;`.
+pub(super) fn csv_text(value: &Value) -> String {
+    match value {
+        Value::Array(items) if items.iter().all(is_scalar) => {
+            items.iter().map(text).collect::<Vec<_>>().join(";")
+        }
+        other => text(other),
+    }
+}
+
+/// An object as `(dotted key, CSV text)` pairs: nested objects become `parent.child` keys (an
+/// empty one a single empty field), everything else one field.
+pub(super) fn flatten(map: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    flatten_into(map, "", &mut fields);
+    fields
+}
+
+fn flatten_into(map: &Map<String, Value>, prefix: &str, fields: &mut Vec<(String, String)>) {
+    for (key, value) in map {
+        let key = format!("{prefix}{key}");
+        match value {
+            Value::Object(inner) if inner.is_empty() => fields.push((key, String::new())),
+            Value::Object(inner) => flatten_into(inner, &format!("{key}."), fields),
+            other => fields.push((key, csv_text(other))),
+        }
+    }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    !matches!(value, Value::Array(_) | Value::Object(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lookup_follows_keys_and_indexes() {
+        let v = json!({"client": {"name": "Acme"}, "cf": [{"value": 7}]});
+        let v = v.as_object().expect("an object");
+        assert_eq!(lookup(v, "client.name"), Some(&json!("Acme")));
+        assert_eq!(lookup(v, "cf.0.value"), Some(&json!(7)));
+        assert_eq!(lookup(v, "client.missing"), None);
+        assert_eq!(lookup(v, "cf.x"), None);
+    }
+
+    #[test]
+    fn text_and_csv_text() {
+        assert_eq!(text(&json!(null)), "");
+        assert_eq!(text(&json!("a \"b\"")), "a \"b\"");
+        assert_eq!(text(&json!(1.5)), "1.5");
+        assert_eq!(text(&json!(true)), "true");
+        assert_eq!(text(&json!({"a": [1]})), r#"{"a":[1]}"#);
+        assert_eq!(csv_text(&json!(["a", 1, null])), "a;1;");
+        assert_eq!(csv_text(&json!([{"a": 1}])), r#"[{"a":1}]"#);
+    }
+
+    #[test]
+    fn flatten_uses_dotted_keys() {
+        let v = json!({"a": {"b": {"c": 1}, "d": {}}, "e": [1, 2]});
+        let fields = flatten(&record(&v));
+        let expected = [("a.b.c", "1"), ("a.d", ""), ("e", "1;2")];
+        let expected: Vec<_> = expected.map(|(k, v)| (k.to_string(), v.to_string())).into();
+        assert_eq!(fields, expected);
+    }
+
+    #[test]
+    fn record_wraps_non_objects() {
+        assert_eq!(record(&json!(3)).get("value"), Some(&json!(3)));
+    }
+}
