@@ -12,6 +12,18 @@ pub struct Cli {
     /// More logging on stderr: -v requests, -vv headers, -vvv bodies (secrets always redacted).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Output format (default: table on a terminal, JSON when piped).
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub output: Option<crate::output::Format>,
+    /// Columns for table and CSV output (dotted paths reach into objects).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "A,B")]
+    pub columns: Option<Vec<String>>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +46,42 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Show halo at work against an in-process sandbox.
     Demo,
+    /// List the resources halo knows (one entry per resource with -o json).
+    Resources,
+    /// Call any of Halo's paths with the profile's auth.
+    Api(ApiArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `halo api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The path below /api, e.g. Tickets/12 or /api/Tickets.
+    pub path: String,
+    /// HTTP method (default GET, or POST with --input).
+    #[arg(short = 'X', long = "method", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A query parameter, NAME=VALUE (repeatable; sent as given, not checked).
+    #[arg(short = 'q', long = "query", value_name = "NAME=VALUE")]
+    pub query: Vec<String>,
+    /// The JSON body, from FILE or - for standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Walk every page (pageinate=true, page_no, page_size) and print all rows.
+    #[arg(long)]
+    pub paginate: bool,
+}
+
+/// The whole command line: the fixed commands and one command per resource.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().subcommands(crate::commands::resource::commands())
 }
 
 /// `halo connect`.

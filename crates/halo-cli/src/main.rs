@@ -5,31 +5,72 @@ mod commands;
 mod config;
 mod exit;
 mod fsutil;
+mod input;
 mod logging;
+mod output;
 mod secrets;
 mod session;
 mod token_cache;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use cli::{AuthCommand, Cli, Command};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // clap prints help/version with exit 0 and usage errors with exit 2.
-        Err(e) => e.exit(),
+    // clap prints help/version with exit 0 and usage errors with exit 2.
+    let matches = cli::command().get_matches();
+    logging::init(matches.get_count("verbose"));
+    let result = match matches.subcommand() {
+        Some((name, sub)) if commands::resource::find(name).is_some() => {
+            let globals = commands::resource::Globals {
+                profile: sub_or_top(&matches, sub, "profile"),
+                output: output::OutputOptions::detect(
+                    sub_or_top::<output::Format>(&matches, sub, "output"),
+                    columns(&matches, sub),
+                ),
+            };
+            match commands::resource::find(name) {
+                Some(res) => commands::resource::run(res, sub, globals).await,
+                None => Ok(()),
+            }
+        }
+        _ => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => run(cli).await,
+            Err(e) => e.exit(),
+        },
     };
-    logging::init(cli.verbose);
-    match run(cli).await {
+    match result {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => exit::report(&e),
     }
 }
 
+/// A global option, wherever on the line it was given.
+fn sub_or_top<T: Clone + Send + Sync + 'static>(
+    top: &clap::ArgMatches,
+    sub: &clap::ArgMatches,
+    id: &str,
+) -> Option<T> {
+    let deepest = std::iter::successors(Some(sub), |m| m.subcommand().map(|(_, s)| s)).last();
+    deepest
+        .and_then(|m| m.try_get_one::<T>(id).ok().flatten().cloned())
+        .or_else(|| top.try_get_one::<T>(id).ok().flatten().cloned())
+}
+
+fn columns(top: &clap::ArgMatches, sub: &clap::ArgMatches) -> Option<Vec<String>> {
+    let deepest = std::iter::successors(Some(sub), |m| m.subcommand().map(|(_, s)| s)).last();
+    [deepest, Some(top)].into_iter().flatten().find_map(|m| {
+        m.try_get_many::<String>("columns")
+            .ok()
+            .flatten()
+            .map(|v| v.cloned().collect())
+    })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let profile = cli.profile.as_deref();
+    let output = output::OutputOptions::detect(cli.output, cli.columns.clone());
     match cli.command {
         Command::Connect(args) => commands::connect::run(args, profile).await,
         Command::Profile(cmd) => commands::profile::run(cmd, profile),
@@ -37,5 +78,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logout => commands::auth::logout(profile),
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Demo => commands::demo::run().await,
+        Command::Resources => commands::resources::run(&output),
+        Command::Api(args) => commands::api::run(args, profile, &output).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::command(), "halo", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            clap_mangen::Man::new(cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }

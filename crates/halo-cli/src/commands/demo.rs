@@ -1,9 +1,14 @@
 //! `halo demo`: the main job against an in-process sandbox, over real loopback HTTP.
 
+use crate::output::{Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
+use futures::TryStreamExt;
 use halo_sandbox::{Sandbox, SandboxConfig};
-use halopsa::{Client, ConnectionSettings, Grant};
+use halopsa::resource::find;
+use halopsa::{Client, ConnectionSettings, Grant, ListOptions};
 use secrecy::SecretString;
+use serde_json::json;
+use std::io::Write;
 
 /// Runs the demo.
 pub async fn run() -> Result<()> {
@@ -73,6 +78,72 @@ pub async fn run() -> Result<()> {
     match Client::new(wrong)?.test_connection().await {
         Err(e) => println!("  error: {e}"),
         Ok(_) => anyhow::bail!("the sandbox accepted a wrong secret"),
+    }
+
+    println!(
+        "\n5. open tickets, newest first (a table; the same call as `halo tickets list --open-only`)"
+    );
+    let tickets = client.resource(find("tickets").context("no tickets resource")?);
+    let query = vec![
+        ("open_only".to_string(), "true".to_string()),
+        ("order".to_string(), "id".to_string()),
+        ("orderdesc".to_string(), "true".to_string()),
+    ];
+    let (stream, _) = tickets.list(
+        query,
+        ListOptions {
+            page_size: 100,
+            limit: Some(5),
+        },
+    );
+    let rows: Vec<serde_json::Value> = stream.try_collect().await?;
+    let table = OutputOptions {
+        format: Some(Format::Table),
+        columns: Some(
+            ["id", "summary", "client_name", "status_name", "agent_name"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        is_tty: true,
+        width: Some(110),
+        color: false,
+    };
+    let mut writer = RowWriter::new(std::io::stdout().lock(), &table);
+    for row in &rows {
+        writer.row(row)?;
+    }
+    writer.finish()?.flush()?;
+    let open = tickets
+        .count(&[("open_only".to_string(), "true".to_string())])
+        .await?;
+    println!("  ({open} open tickets in all)");
+
+    println!("\n6. create a ticket, update it, show it, delete it");
+    let created = tickets
+        .create(vec![json!({"summary": "Demo: printer on floor 2 offline", "client_id": 1, "site_id": 1, "details": "Raised by halo demo"})])
+        .await?;
+    let id = halopsa::paging::id_text(&created[0]["id"]);
+    println!(
+        "  created ticket {id} for {}",
+        created[0]["client_name"].as_str().unwrap_or("?")
+    );
+    tickets
+        .update(vec![json!({"id": created[0]["id"], "status_id": 2, "summary": "Demo: printer on floor 2 offline (engineer on site)"})], true)
+        .await?;
+    let shown = tickets.get(&id, &[]).await?;
+    println!(
+        "  updated: '{}', status {}",
+        shown["summary"].as_str().unwrap_or(""),
+        shown["status_name"].as_str().unwrap_or("")
+    );
+    tickets
+        .delete(&id, &[("reason".to_string(), "demo".to_string())])
+        .await?;
+    match tickets.get(&id, &[]).await {
+        Err(e) if e.is_not_found() => {
+            println!("  deleted (soft: listed with deleted=true, restorable with _recover)")
+        }
+        other => anyhow::bail!("ticket {id} still readable after delete: {other:?}"),
     }
 
     let stats = sandbox.stats();

@@ -1,9 +1,12 @@
 //! One module per command.
 
+pub mod api;
 pub mod auth;
 pub mod connect;
 pub mod demo;
 pub mod profile;
+pub mod resource;
+pub mod resources;
 pub mod sandbox;
 
 use halopsa::ConnectionReport;

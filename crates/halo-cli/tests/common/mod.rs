@@ -1,4 +1,6 @@
 //! Shared set-up for CLI tests: a sandbox on loopback and an isolated config dir.
+// Each test binary uses a different part of these helpers.
+#![allow(dead_code)]
 
 use halo_sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,118 @@
+//! Objects to write, from `--json FILE|-` and `--set name=value`.
+
+use crate::exit::Failure;
+use anyhow::Result;
+use serde_json::{Map, Value};
+use std::io::Read;
+
+/// A `--set` value: JSON when it parses as JSON (`3`, `true`, `null`, `[1,2]`, `{"a":1}`,
+/// `"quoted"`), otherwise the text itself.
+pub fn set_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// Parses `name=value` pairs into an object.
+pub fn sets(pairs: &[String]) -> Result<Map<String, Value>> {
+    let mut map = Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .filter(|(n, _)| !n.trim().is_empty())
+            .ok_or_else(|| Failure::usage(format!("--set '{pair}' is not name=value")))?;
+        map.insert(name.trim().to_string(), set_value(value));
+    }
+    Ok(map)
+}
+
+/// Reads `--json FILE` (or `-` for standard input): one object or an array of objects.
+pub fn json_objects(source: &str) -> Result<Vec<Value>> {
+    let (name, text) = if source == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+        ("standard input".to_string(), text)
+    } else {
+        let text = std::fs::read_to_string(source)
+            .map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))?;
+        (source.to_string(), text)
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::usage(format!(
+            "{name} is not JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match value {
+        Value::Object(_) => Ok(vec![value]),
+        Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => Ok(items),
+        _ => Err(Failure::usage(format!(
+            "{name} must hold a JSON object or a non-empty array of objects"
+        ))),
+    }
+}
+
+/// The objects of a create or update: from `--json` and/or `--set` (applied to every object).
+pub fn objects(json: Option<&str>, set: &[String]) -> Result<Vec<Value>> {
+    let fields = sets(set)?;
+    let mut objects = match json {
+        Some(source) => json_objects(source)?,
+        None if fields.is_empty() => {
+            return Err(Failure::usage(
+                "nothing to write: give --set name=value or --json FILE|-",
+            ));
+        }
+        None => vec![Value::Object(Map::new())],
+    };
+    for o in &mut objects {
+        if let Value::Object(map) = o {
+            map.extend(fields.clone());
+        }
+    }
+    Ok(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_values_are_json_when_they_parse() {
+        assert_eq!(set_value("3"), json!(3));
+        assert_eq!(set_value("true"), json!(true));
+        assert_eq!(set_value("Printer offline"), json!("Printer offline"));
+        assert_eq!(set_value("[1,2]"), json!([1, 2]));
+        assert_eq!(set_value("\"007\""), json!("007"));
+    }
+
+    #[test]
+    fn sets_need_a_name() {
+        assert!(sets(&["=x".into()]).is_err());
+        assert!(sets(&["novalue".into()]).is_err());
+        assert_eq!(sets(&["a=b=c".into()]).unwrap()["a"], json!("b=c"));
+    }
+
+    #[test]
+    fn json_files_must_hold_objects() {
+        let dir = std::env::temp_dir().join(format!("halo-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p.to_string_lossy().into_owned()
+        };
+        let one = write("one.json", r#"{"summary": "x"}"#);
+        let objs = objects(Some(&one), &["client_id=3".into()]).unwrap();
+        assert_eq!(objs, vec![json!({"summary": "x", "client_id": 3})]);
+        let many = write("many.json", r#"[{"a": 1}, {"a": 2}]"#);
+        assert_eq!(json_objects(&many).unwrap().len(), 2);
+        let bad = write("bad.json", "not json");
+        let err = json_objects(&bad).unwrap_err().to_string();
+        assert!(err.contains("is not JSON (line 1"), "{err}");
+        assert!(json_objects(&write("num.json", "3")).is_err());
+        assert!(objects(None, &[]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
