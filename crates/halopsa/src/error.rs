@@ -80,6 +80,12 @@ impl Error {
     }
 }
 
+impl From<crate::filter::UnknownFilter> for Error {
+    fn from(e: crate::filter::UnknownFilter) -> Self {
+        Error::Config(e.to_string())
+    }
+}
+
 /// A failed token request or a token the API refused, with a message that says what to fix.
 #[derive(Debug, Error)]
 #[non_exhaustive]

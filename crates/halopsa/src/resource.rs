@@ -150,6 +150,8 @@ pub struct Resource {
     pub ops: Ops,
     /// The scope area governing it.
     pub area: Area,
+    /// The typed model in [`crate::models`] that decodes its rows, or `None` for generic JSON.
+    pub model: Option<&'static str>,
     /// One line for `halo resources`.
     pub summary: &'static str,
 }
@@ -172,6 +174,7 @@ const fn row(
         id: IdKind::Int,
         ops: Ops::ALL,
         area,
+        model: None,
         summary,
     }
 }
@@ -189,6 +192,11 @@ impl Resource {
 
     const fn ops(mut self, ops: Ops) -> Resource {
         self.ops = ops;
+        self
+    }
+
+    const fn model(mut self, name: &'static str) -> Resource {
+        self.model = Some(name);
         self
     }
 
@@ -216,499 +224,76 @@ impl Resource {
 use Area::*;
 use ListShape::{Bare, Single, Wrapped};
 
-/// Every resource, in the order `halo resources` lists them.
+/// Every resource, in the order `halo resources` lists them (one row a line: kept unformatted).
+#[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row(
-        "tickets",
-        "Tickets",
-        Wrapped("tickets"),
-        true,
-        Tickets,
-        "Tickets: incidents, requests, changes, problems",
-    )
-    .aliases(&["ticket"]),
-    row(
-        "actions",
-        "Actions",
-        Wrapped("actions"),
-        false,
-        Tickets,
-        "Ticket actions: notes, e-mails, time entries",
-    )
-    .id(IdKind::PerTicket)
-    .aliases(&["action", "notes"]),
-    row(
-        "attachments",
-        "Attachment",
-        Wrapped("attachments"),
-        false,
-        Tickets,
-        "Files on tickets and actions",
-    )
-    .aliases(&["attachment"]),
-    row(
-        "opportunities",
-        "Opportunities",
-        Wrapped("tickets"),
-        true,
-        Crm,
-        "Sales opportunities (ticket schema)",
-    )
-    .aliases(&["opportunity"]),
-    row(
-        "projects",
-        "Projects",
-        Wrapped("tickets"),
-        true,
-        Projects,
-        "Projects (ticket schema)",
-    )
-    .aliases(&["project"]),
-    row(
-        "appointments",
-        "Appointment",
-        Wrapped("appointments"),
-        true,
-        Calendar,
-        "Calendar appointments and tasks",
-    ),
-    row(
-        "timesheets",
-        "Timesheet",
-        Bare,
-        false,
-        Timesheets,
-        "Agent timesheets (keyed by agent and date)",
-    )
-    .ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)),
-    row(
-        "timesheet-events",
-        "TimesheetEvent",
-        Bare,
-        false,
-        Timesheets,
-        "Timesheet entries",
-    ),
-    row(
-        "ticket-types",
-        "TicketType",
-        Bare,
-        false,
-        Tickets,
-        "Ticket (request) types",
-    )
-    .aliases(&["request-types"]),
-    row(
-        "statuses",
-        "Status",
-        Bare,
-        false,
-        Tickets,
-        "Ticket statuses",
-    ),
-    row(
-        "priorities",
-        "Priority",
-        Bare,
-        false,
-        Tickets,
-        "Priorities (GUID ids)",
-    )
-    .id(IdKind::Guid),
-    row(
-        "slas",
-        "SLA",
-        Bare,
-        false,
-        Tickets,
-        "Service level agreements",
-    ),
-    row(
-        "categories",
-        "Category",
-        Bare,
-        false,
-        Tickets,
-        "Ticket categories",
-    ),
-    row(
-        "outcomes",
-        "Outcome",
-        Bare,
-        false,
-        Tickets,
-        "Action outcomes (action types)",
-    ),
-    row(
-        "ticket-rules",
-        "TicketRules",
-        Bare,
-        false,
-        Tickets,
-        "Assignment and ticket rules",
-    ),
-    row(
-        "workflows",
-        "Workflow",
-        Bare,
-        false,
-        Tickets,
-        "Ticket workflows",
-    ),
-    row(
-        "cabs",
-        "CAB",
-        Bare,
-        false,
-        Tickets,
-        "Change advisory boards",
-    ),
-    row(
-        "services",
-        "Service",
-        Wrapped("services"),
-        true,
-        Tickets,
-        "Service catalogue",
-    ),
-    row(
-        "releases",
-        "Release",
-        Wrapped("releases"),
-        true,
-        Software,
-        "Software releases",
-    ),
-    row(
-        "templates",
-        "Template",
-        Wrapped("templates"),
-        true,
-        Tickets,
-        "Ticket templates",
-    ),
-    row(
-        "kb-articles",
-        "KBArticle",
-        Wrapped("articles"),
-        true,
-        Kb,
-        "Knowledge-base articles",
-    )
-    .aliases(&["articles", "kb"]),
-    row(
-        "faq-lists",
-        "FAQLists",
-        Bare,
-        false,
-        Kb,
-        "Knowledge-base FAQ lists",
-    ),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket"),
+    row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action"),
+    row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment"),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket"),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket"),
+    row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment"),
+    row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet"),
+    row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries"),
+    row("ticket-types", "TicketType", Bare, false, Tickets, "Ticket (request) types").aliases(&["request-types"]).model("TicketType"),
+    row("statuses", "Status", Bare, false, Tickets, "Ticket statuses").model("Status"),
+    row("priorities", "Priority", Bare, false, Tickets, "Priorities (GUID ids)").id(IdKind::Guid).model("Priority"),
+    row("slas", "SLA", Bare, false, Tickets, "Service level agreements"),
+    row("categories", "Category", Bare, false, Tickets, "Ticket categories"),
+    row("outcomes", "Outcome", Bare, false, Tickets, "Action outcomes (action types)"),
+    row("ticket-rules", "TicketRules", Bare, false, Tickets, "Assignment and ticket rules"),
+    row("workflows", "Workflow", Bare, false, Tickets, "Ticket workflows"),
+    row("cabs", "CAB", Bare, false, Tickets, "Change advisory boards"),
+    row("services", "Service", Wrapped("services"), true, Tickets, "Service catalogue"),
+    row("releases", "Release", Wrapped("releases"), true, Software, "Software releases"),
+    row("templates", "Template", Wrapped("templates"), true, Tickets, "Ticket templates"),
+    row("kb-articles", "KBArticle", Wrapped("articles"), true, Kb, "Knowledge-base articles").aliases(&["articles", "kb"]).model("KbArticle"),
+    row("faq-lists", "FAQLists", Bare, false, Kb, "Knowledge-base FAQ lists"),
     // Customers, contacts and suppliers
-    row(
-        "clients",
-        "Client",
-        Wrapped("clients"),
-        true,
-        Customers,
-        "Customers",
-    )
-    .aliases(&["customers"]),
-    row(
-        "sites",
-        "Site",
-        Wrapped("sites"),
-        true,
-        Customers,
-        "Customer sites",
-    ),
-    row(
-        "users",
-        "Users",
-        Wrapped("users"),
-        true,
-        Customers,
-        "End-user contacts",
-    )
-    .aliases(&["contacts"]),
-    row(
-        "crm-notes",
-        "CRMNote",
-        Bare,
-        false,
-        Crm,
-        "CRM notes on clients",
-    ),
-    row(
-        "suppliers",
-        "Supplier",
-        Wrapped("suppliers"),
-        true,
-        Suppliers,
-        "Suppliers",
-    ),
+    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client"),
+    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site"),
+    row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User"),
+    row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
+    row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
     // Agents and organisation
-    row(
-        "agents",
-        "Agent",
-        Bare,
-        false,
-        Admin,
-        "Agents (technicians)",
-    ),
+    row("agents", "Agent", Bare, false, Admin, "Agents (technicians)").model("Agent"),
     row("roles", "Roles", Bare, false, Admin, "Agent roles"),
-    row(
-        "teams",
-        "Team",
-        Bare,
-        false,
-        Admin,
-        "Teams (tickets name their team)",
-    ),
-    row(
-        "workdays",
-        "Workday",
-        Bare,
-        false,
-        Admin,
-        "Working-hours calendars",
-    ),
+    row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
+    row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row(
-        "assets",
-        "Asset",
-        Wrapped("assets"),
-        true,
-        Assets,
-        "Assets and devices",
-    )
-    .fixed_page(50)
-    .aliases(&["devices"]),
-    row(
-        "asset-types",
-        "AssetType",
-        Bare,
-        false,
-        Assets,
-        "Asset types",
-    ),
-    row(
-        "asset-groups",
-        "AssetGroup",
-        Bare,
-        false,
-        Assets,
-        "Asset groups",
-    ),
-    row(
-        "software-licences",
-        "SoftwareLicence",
-        Wrapped("licences"),
-        true,
-        SoftwareLicensing,
-        "Software licences",
-    )
-    .aliases(&["licences", "licenses"]),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset"),
+    row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
+    row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
+    row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),
     // Finance and sales
-    row(
-        "invoices",
-        "Invoice",
-        Wrapped("invoices"),
-        true,
-        Invoices,
-        "Invoices",
-    ),
-    row(
-        "recurring-invoices",
-        "RecurringInvoice",
-        Wrapped("invoices"),
-        true,
-        Invoices,
-        "Recurring invoices",
-    ),
-    row(
-        "contracts",
-        "ClientContract",
-        Wrapped("contracts"),
-        true,
-        Contracts,
-        "Client contracts",
-    ),
-    row(
-        "billing-templates",
-        "BillingTemplate",
-        Bare,
-        false,
-        Contracts,
-        "Contract billing templates",
-    ),
-    row(
-        "items",
-        "Item",
-        Wrapped("items"),
-        true,
-        Items,
-        "Products and stock items",
-    )
-    .aliases(&["products"]),
-    row(
-        "quotes",
-        "Quotation",
-        Wrapped("quotes"),
-        true,
-        Quotes,
-        "Quotes",
-    )
-    .aliases(&["quotations"]),
-    row(
-        "sales-orders",
-        "SalesOrder",
-        Wrapped("salesorders"),
-        true,
-        SalesOrders,
-        "Sales orders",
-    ),
-    row(
-        "purchase-orders",
-        "PurchaseOrder",
-        Wrapped("purchaseorders"),
-        true,
-        PurchaseOrders,
-        "Purchase orders",
-    ),
+    row("invoices", "Invoice", Wrapped("invoices"), true, Invoices, "Invoices").model("Invoice"),
+    row("recurring-invoices", "RecurringInvoice", Wrapped("invoices"), true, Invoices, "Recurring invoices"),
+    row("contracts", "ClientContract", Wrapped("contracts"), true, Contracts, "Client contracts").model("Contract"),
+    row("billing-templates", "BillingTemplate", Bare, false, Contracts, "Contract billing templates"),
+    row("items", "Item", Wrapped("items"), true, Items, "Products and stock items").aliases(&["products"]).model("Item"),
+    row("quotes", "Quotation", Wrapped("quotes"), true, Quotes, "Quotes").aliases(&["quotations"]).model("Quote"),
+    row("sales-orders", "SalesOrder", Wrapped("salesorders"), true, SalesOrders, "Sales orders"),
+    row("purchase-orders", "PurchaseOrder", Wrapped("purchaseorders"), true, PurchaseOrders, "Purchase orders"),
     // Reporting
-    row(
-        "reports",
-        "Report",
-        Wrapped("reports"),
-        true,
-        Reporting,
-        "Saved reports; ad-hoc SQL",
-    ),
+    row("reports", "Report", Wrapped("reports"), true, Reporting, "Saved reports; ad-hoc SQL").model("Report"),
     // Custom fields, lookups, UI configuration
-    row(
-        "custom-fields",
-        "FieldInfo",
-        Bare,
-        false,
-        Admin,
-        "Custom-field definitions",
-    )
-    .aliases(&["field-info"]),
-    row(
-        "fields",
-        "Field",
-        Bare,
-        false,
-        Admin,
-        "Field definitions by kind",
-    ),
-    row(
-        "custom-tables",
-        "CustomTable",
-        Bare,
-        false,
-        Admin,
-        "Custom tables",
-    ),
+    row("custom-fields", "FieldInfo", Bare, false, Admin, "Custom-field definitions").aliases(&["field-info"]).model("FieldInfo"),
+    row("fields", "Field", Bare, false, Admin, "Field definitions by kind"),
+    row("custom-tables", "CustomTable", Bare, false, Admin, "Custom tables"),
     row("lookups", "Lookup", Bare, false, Admin, "Lookup values"),
-    row(
-        "custom-buttons",
-        "CustomButton",
-        Bare,
-        false,
-        Admin,
-        "Custom buttons",
-    ),
-    row(
-        "dashboards",
-        "DashboardLinks",
-        Wrapped("dashboardlinks"),
-        true,
-        Admin,
-        "Dashboards",
-    )
-    .aliases(&["dashboard-links"]),
+    row("custom-buttons", "CustomButton", Bare, false, Admin, "Custom buttons"),
+    row("dashboards", "DashboardLinks", Wrapped("dashboardlinks"), true, Admin, "Dashboards").aliases(&["dashboard-links"]),
     row("tabs", "Tabs", Bare, false, Admin, "UI tabs"),
-    row(
-        "view-lists",
-        "ViewLists",
-        Bare,
-        false,
-        Admin,
-        "Ticket list views",
-    ),
-    row(
-        "view-columns",
-        "ViewColumns",
-        Bare,
-        false,
-        Admin,
-        "Column profiles",
-    ),
-    row(
-        "view-filters",
-        "ViewFilter",
-        Bare,
-        false,
-        Admin,
-        "Filter profiles",
-    ),
-    row(
-        "view-list-groups",
-        "ViewListGroup",
-        Bare,
-        false,
-        Admin,
-        "View list groups",
-    ),
-    row(
-        "azure-ad-connections",
-        "azureadconnection",
-        Bare,
-        false,
-        Admin,
-        "Azure AD (Entra) connections",
-    )
-    .ops(Ops::READ),
-    row(
-        "distribution-lists",
-        "DistributionLists",
-        Bare,
-        false,
-        Admin,
-        "Distribution lists",
-    ),
-    row(
-        "webhooks",
-        "Webhook",
-        Bare,
-        false,
-        Admin,
-        "Outgoing webhooks (GUID ids)",
-    )
-    .id(IdKind::Guid),
-    row(
-        "webhook-events",
-        "WebhookEvent",
-        Bare,
-        true,
-        Admin,
-        "Webhook deliveries (read-only)",
-    )
-    .id(IdKind::Guid)
-    .ops(Ops::READ),
-    row(
-        "control",
-        "Control",
-        Single,
-        false,
-        Admin,
-        "Global settings (one object)",
-    )
-    .id(IdKind::None)
-    .ops(Ops::LIST.with(Ops::UPDATE)),
+    row("view-lists", "ViewLists", Bare, false, Admin, "Ticket list views"),
+    row("view-columns", "ViewColumns", Bare, false, Admin, "Column profiles"),
+    row("view-filters", "ViewFilter", Bare, false, Admin, "Filter profiles"),
+    row("view-list-groups", "ViewListGroup", Bare, false, Admin, "View list groups"),
+    row("azure-ad-connections", "azureadconnection", Bare, false, Admin, "Azure AD (Entra) connections").ops(Ops::READ),
+    row("distribution-lists", "DistributionLists", Bare, false, Admin, "Distribution lists"),
+    row("webhooks", "Webhook", Bare, false, Admin, "Outgoing webhooks (GUID ids)").id(IdKind::Guid).model("Webhook"),
+    row("webhook-events", "WebhookEvent", Bare, true, Admin, "Webhook deliveries (read-only)").id(IdKind::Guid).ops(Ops::READ).model("WebhookEvent"),
+    row("control", "Control", Single, false, Admin, "Global settings (one object)").id(IdKind::None).ops(Ops::LIST.with(Ops::UPDATE)),
 ];
 
 /// The resource called `name` (CLI name, alias or Halo path; case-insensitive).

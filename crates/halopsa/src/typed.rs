@@ -20,10 +20,17 @@ impl Client {
     pub fn typed<M: Model>(&self) -> Result<Typed<M>, Error> {
         let resource = find(M::PATH)
             .ok_or_else(|| Error::Config(format!("{} is not in the resource table", M::PATH)))?;
-        Ok(Typed {
-            inner: self.resource(resource),
+        Ok(self.resource(resource).typed())
+    }
+}
+
+impl ResourceClient {
+    /// This resource's rows as `M` (e.g. opportunities and projects as [`crate::models::Ticket`]).
+    pub fn typed<M: Model>(self) -> Typed<M> {
+        Typed {
+            inner: self,
             model: PhantomData,
-        })
+        }
     }
 }
 

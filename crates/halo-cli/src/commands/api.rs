@@ -96,6 +96,7 @@ fn resource_for(path: &str) -> &'static Resource {
                 id: IdKind::Int,
                 ops: Ops::LIST,
                 area: halopsa::resource::Area::Admin,
+                model: None,
                 summary: "",
             }))
         })

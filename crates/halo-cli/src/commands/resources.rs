@@ -11,7 +11,7 @@ pub fn run(output: &OutputOptions) -> Result<()> {
     let mut options = output.clone();
     if options.columns.is_none() {
         options.columns = Some(
-            ["name", "path", "list", "id", "ops", "summary"]
+            ["name", "path", "list", "id", "ops", "model", "summary"]
                 .map(String::from)
                 .to_vec(),
         );
@@ -48,6 +48,7 @@ pub fn run(output: &OutputOptions) -> Result<()> {
             },
             "ops": ops.join(","),
             "scope": r.area.scope_name().unwrap_or("all/admin"),
+            "model": r.model.unwrap_or("generic JSON"),
             "summary": r.summary,
         }))?;
     }

@@ -665,3 +665,44 @@ fn every_model_path_is_in_the_resource_table() {
     check::<Attachment>();
     check::<FieldInfo>();
 }
+
+#[test]
+fn the_resource_table_names_each_model() {
+    fn named<T: Model>(name: &str) {
+        let row = resource::find(T::PATH).unwrap();
+        assert_eq!(row.model, Some(name), "{}", T::PATH);
+    }
+    named::<Ticket>("Ticket");
+    named::<Action>("Action");
+    named::<Client>("Client");
+    named::<Site>("Site");
+    named::<User>("User");
+    named::<Agent>("Agent");
+    named::<Team>("Team");
+    named::<Asset>("Asset");
+    named::<Invoice>("Invoice");
+    named::<Contract>("Contract");
+    named::<Item>("Item");
+    named::<Quote>("Quote");
+    named::<Supplier>("Supplier");
+    named::<TicketType>("TicketType");
+    named::<Status>("Status");
+    named::<Priority>("Priority");
+    named::<Appointment>("Appointment");
+    named::<Timesheet>("Timesheet");
+    named::<KbArticle>("KbArticle");
+    named::<Report>("Report");
+    named::<Webhook>("Webhook");
+    named::<WebhookEvent>("WebhookEvent");
+    named::<Attachment>("Attachment");
+    named::<FieldInfo>("FieldInfo");
+    // Opportunities and projects share the ticket schema.
+    for path in ["Opportunities", "Projects"] {
+        assert_eq!(resource::find(path).unwrap().model, Some("Ticket"));
+    }
+    let named_count = resource::RESOURCES
+        .iter()
+        .filter(|r| r.model.is_some())
+        .count();
+    assert_eq!(named_count, 26, "every model name above, and no other");
+}
