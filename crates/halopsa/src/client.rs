@@ -2,7 +2,9 @@
 
 use crate::auth::{CachedToken, TokenEndpoint, TokenManager, TokenStore};
 use crate::error::{ApiError, AuthError, Error, cut, error_message};
+use crate::limiter::RateLimiter;
 use crate::redact;
+use crate::retry::{Attempt, Decision, GiveUp, RetryPolicy};
 use crate::settings::ConnectionSettings;
 use bytes::Bytes;
 use reqwest::Method;
@@ -26,6 +28,106 @@ struct Inner {
     settings: ConnectionSettings,
     http: reqwest::Client,
     tokens: TokenManager,
+    shared: Arc<Resilience>,
+}
+
+/// Whether an instance is hosted by Halo (and so under its 300 per 5 minutes limit).
+pub fn is_hosted(instance: &url::Url) -> bool {
+    let host = instance.host_str().unwrap_or("").to_ascii_lowercase();
+    [
+        "halopsa.com",
+        "haloitsm.com",
+        "halocrm.io",
+        "haloservicedesk.com",
+        "usehalo.com",
+    ]
+    .iter()
+    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// The limit, the retry policy and the counters, shared by API calls and token requests.
+pub(crate) struct Resilience {
+    pub(crate) limiter: Option<RateLimiter>,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) counters: Counters,
+}
+
+impl Resilience {
+    /// Waits for the rate limit, counting and logging the wait.
+    pub(crate) async fn admit(&self) {
+        if let Some(limiter) = &self.limiter {
+            let waited = limiter.acquire().await;
+            if !waited.is_zero() {
+                Counters::add(&self.counters.waited_ms, waited.as_millis() as u64);
+                debug!(target: "halopsa::http", "rate limit: waited {} ms", waited.as_millis());
+            }
+        }
+    }
+
+    /// Sleeps before retry number `attempt`, counting and logging it.
+    pub(crate) async fn back_off(&self, what: &str, delay: Duration, attempt: u32) {
+        Counters::add(&self.counters.retries, 1);
+        Counters::add(&self.counters.waited_ms, delay.as_millis() as u64);
+        debug!(
+            target: "halopsa::http",
+            "{what}: retry {} of {} in {} ms",
+            attempt + 1,
+            self.policy.max_retries,
+            delay.as_millis()
+        );
+        tokio::time::sleep(delay).await;
+    }
+
+    /// Notes a 429: counted, and the limit shrinks (another process may share the budget).
+    pub(crate) fn rate_limited(&self) {
+        Counters::add(&self.counters.rate_limited, 1);
+        if let Some(limiter) = &self.limiter {
+            limiter.penalize();
+        }
+    }
+}
+
+/// What a client has done so far (for summaries and benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// HTTP requests sent to the API (token requests not included).
+    pub requests: u64,
+    /// Token requests sent.
+    pub token_requests: u64,
+    /// Requests sent again after a transient failure.
+    pub retries: u64,
+    /// 429 answers received.
+    pub rate_limited: u64,
+    /// Time spent waiting for the rate limit or before retries, in milliseconds.
+    pub waited_ms: u64,
+}
+
+/// The counters behind [`ClientStats`], shared with the token manager.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+    pub(crate) token_requests: std::sync::atomic::AtomicU64,
+    pub(crate) retries: std::sync::atomic::AtomicU64,
+    pub(crate) rate_limited: std::sync::atomic::AtomicU64,
+    pub(crate) waited_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &std::sync::atomic::AtomicU64, n: u64) {
+        counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ClientStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        ClientStats {
+            requests: self.requests.load(Relaxed),
+            token_requests: self.token_requests.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            rate_limited: self.rate_limited.load(Relaxed),
+            waited_ms: self.waited_ms.load(Relaxed),
+        }
+    }
 }
 
 /// Builds a [`Client`] with non-default options.
@@ -35,6 +137,8 @@ pub struct ClientBuilder {
     refresh_margin: Duration,
     timeout: Duration,
     user_agent: String,
+    limiter: Option<Option<RateLimiter>>,
+    retry: RetryPolicy,
 }
 
 impl ClientBuilder {
@@ -62,6 +166,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The client-side rate limit: `Some(limiter)`, or `None` for none. Without this call,
+    /// hosted instances (`*.halopsa.com`, `*.haloitsm.com`, ...) get Halo's 300 per 5 minutes
+    /// and other instances none.
+    pub fn rate_limit(mut self, limiter: Option<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// How transient failures are retried (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Builds the client. Fails on plain http to a non-loopback host unless allowed.
     pub fn build(self) -> Result<Client, Error> {
         let settings = self.settings;
@@ -83,17 +201,28 @@ impl ClientBuilder {
             )
             .build()
             .map_err(|e| Error::Config(format!("could not set up HTTP: {e}")))?;
+        let limiter = match self.limiter {
+            Some(chosen) => chosen,
+            None => is_hosted(settings.instance()).then(RateLimiter::hosted),
+        };
+        let shared = Arc::new(Resilience {
+            limiter,
+            policy: self.retry,
+            counters: Counters::default(),
+        });
         let tokens = TokenManager::new(
             settings.clone(),
             http.clone(),
             self.store,
             self.refresh_margin,
+            shared.clone(),
         );
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
                 http,
                 tokens,
+                shared,
             }),
         })
     }
@@ -229,12 +358,19 @@ impl Client {
             refresh_margin: Duration::from_secs(60),
             timeout: Duration::from_secs(60),
             user_agent: DEFAULT_USER_AGENT.to_string(),
+            limiter: None,
+            retry: RetryPolicy::default(),
         }
     }
 
     /// The settings in use.
     pub fn settings(&self) -> &ConnectionSettings {
         &self.inner.settings
+    }
+
+    /// What this client (and its clones) did so far.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.shared.counters.snapshot()
     }
 
     /// A valid token, minted or renewed if needed.
@@ -252,33 +388,94 @@ impl Client {
         self.inner.tokens.forget().await
     }
 
-    /// Sends one API call with a bearer token. A 401 renews the token once and retries once.
+    /// Sends one API call with a bearer token, within the rate limit. A 401 renews the token
+    /// once and retries once; 429, 502/503/504 and transport failures are retried by the
+    /// retry policy (a POST that may have reached Halo is not).
     pub async fn send(&self, req: &ApiRequest) -> Result<ApiResponse, Error> {
-        let token = self.inner.tokens.token(None).await?;
-        let (status, resp) = self.execute(req, &token.access_token).await?;
-        let (status, resp) = if status == 401 {
-            debug!(target: "halopsa::http", "401: renewing the token and retrying once");
-            let token = self.inner.tokens.token(Some(&token.access_token)).await?;
-            let retried = self.execute(req, &token.access_token).await?;
-            if retried.0 == 401 {
-                return Err(AuthError::TokenRefused {
-                    path: req.path.clone(),
+        let shared = &self.inner.shared;
+        let started = Instant::now();
+        let mut token = self.inner.tokens.token(None).await?;
+        let mut renewed = false;
+        let mut attempt = 0;
+        loop {
+            shared.admit().await;
+            let (outcome, resp) = match self.execute(req, &token.access_token).await {
+                Ok(resp) => (Attempt::Status(resp.status), Ok(resp)),
+                Err(failure) => (
+                    Attempt::Transport { sent: failure.sent },
+                    Err(failure.error),
+                ),
+            };
+            if let Ok(r) = &resp {
+                if r.status == 401 {
+                    if renewed {
+                        return Err(AuthError::TokenRefused {
+                            path: req.path.clone(),
+                        }
+                        .into());
+                    }
+                    debug!(target: "halopsa::http", "401: renewing the token and retrying once");
+                    renewed = true;
+                    token = self.inner.tokens.token(Some(&token.access_token)).await?;
+                    continue;
                 }
-                .into());
+                if r.status == 429 {
+                    shared.rate_limited();
+                }
             }
-            retried
-        } else {
-            (status, resp)
-        };
-        if (200..300).contains(&status) {
+            let retry_after = resp
+                .as_ref()
+                .ok()
+                .and_then(|r| crate::retry::retry_after(&r.headers));
+            match shared.policy.decide(
+                &req.method,
+                outcome,
+                attempt,
+                started.elapsed(),
+                retry_after,
+            ) {
+                Decision::Retry(delay) => {
+                    shared
+                        .back_off(&format!("{} {}", req.method, req.path), delay, attempt)
+                        .await;
+                    attempt += 1;
+                }
+                Decision::Done => return self.finish(req, resp?, None),
+                Decision::GiveUp(why) => {
+                    let note = give_up_note(why, attempt);
+                    return match resp {
+                        Ok(r) => self.finish(req, r, Some(note)),
+                        Err(Error::Transport { url, reason }) => Err(Error::Transport {
+                            url,
+                            reason: format!("{reason}{note}"),
+                        }),
+                        Err(e) => Err(e),
+                    };
+                }
+            }
+        }
+    }
+
+    /// A reply as the caller sees it: the response on 2xx, else the API error.
+    fn finish(
+        &self,
+        req: &ApiRequest,
+        resp: ApiResponse,
+        note: Option<String>,
+    ) -> Result<ApiResponse, Error> {
+        if (200..300).contains(&resp.status) {
             return Ok(resp);
         }
         let text = String::from_utf8_lossy(&resp.body);
         Err(ApiError {
-            status,
+            status: resp.status,
             method: req.method.to_string(),
             path: format!("/api/{}", req.path.trim_start_matches('/')),
-            message: error_message(status, &text),
+            message: format!(
+                "{}{}",
+                error_message(resp.status, &text),
+                note.unwrap_or_default()
+            ),
             body: cut(&text, 4096),
         }
         .into())
@@ -325,12 +522,12 @@ impl Client {
         })
     }
 
-    async fn execute(
-        &self,
-        req: &ApiRequest,
-        token: &SecretString,
-    ) -> Result<(u16, ApiResponse), Error> {
-        let url = self.inner.settings.api_url(&req.path)?;
+    async fn execute(&self, req: &ApiRequest, token: &SecretString) -> Result<ApiResponse, Failed> {
+        let url = self
+            .inner
+            .settings
+            .api_url(&req.path)
+            .map_err(Failed::before)?;
         let mut builder = self
             .inner
             .http
@@ -342,9 +539,9 @@ impl Client {
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
-        let request = builder
-            .build()
-            .map_err(|e| Error::Config(format!("could not build the request: {e}")))?;
+        let request = builder.build().map_err(|e| {
+            Failed::before(Error::Config(format!("could not build the request: {e}")))
+        })?;
         debug!(target: "halopsa::http", "{} {}", request.method(), request.url());
         if tracing::enabled!(target: "halopsa::http::headers", tracing::Level::TRACE) {
             for (name, value) in request
@@ -360,15 +557,20 @@ impl Client {
             trace!(target: "halopsa::http::body", "> {}", redact::json(body));
         }
         let started = Instant::now();
+        Counters::add(&self.inner.shared.counters.requests, 1);
         let resp = self
             .inner
             .http
             .execute(request)
             .await
-            .map_err(|e| Error::transport(&url, &e))?;
+            .map_err(|e| Failed::transport(&url, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| Error::transport(&url, &e))?;
+        // A body cut short: the request reached the server.
+        let body = resp.bytes().await.map_err(|e| Failed {
+            error: Error::transport(&url, &e),
+            sent: true,
+        })?;
         debug!(
             target: "halopsa::http",
             "{status} {} {} in {} ms ({} bytes)",
@@ -384,15 +586,45 @@ impl Client {
             }
         }
         trace!(target: "halopsa::http::body", "< {}", redact::body(&body));
-        Ok((
+        Ok(ApiResponse {
             status,
-            ApiResponse {
-                status,
-                headers,
-                body,
-                url: url.to_string(),
-            },
-        ))
+            headers,
+            body,
+            url: url.to_string(),
+        })
+    }
+}
+
+/// A request that got no reply, and whether it may have reached the server.
+pub(crate) struct Failed {
+    pub(crate) error: Error,
+    pub(crate) sent: bool,
+}
+
+impl Failed {
+    fn before(error: Error) -> Failed {
+        Failed { error, sent: false }
+    }
+
+    /// Connect, DNS and TLS failures happen before anything is written; anything else may
+    /// have reached the server.
+    pub(crate) fn transport(url: &url::Url, e: &reqwest::Error) -> Failed {
+        Failed {
+            error: Error::transport(url, e),
+            sent: !e.is_connect(),
+        }
+    }
+}
+
+/// What an error says when the retry policy gave up.
+pub(crate) fn give_up_note(why: GiveUp, attempts: u32) -> String {
+    match why {
+        GiveUp::Exhausted => format!(" (gave up after {attempts} retries)"),
+        GiveUp::MaybeSent => {
+            " (not retried: the request may have reached Halo; check before sending it again)"
+                .to_string()
+        }
+        _ => String::new(),
     }
 }
 

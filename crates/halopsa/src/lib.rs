@@ -25,22 +25,24 @@ mod client;
 pub mod error;
 pub mod filter;
 pub mod id;
+pub mod limiter;
 pub mod models;
 pub mod paging;
 pub mod redact;
 pub mod resource;
 mod resource_client;
+pub mod retry;
 pub mod settings;
 mod typed;
 
 pub use client::{
-    AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ConnectionReport,
+    AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT,
 };
 pub use error::{ApiError, AuthError, Error};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
-pub use resource_client::{ListOptions, ResourceClient, WalkReport};
+pub use resource_client::{ListOptions, PageRows, ResourceClient, ResumePoint, WalkReport};
 pub use settings::{ConnectionSettings, Grant};
 pub use typed::Typed;
 

@@ -5,7 +5,7 @@ use crate::client::{ApiRequest, Client};
 use crate::error::Error;
 use crate::paging::{MAX_PAGE_SIZE, Page, Pager, WalkNotes, decode_list, decode_one, id_text};
 use crate::resource::{IdKind, ListShape, Ops, Resource};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use reqwest::Method;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,8 @@ pub struct ListOptions {
     pub page_size: u32,
     /// Stop after this many rows.
     pub limit: Option<u64>,
+    /// Pages fetched at once once the first page has told how many there are (1: one by one).
+    pub concurrency: usize,
 }
 
 impl Default for ListOptions {
@@ -24,8 +26,109 @@ impl Default for ListOptions {
         ListOptions {
             page_size: MAX_PAGE_SIZE,
             limit: None,
+            concurrency: 4,
         }
     }
+}
+
+type PageStream = std::pin::Pin<Box<dyn Stream<Item = Result<Page, Error>> + Send>>;
+
+/// The state of a list walk between rows.
+struct Walk {
+    this: ResourceClient,
+    query: Vec<(String, String)>,
+    pager: Pager,
+    notes: Arc<Mutex<WalkNotes>>,
+    concurrency: usize,
+    /// Pages after the first, in flight in order, once the first told how many there are.
+    planned: Option<PageStream>,
+    planned_once: bool,
+}
+
+impl Walk {
+    /// The next page: from the planned (concurrent) pages while they last, then one by one.
+    async fn next_page(&mut self) -> Option<Result<Page, Error>> {
+        if let Some(planned) = self.planned.as_mut() {
+            match planned.next().await {
+                Some(page) => return Some(page),
+                None => self.planned = None,
+            }
+        }
+        let (page_no, size) = self.pager.next_request()?;
+        let page = self.this.list_page(&self.query, page_no, size).await;
+        if !self.planned_once {
+            self.planned_once = true;
+            self.plan(page_no, &page);
+        }
+        Some(page)
+    }
+
+    /// After the first page fetched: fetch the rest `concurrency` at a time (bounded,
+    /// streamed in order).
+    fn plan(&mut self, first_no: u32, first: &Result<Page, Error>) {
+        let Ok(first) = first else { return };
+        let Some(total) = first.record_count else {
+            return;
+        };
+        if self.concurrency < 2 || !self.this.resource.paged || first.items.is_empty() {
+            return;
+        }
+        // Page 1 tells the effective size; a resumed walk already knows it.
+        let size = if first_no == 1 {
+            first
+                .page_size
+                .filter(|s| *s > 0)
+                .unwrap_or(first.items.len() as u32)
+        } else {
+            self.pager.page_size()
+        };
+        let wanted = self.pager_limit().map_or(total, |l| l.min(total));
+        let last = wanted.div_ceil(u64::from(size.max(1))).max(1) as u32;
+        if last <= first_no {
+            return;
+        }
+        let asked = self
+            .pager
+            .next_request()
+            .map(|(_, s)| s)
+            .unwrap_or(MAX_PAGE_SIZE);
+        let (this, query) = (self.this.clone(), self.query.clone());
+        let pages = futures::stream::iter(first_no + 1..=last)
+            .map(move |no| {
+                let (this, query) = (this.clone(), query.clone());
+                async move { this.list_page(&query, no, asked).await }
+            })
+            .buffered(self.concurrency);
+        self.planned = Some(Box::pin(pages));
+    }
+
+    fn pager_limit(&self) -> Option<u64> {
+        self.pager.limit()
+    }
+}
+
+/// Where an interrupted walk stands, to continue it.
+#[derive(Debug, Clone, Default)]
+pub struct ResumePoint {
+    /// The first page not yet done.
+    pub next_page: u32,
+    /// The effective page size of the earlier walk.
+    pub page_size: u32,
+    /// [`crate::paging::row_key`] of every row already yielded.
+    pub keys: Vec<String>,
+}
+
+/// The rows one page added to a walk.
+#[derive(Debug, Clone)]
+pub struct PageRows {
+    /// The page number.
+    pub page_no: u32,
+    /// Its rows, duplicates dropped.
+    pub rows: Vec<Value>,
+    /// `record_count` as this page gave it.
+    pub record_count: Option<u64>,
+    /// The effective page size of the walk.
+    pub page_size: u32,
 }
 
 /// A resource bound to a client. Get one with [`Client::resource`].
@@ -119,56 +222,95 @@ impl ResourceClient {
         decode_list(self.resource, body).map_err(|d| self.decode_err(&resp.url, d))
     }
 
-    /// Every row matching `query`, page by page, in order, duplicates dropped. The
-    /// [`WalkReport`] tells pages fetched, duplicates and whether `record_count` moved.
+    /// Every row matching `query`, page by page, in order, duplicates dropped. After the
+    /// first page gives `record_count`, the other pages are fetched `concurrency` at a time
+    /// and still yielded in order. The [`WalkReport`] tells pages fetched, duplicates and
+    /// whether `record_count` moved.
     pub fn list(
         &self,
         query: Vec<(String, String)>,
         options: ListOptions,
-    ) -> (impl Stream<Item = Result<Value, Error>> + use<>, WalkReport) {
+    ) -> (
+        impl Stream<Item = Result<Value, Error>> + Send + use<>,
+        WalkReport,
+    ) {
+        let (pages, report) = self.list_pages(query, options, None);
+        let rows = pages
+            .map(|page| match page {
+                Ok(p) => futures::stream::iter(p.rows.into_iter().map(Ok).collect::<Vec<_>>()),
+                Err(e) => futures::stream::iter(vec![Err(e)]),
+            })
+            .flatten();
+        (rows, report)
+    }
+
+    /// The walk of [`list`](Self::list), a page at a time (so a caller can checkpoint), from
+    /// the start or from `resume`.
+    pub fn list_pages(
+        &self,
+        query: Vec<(String, String)>,
+        options: ListOptions,
+        resume: Option<ResumePoint>,
+    ) -> (
+        impl Stream<Item = Result<PageRows, Error>> + Send + use<>,
+        WalkReport,
+    ) {
         let report = WalkReport::default();
-        let notes = report.0.clone();
-        let this = self.clone();
-        let pager = Pager::new(self.resource, options.page_size, options.limit);
-        let state = (
-            this,
+        let pager = match resume {
+            Some(r) => Pager::resuming(self.resource, r.page_size, r.next_page, r.keys),
+            None => Pager::new(self.resource, options.page_size, options.limit),
+        };
+        let walk = Walk {
+            this: self.clone(),
             query,
             pager,
-            std::collections::VecDeque::<Value>::new(),
-            notes,
-        );
-        let stream = futures::stream::try_unfold(
-            state,
-            |(this, query, mut pager, mut buffer, notes)| async move {
-                loop {
-                    if let Some(v) = buffer.pop_front() {
-                        return Ok(Some((v, (this, query, pager, buffer, notes))));
-                    }
-                    let Some((page_no, size)) = pager.next_request() else {
-                        return Ok(None);
-                    };
-                    let page = this.list_page(&query, page_no, size).await?;
-                    let unpaged = !this.resource.paged;
-                    buffer.extend(pager.accept(page));
-                    if unpaged {
-                        // One request returns the whole list: nothing more to ask.
-                        while pager.next_request().is_some() {
-                            pager.accept(Page::default());
-                        }
-                    }
-                    if let Ok(mut n) = notes.lock() {
-                        *n = pager.notes();
-                    }
-                    if pager.notes().count_changed.is_some() && pager.is_done() {
-                        tracing::warn!(
-                            "record_count of {} changed during the walk ({:?}): rows were added or removed meanwhile",
-                            this.resource.path,
-                            pager.notes().count_changed
-                        );
-                    }
-                }
-            },
-        );
+            notes: report.0.clone(),
+            concurrency: options.concurrency.max(1),
+            planned: None,
+            planned_once: false,
+        };
+        let stream = futures::stream::try_unfold(walk, |mut walk| async move {
+            if walk.pager.is_done() {
+                return Ok(None);
+            }
+            let Some(page) = walk.next_page().await else {
+                return Ok(None);
+            };
+            let page = page?;
+            let page_no = walk.pager.next_page();
+            let record_count = page.record_count;
+            let rows = walk.pager.accept(page);
+            if !walk.this.resource.paged {
+                // One request returns the whole list: nothing more to ask.
+                walk.pager.finish();
+            }
+            if walk.pager.is_done() {
+                // Pages still in flight are not needed.
+                walk.planned = None;
+            }
+            let notes = walk.pager.notes();
+            if walk.pager.is_done()
+                && let Some((from, to)) = notes.count_changed
+            {
+                tracing::warn!(
+                    "record_count of {} changed from {from} to {to} during the walk: rows were added or removed meanwhile",
+                    walk.this.resource.path
+                );
+            }
+            if let Ok(mut n) = walk.notes.lock() {
+                *n = notes;
+            }
+            let page_size = walk.pager.page_size();
+            Ok(Some((
+                PageRows {
+                    page_no,
+                    rows,
+                    record_count,
+                    page_size,
+                },
+                walk,
+            )))
+        });
         (stream, report)
     }
 

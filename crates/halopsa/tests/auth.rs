@@ -424,8 +424,24 @@ async fn broken_server(
 
 #[tokio::test]
 async fn an_html_token_reply_is_a_readable_error() {
-    let (url, _) = broken_server("html").await;
-    let err = connect_error(credentials(&url)).await;
+    let (url, tokens) = broken_server("html").await;
+    let fast = halopsa::retry::RetryPolicy {
+        max_retries: 2,
+        base_delay: std::time::Duration::from_millis(5),
+        ..Default::default()
+    };
+    let err = Client::builder(credentials(&url))
+        .retry(fast)
+        .build()
+        .unwrap()
+        .test_connection()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        tokens.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "a 502 is transient: retried twice"
+    );
     match &err {
         Error::Auth(AuthError::NotJson { status, kind, .. }) => {
             assert_eq!(*status, 502);

@@ -192,6 +192,7 @@ async fn paging_edge_cases() {
         ListOptions {
             page_size: 10,
             limit: None,
+            ..ListOptions::default()
         },
     )
     .await;
@@ -211,6 +212,7 @@ async fn paging_edge_cases() {
         ListOptions {
             page_size: 20,
             limit: None,
+            ..ListOptions::default()
         },
     )
     .await;
@@ -230,6 +232,7 @@ async fn paging_edge_cases() {
         ListOptions {
             page_size: 100,
             limit: Some(7),
+            ..ListOptions::default()
         },
     )
     .await;
@@ -259,6 +262,7 @@ async fn a_row_inserted_mid_walk_leaves_every_row_exactly_once() {
         ListOptions {
             page_size: 10,
             limit: None,
+            concurrency: 1,
         },
     );
     futures::pin_mut!(stream);
@@ -332,4 +336,45 @@ async fn a_row_that_does_not_decode_names_the_field() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("impact"), "{text}");
+}
+
+#[tokio::test]
+async fn a_concurrent_walk_yields_every_row_once_in_order() {
+    let (sb, client) = start(SandboxConfig {
+        seed_tickets: 730,
+        ..SandboxConfig::default()
+    })
+    .await;
+    sb.clear_journal();
+    let options = ListOptions {
+        page_size: 50,
+        concurrency: 6,
+        ..ListOptions::default()
+    };
+    let (rows, notes) = walk(&client, "tickets", options).await;
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, (1..=730).collect::<Vec<_>>());
+    assert_eq!(notes.pages, 15);
+    let pages = sb
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/api/Tickets")
+        .count();
+    assert_eq!(pages, 15, "no page fetched twice, none beyond the last");
+    // A limit plans only the pages it needs.
+    sb.clear_journal();
+    let options = ListOptions {
+        page_size: 50,
+        limit: Some(120),
+        concurrency: 6,
+    };
+    let (rows, _) = walk(&client, "tickets", options).await;
+    assert_eq!(rows.len(), 120);
+    assert_eq!(
+        sb.journal()
+            .iter()
+            .filter(|e| e.path == "/api/Tickets")
+            .count(),
+        3
+    );
 }

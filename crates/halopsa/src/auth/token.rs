@@ -92,6 +92,7 @@ pub(crate) struct TokenManager {
     slot: Mutex<Slot>,
     store: Option<Arc<dyn TokenStore>>,
     margin: Duration,
+    shared: Arc<crate::client::Resilience>,
 }
 
 #[derive(Default)]
@@ -106,6 +107,7 @@ impl TokenManager {
         http: reqwest::Client,
         store: Option<Arc<dyn TokenStore>>,
         margin: Duration,
+        shared: Arc<crate::client::Resilience>,
     ) -> TokenManager {
         TokenManager {
             settings,
@@ -114,6 +116,7 @@ impl TokenManager {
             slot: Mutex::new(Slot::default()),
             store,
             margin,
+            shared,
         }
     }
 
@@ -224,26 +227,56 @@ impl TokenManager {
         })
     }
 
-    /// `GET /api/authinfo`; any failure means "use the fallback".
+    /// `GET /api/authinfo`, retried like any GET on transient failures (429, 5xx, network);
+    /// a definitive failure (404, not JSON, retries exhausted) means "use the fallback".
     async fn authinfo(&self) -> Option<AuthInfo> {
+        use crate::retry::{Attempt, Decision};
         let url = self.settings.api_url("authinfo").ok()?;
         self.settings.check_transport(&url).ok()?;
-        debug!(target: "halopsa::http", "GET {url}");
-        let reply = self.http.get(url.clone()).send().await;
-        let resp = match reply {
-            Ok(r) if r.status().is_success() => r,
-            Ok(r) => {
-                debug!(target: "halopsa::auth", "authinfo answered {}: using {{instance}}/auth", r.status());
-                return None;
+        let shared = &self.shared;
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            shared.admit().await;
+            debug!(target: "halopsa::http", "GET {url}");
+            let reply = match self.http.get(url.clone()).send().await {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let retry_after = crate::retry::retry_after(r.headers());
+                    match r.bytes().await {
+                        Ok(bytes) => Ok((status, retry_after, bytes)),
+                        Err(_) => Err(true),
+                    }
+                }
+                Err(e) => Err(!e.is_connect()),
+            };
+            let (outcome, retry_after) = match &reply {
+                Ok((status, retry_after, _)) => (Attempt::Status(*status), *retry_after),
+                Err(sent) => (Attempt::Transport { sent: *sent }, None),
+            };
+            if let Ok((status, _, bytes)) = &reply
+                && (200..300).contains(status)
+            {
+                trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(bytes));
+                return serde_json::from_slice(bytes).ok();
             }
-            Err(e) => {
-                debug!(target: "halopsa::auth", "authinfo failed ({e}): using {{instance}}/auth");
-                return None;
+            match shared.policy.decide(
+                &reqwest::Method::GET,
+                outcome,
+                attempt,
+                started.elapsed(),
+                retry_after,
+            ) {
+                Decision::Retry(delay) => {
+                    shared.back_off("authinfo", delay, attempt).await;
+                    attempt += 1;
+                }
+                _ => {
+                    debug!(target: "halopsa::auth", "authinfo unavailable ({outcome:?}): using {{instance}}/auth");
+                    return None;
+                }
             }
-        };
-        let bytes = resp.bytes().await.ok()?;
-        trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(&bytes));
-        serde_json::from_slice(&bytes).ok()
+        }
     }
 
     /// Mints a token: with the refresh token when there is one, else with the grant.
@@ -307,27 +340,89 @@ impl TokenManager {
         }
     }
 
+    /// Posts the form within the rate limit, retrying transient failures: a token request is
+    /// safe to repeat (it only mints another token), so it is retried like a GET.
+    async fn post_with_retries(
+        &self,
+        url: &Url,
+        form: &TokenRequestForm,
+    ) -> Result<(u16, bytes::Bytes), Error> {
+        use crate::retry::{Attempt, Decision};
+        let shared = &self.shared;
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            shared.admit().await;
+            crate::client::Counters::add(&shared.counters.token_requests, 1);
+            let sent = std::time::Instant::now();
+            let result = match self.http.post(url.clone()).form(form).send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(bytes) => Ok((status, headers, bytes)),
+                        Err(e) => Err(crate::client::Failed {
+                            error: Error::transport(url, &e),
+                            sent: true,
+                        }),
+                    }
+                }
+                Err(e) => Err(crate::client::Failed::transport(url, &e)),
+            };
+            let (outcome, retry_after) = match &result {
+                Ok((status, headers, _)) => {
+                    debug!(
+                        target: "halopsa::http",
+                        "{status} POST {} in {} ms",
+                        url.path(),
+                        sent.elapsed().as_millis()
+                    );
+                    if *status == 429 {
+                        shared.rate_limited();
+                    }
+                    (Attempt::Status(*status), crate::retry::retry_after(headers))
+                }
+                Err(f) => (Attempt::Transport { sent: f.sent }, None),
+            };
+            match shared.policy.decide(
+                &reqwest::Method::GET,
+                outcome,
+                attempt,
+                started.elapsed(),
+                retry_after,
+            ) {
+                Decision::Retry(delay) => {
+                    shared.back_off("token request", delay, attempt).await;
+                    attempt += 1;
+                }
+                Decision::GiveUp(why) => {
+                    let note = crate::client::give_up_note(why, attempt);
+                    return match result {
+                        Ok((status, _, bytes)) => Ok((status, bytes)),
+                        Err(f) => Err(match f.error {
+                            Error::Transport { url, reason } => Error::Transport {
+                                url,
+                                reason: format!("{reason}{note}"),
+                            },
+                            other => other,
+                        }),
+                    };
+                }
+                _ => {
+                    return result
+                        .map(|(status, _, bytes)| (status, bytes))
+                        .map_err(|f| f.error);
+                }
+            }
+        }
+    }
+
     async fn request(&self, form: TokenRequestForm) -> Result<TokenResponse, Error> {
         let endpoint = self.endpoint().await?;
         let url = &endpoint.url;
         debug!(target: "halopsa::http", "POST {url} (grant_type={})", form.grant_type);
         trace!(target: "halopsa::http::body", "token request: {form:?}");
-        let started = std::time::Instant::now();
-        let resp = self
-            .http
-            .post(url.clone())
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| Error::transport(url, &e))?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| Error::transport(url, &e))?;
-        debug!(
-            target: "halopsa::http",
-            "{status} POST {} in {} ms",
-            url.path(),
-            started.elapsed().as_millis()
-        );
+        let (status, bytes) = self.post_with_retries(url, &form).await?;
         trace!(target: "halopsa::http::body", "token reply: {}", crate::redact::body(&bytes));
         if status == 429 {
             return Err(AuthError::RateLimited {
