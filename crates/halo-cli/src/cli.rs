@@ -24,6 +24,7 @@ pub struct Cli {
     /// Columns for table and CSV output (dotted paths reach into objects).
     #[arg(long, global = true, value_delimiter = ',', value_name = "A,B")]
     pub columns: Option<Vec<String>>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -76,12 +77,17 @@ pub struct ApiArgs {
     /// Walk every page (pageinate=true, page_no, page_size) and print all rows.
     #[arg(long)]
     pub paginate: bool,
+    /// Rate limit and retries.
+    #[command(flatten)]
+    pub pacing: crate::session::Pacing,
 }
 
 /// The whole command line: the fixed commands and one command per resource.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().subcommands(crate::commands::resource::commands())
+    Cli::command()
+        .subcommand(crate::commands::export::command())
+        .subcommands(crate::commands::resource::commands())
 }
 
 /// `halo connect`.
@@ -123,6 +129,9 @@ pub struct ConnectArgs {
     /// Test only; store nothing.
     #[arg(long)]
     pub no_store: bool,
+    /// Rate limit and retries (the rate limit is stored in the profile).
+    #[command(flatten)]
+    pub pacing: crate::session::Pacing,
 }
 
 /// `halo profile ...`.
@@ -151,7 +160,7 @@ pub enum ProfileCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Check the connection in use and show who it acts as.
-    Status,
+    Status(crate::session::Pacing),
 }
 
 /// `halo sandbox`.

@@ -69,6 +69,9 @@ pub struct Profile {
     /// Plain http to a non-loopback host allowed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure_http: bool,
+    /// Client-side rate limit: `N/SECS`, or `off`; absent means the default for the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
     /// Where the secrets were stored.
     pub secret_store: SecretLocation,
 }
@@ -197,6 +200,7 @@ mod tests {
                 auth_url: None,
                 headers: vec!["X-A: b".into()],
                 insecure_http: false,
+                rate_limit: Some("30/3s".into()),
                 secret_store: SecretLocation::File,
             },
         );

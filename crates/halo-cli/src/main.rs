@@ -22,17 +22,18 @@ async fn main() -> ExitCode {
     let matches = cli::command().get_matches();
     logging::init(matches.get_count("verbose"));
     let result = match matches.subcommand() {
-        Some((name, sub)) if commands::resource::find(name).is_some() => {
+        Some((name, sub)) if name == "export" || commands::resource::find(name).is_some() => {
             let globals = commands::resource::Globals {
                 profile: sub_or_top(&matches, sub, "profile"),
                 output: output::OutputOptions::detect(
                     sub_or_top::<output::Format>(&matches, sub, "output"),
                     columns(&matches, sub),
                 ),
+                pacing: pacing(sub),
             };
             match commands::resource::find(name) {
                 Some(res) => commands::resource::run(res, sub, globals).await,
-                None => Ok(()),
+                None => commands::export::run(sub, globals).await,
             }
         }
         _ => match Cli::from_arg_matches(&matches) {
@@ -58,6 +59,14 @@ fn sub_or_top<T: Clone + Send + Sync + 'static>(
         .or_else(|| top.try_get_one::<T>(id).ok().flatten().cloned())
 }
 
+/// The pacing flags of the deepest subcommand (resource verbs and exports carry them).
+fn pacing(sub: &clap::ArgMatches) -> session::Pacing {
+    let deepest = std::iter::successors(Some(sub), |m| m.subcommand().map(|(_, s)| s)).last();
+    deepest
+        .and_then(|m| <session::Pacing as FromArgMatches>::from_arg_matches(m).ok())
+        .unwrap_or_default()
+}
+
 fn columns(top: &clap::ArgMatches, sub: &clap::ArgMatches) -> Option<Vec<String>> {
     let deepest = std::iter::successors(Some(sub), |m| m.subcommand().map(|(_, s)| s)).last();
     [deepest, Some(top)].into_iter().flatten().find_map(|m| {
@@ -74,7 +83,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Connect(args) => commands::connect::run(args, profile).await,
         Command::Profile(cmd) => commands::profile::run(cmd, profile),
-        Command::Auth(AuthCommand::Status) => commands::auth::status(profile).await,
+        Command::Auth(AuthCommand::Status(pacing)) => {
+            commands::auth::status(profile, &pacing).await
+        }
         Command::Logout => commands::auth::logout(profile),
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Demo => commands::demo::run().await,

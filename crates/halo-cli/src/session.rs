@@ -65,19 +65,69 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// How requests are paced and retried: flags of every command that talks to Halo.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Pacing {
+    /// Client-side rate limit, N requests per SECS rolling window (default: 300/300s for
+    /// hosted instances, none otherwise; `halo connect` stores it in the profile).
+    #[arg(long, value_name = "N/SECS", value_parser = halopsa::limiter::parse_rate)]
+    pub rate_limit: Option<(u32, std::time::Duration)>,
+    /// No client-side rate limit.
+    #[arg(long, conflicts_with = "rate_limit")]
+    pub no_rate_limit: bool,
+    /// Retries of a transient failure (429, 5xx, network) before giving up (default 5).
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+}
+
+impl Pacing {
+    /// Applies the flags, else the profile's `rate_limit`, else the library's default.
+    pub fn apply(
+        &self,
+        builder: halopsa::ClientBuilder,
+        profile: Option<&str>,
+    ) -> Result<halopsa::ClientBuilder> {
+        use halopsa::limiter::{RateLimiter, parse_rate};
+        let mut builder = builder;
+        let stored = match profile {
+            Some("off") => Some(None),
+            Some(text) => Some(Some(parse_rate(text).map_err(Failure::usage)?)),
+            None => None,
+        };
+        let chosen = if self.no_rate_limit {
+            Some(None)
+        } else if let Some(limit) = self.rate_limit {
+            Some(Some(limit))
+        } else {
+            stored
+        };
+        if let Some(limit) = chosen {
+            builder = builder.rate_limit(limit.map(|(n, window)| RateLimiter::new(n, window)));
+        }
+        if let Some(max_retries) = self.max_retries {
+            builder = builder.retry(halopsa::retry::RetryPolicy {
+                max_retries,
+                ..Default::default()
+            });
+        }
+        Ok(builder)
+    }
+}
+
 /// Opens the connection a command should use: the environment when `HALO_URL` is set and no
 /// profile was named, else the named (or current) profile.
-pub fn open(profile_flag: Option<&str>) -> Result<Session> {
+pub fn open(profile_flag: Option<&str>, pacing: &Pacing) -> Result<Session> {
     let config = Config::load()?;
     if profile_flag.is_none() && env("HALO_URL").is_some() {
-        return from_env(&config);
+        return from_env(&config, pacing);
     }
     let name = config.profile_name(profile_flag);
     let profile = config.profile(&name)?.clone();
     let settings = profile_settings(&config, &name, &profile)?;
     let store = FileTokenStore::new(config.tokens_dir(), &name);
-    let client = Client::builder(settings)
-        .token_store(Arc::new(store))
+    let builder = Client::builder(settings).token_store(Arc::new(store));
+    let client = pacing
+        .apply(builder, profile.rate_limit.as_deref())?
         .build()?;
     Ok(Session {
         client,
@@ -121,7 +171,7 @@ fn profile_settings(config: &Config, name: &str, p: &Profile) -> Result<Connecti
     .settings()
 }
 
-fn from_env(config: &Config) -> Result<Session> {
+fn from_env(config: &Config, pacing: &Pacing) -> Result<Session> {
     let url = env("HALO_URL").unwrap_or_default();
     let client_id = env("HALO_CLIENT_ID")
         .ok_or_else(|| Failure::usage("HALO_URL is set but HALO_CLIENT_ID is not"))?;
@@ -156,9 +206,8 @@ fn from_env(config: &Config) -> Result<Session> {
         config.tokens_dir(),
         &format!("env-{:016x}", hasher.finish()),
     );
-    let client = Client::builder(settings)
-        .token_store(Arc::new(store))
-        .build()?;
+    let builder = Client::builder(settings).token_store(Arc::new(store));
+    let client = pacing.apply(builder, None)?.build()?;
     Ok(Session {
         client,
         source: Source::Environment,

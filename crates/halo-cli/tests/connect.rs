@@ -188,6 +188,8 @@ fn an_html_reply_exits_3_with_a_readable_message() {
             "--client-id",
             "x",
             "--client-secret-stdin",
+            "--max-retries",
+            "1",
         ])
         .write_stdin("y")
         .output()

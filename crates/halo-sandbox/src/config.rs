@@ -53,21 +53,7 @@ impl RateLimit {
 
     /// Parses `N/SECSs` or `N/SECS` (e.g. `300/300s`).
     pub fn parse(text: &str) -> Result<RateLimit, String> {
-        let bad = || format!("'{text}' is not a rate limit like 300/300s");
-        let (n, secs) = text.trim().split_once('/').ok_or_else(bad)?;
-        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
-        let secs: u64 = secs
-            .trim()
-            .trim_end_matches('s')
-            .parse()
-            .map_err(|_| bad())?;
-        if requests == 0 || secs == 0 {
-            return Err(bad());
-        }
-        Ok(RateLimit {
-            requests,
-            window: Duration::from_secs(secs),
-        })
+        halopsa::limiter::parse_rate(text).map(|(requests, window)| RateLimit { requests, window })
     }
 }
 

@@ -13,6 +13,7 @@ use std::io::Write;
 
 /// Runs `halo api`.
 pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -> Result<()> {
+    let pacing = &args.pacing;
     let path = args.path.trim();
     let path = path
         .strip_prefix("/api/")
@@ -34,7 +35,7 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
         None if body.is_some() => Method::POST,
         None => Method::GET,
     };
-    let session = session::open(profile)?;
+    let session = session::open(profile, pacing)?;
     let out = std::io::stdout().lock();
     if args.paginate {
         if method != Method::GET {

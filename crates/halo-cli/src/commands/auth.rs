@@ -8,8 +8,8 @@ use anyhow::Result;
 use halopsa::auth::TokenStore;
 
 /// `halo auth status`: uses the cached token when it is still good (no token request).
-pub async fn status(profile_flag: Option<&str>) -> Result<()> {
-    let s = session::open(profile_flag)?;
+pub async fn status(profile_flag: Option<&str>, pacing: &session::Pacing) -> Result<()> {
+    let s = session::open(profile_flag, pacing)?;
     match &s.source {
         Source::Profile(name) => println!("profile '{name}'"),
         Source::Environment => println!("connection from HALO_URL and related variables"),

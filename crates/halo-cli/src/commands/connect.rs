@@ -14,6 +14,7 @@ use std::io::Read;
 
 /// Runs `halo connect`.
 pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
+    let pacing = &args.pacing;
     let mut config = Config::load()?;
     let name = profile_flag
         .unwrap_or(crate::config::DEFAULT_PROFILE)
@@ -52,7 +53,9 @@ pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
         insecure_http: args.insecure_http,
     }
     .settings()?;
-    let client = halopsa::Client::new(settings.clone())?;
+    let client = pacing
+        .apply(halopsa::Client::builder(settings.clone()), None)?
+        .build()?;
     let report = client
         .test_connection()
         .await
@@ -78,6 +81,13 @@ pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
             auth_url: args.auth_url.clone(),
             headers: args.headers.clone(),
             insecure_http: args.insecure_http,
+            rate_limit: if pacing.no_rate_limit {
+                Some("off".to_string())
+            } else {
+                pacing
+                    .rate_limit
+                    .map(|(n, window)| format!("{n}/{}s", window.as_secs()))
+            },
             secret_store: location,
         },
     );

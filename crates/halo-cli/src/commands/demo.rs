@@ -94,6 +94,7 @@ pub async fn run() -> Result<()> {
         ListOptions {
             page_size: 100,
             limit: Some(5),
+            ..ListOptions::default()
         },
     );
     let rows: Vec<serde_json::Value> = stream.try_collect().await?;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod connect;
 pub mod demo;
+pub mod export;
 pub mod profile;
 pub mod resource;
 pub mod resources;

@@ -56,6 +56,8 @@ pub struct Globals {
     pub profile: Option<String>,
     /// `-o` and `--columns`.
     pub output: OutputOptions,
+    /// `--rate-limit`, `--no-rate-limit`, `--max-retries`.
+    pub pacing: session::Pacing,
 }
 
 /// The resource whose CLI name (or alias) is `name`.
@@ -95,7 +97,7 @@ const OWN_FLAGS: &[&str] = &[
 ];
 
 /// Filter flags for the query parameters Halo lists for `GET /{path}`.
-fn filter_args(path: &str) -> Vec<Arg> {
+pub fn filter_args(path: &str) -> Vec<Arg> {
     let mut seen = std::collections::HashSet::new();
     filter::params_for("GET", path)
         .unwrap_or(&[])
@@ -122,7 +124,7 @@ fn filter_args(path: &str) -> Vec<Arg> {
         .collect()
 }
 
-fn filter_common(cmd: Command) -> Command {
+pub fn filter_common(cmd: Command) -> Command {
     cmd.arg(
         Arg::new("filter")
             .long("filter")
@@ -136,6 +138,16 @@ fn filter_common(cmd: Command) -> Command {
             .action(ArgAction::SetTrue)
             .help("Send a filter name Halo's OpenAPI file does not list (Halo ignores unknown names silently)"),
     )
+}
+
+/// `--concurrency N`: pages fetched at once after the first (within the rate limit).
+pub fn concurrency_arg() -> Arg {
+    Arg::new("concurrency")
+        .long("concurrency")
+        .value_name("N")
+        .value_parser(clap::value_parser!(usize))
+        .default_value("4")
+        .help("Pages fetched at once after the first (1: one by one)")
 }
 
 fn id_arg() -> Arg {
@@ -229,7 +241,8 @@ pub fn command(res: &'static Resource) -> Command {
                     .long("details")
                     .action(ArgAction::SetTrue)
                     .help("Ask for details (includedetails=true)"),
-            );
+            )
+            .arg(concurrency_arg());
         cmd = cmd.subcommand(filter_common(list));
         let count = Command::new("count")
             .about(format!("Count {}", res.name))
@@ -305,11 +318,17 @@ pub fn command(res: &'static Resource) -> Command {
             delete
         });
     }
-    cmd
+    with_pacing(cmd)
+}
+
+/// Adds the rate-limit and retry flags to every verb of a command.
+pub fn with_pacing(cmd: Command) -> Command {
+    use clap::Args;
+    cmd.mut_subcommands(crate::session::Pacing::augment_args)
 }
 
 /// Query parameters from the filter flags and `--filter`, names checked against the spec.
-fn filters(
+pub fn filters(
     res: &Resource,
     method_path: &str,
     m: &ArgMatches,
@@ -368,7 +387,7 @@ pub async fn run(res: &'static Resource, m: &ArgMatches, globals: Globals) -> Re
             res.name
         )));
     };
-    let session = session::open(globals.profile.as_deref())?;
+    let session = session::open(globals.profile.as_deref(), &globals.pacing)?;
     let api = session.client.resource(res);
     let out = std::io::stdout().lock();
     match verb {
@@ -495,7 +514,14 @@ async fn list(
     } else {
         Some(explicit.unwrap_or(DEFAULT_LIMIT))
     };
-    let (stream, report) = api.list(query, ListOptions { page_size, limit });
+    let (stream, report) = api.list(
+        query,
+        ListOptions {
+            page_size,
+            limit,
+            concurrency: m.get_one::<usize>("concurrency").copied().unwrap_or(4),
+        },
+    );
     futures::pin_mut!(stream);
     let mut shown = 0u64;
     while let Some(row) = stream.try_next().await? {

@@ -1,0 +1,454 @@
+//! `halo export RESOURCE [filters]`: every row, streamed to a file in constant memory, written
+//! through `FILE.partial` and renamed on success, resumable by page.
+
+use crate::commands::resource::{Globals, concurrency_arg, filter_args, filter_common, filters};
+use crate::exit::Failure;
+use crate::output::{Format, OutputOptions, RowWriter};
+use anyhow::{Context, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use futures::TryStreamExt;
+use halopsa::paging::row_key;
+use halopsa::resource::{Ops, RESOURCES, Resource};
+use halopsa::{ListOptions, ResourceClient, ResumePoint};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// `halo export <resource>`: one subcommand per listable resource.
+pub fn command() -> Command {
+    let mut cmd = Command::new("export")
+        .about("Export every row of a resource to a file (or standard output)")
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    for res in RESOURCES.iter().filter(|r| r.ops.contains(Ops::LIST)) {
+        let sub = Command::new(res.name)
+            .about(format!("Export {}", res.name))
+            .args(filter_args(res.path))
+            .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["ndjson", "csv", "json"]).default_value("ndjson").help("File format"))
+            .arg(Arg::new("out").long("out").value_name("FILE").help("Write to FILE (through FILE.partial, renamed when complete); default standard output"))
+            .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue).requires("out").help("Continue an interrupted export of --out FILE (ndjson)"))
+            .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Replace an existing FILE or an interrupted export of it"))
+            .arg(Arg::new("reconcile").long("reconcile").action(ArgAction::SetTrue).help("When rows moved during the export, walk again and add the ones missed"))
+            .arg(Arg::new("page-size").long("page-size").value_name("N").value_parser(clap::value_parser!(u32).range(1..=100)).default_value("100").help("Rows per page"))
+            .arg(concurrency_arg());
+        cmd = cmd.subcommand(filter_common(sub));
+    }
+    crate::commands::resource::with_pacing(cmd)
+}
+
+/// What `FILE.partial.json` records after every page, so `--resume` can continue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Checkpoint {
+    resource: String,
+    query: Vec<(String, String)>,
+    format: String,
+    page_size: u32,
+    next_page: u32,
+    bytes: u64,
+    rows: u64,
+}
+
+fn sidecar(out: &Path, suffix: &str) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    out.with_file_name(name)
+}
+
+/// Runs `halo export`.
+pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
+    let Some((name, m)) = m.subcommand() else {
+        return Err(Failure::usage(
+            "halo export: name a resource (halo resources lists them)",
+        ));
+    };
+    let res = crate::commands::resource::find(name)
+        .ok_or_else(|| Failure::usage(format!("no resource named '{name}'")))?;
+    let query = filters(res, res.path, m, false)?;
+    let format = m
+        .get_one::<String>("format")
+        .cloned()
+        .unwrap_or_else(|| "ndjson".into());
+    let options = ListOptions {
+        page_size: m.get_one::<u32>("page-size").copied().unwrap_or(100),
+        limit: None,
+        concurrency: m.get_one::<usize>("concurrency").copied().unwrap_or(4),
+    };
+    let session = crate::session::open(globals.profile.as_deref(), &globals.pacing)?;
+    let api = session.client.resource(res);
+    let started = Instant::now();
+    let Some(out) = m.get_one::<String>("out").map(PathBuf::from) else {
+        let stdout = BufWriter::new(std::io::stdout());
+        let (rows, pages) =
+            walk(&api, query, options, None, &format, Box::new(stdout), None).await?;
+        return summary(
+            &session.client,
+            res,
+            rows,
+            pages,
+            "standard output",
+            started,
+        );
+    };
+    let partial = sidecar(&out, ".partial");
+    let state = sidecar(&out, ".partial.json");
+    let force = m.get_flag("force");
+    if out.exists() && !force {
+        return Err(Failure::usage(format!(
+            "{} exists: choose another --out, or --force to replace it",
+            out.display()
+        )));
+    }
+    let resume = if m.get_flag("resume") {
+        if format != "ndjson" {
+            return Err(Failure::usage("--resume continues ndjson exports only"));
+        }
+        Some(resume_point(res, &query, &format, &partial, &state)?)
+    } else {
+        if partial.exists() && !force {
+            return Err(Failure::usage(format!(
+                "an interrupted export of {} exists: --resume to continue it, or --force to start over",
+                out.display()
+            )));
+        }
+        None
+    };
+    let file = match &resume {
+        Some((_, cp)) => {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .open(&partial)
+                .with_context(|| format!("cannot open {}", partial.display()))?;
+            f.set_len(cp.bytes)?;
+            f.seek(std::io::SeekFrom::End(0))?;
+            f
+        }
+        None => File::create(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?,
+    };
+    let checkpoint = Checkpoint {
+        resource: res.path.to_string(),
+        query: query.clone(),
+        format: format.clone(),
+        page_size: options.page_size,
+        next_page: 1,
+        bytes: 0,
+        rows: 0,
+    };
+    let checkpoint = resume
+        .as_ref()
+        .map(|(_, cp)| cp.clone())
+        .unwrap_or(checkpoint);
+    let mut keeper = Keeper {
+        state: state.clone(),
+        checkpoint,
+        enabled: format == "ndjson",
+    };
+    let walked = tokio::select! {
+        r = walk(&api, query.clone(), options, resume.map(|(p, _)| p), &format, Box::new(BufWriter::new(file.try_clone()?)), Some(&mut keeper)) => r,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(anyhow::anyhow!(
+                "interrupted: the rows so far are in {}; run the same command with --resume to continue",
+                partial.display()
+            ));
+        }
+    };
+    let (mut rows, mut pages) = match walked {
+        Ok(r) => r,
+        Err(e) => {
+            // No half-written file is left behind (the output file was never created).
+            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(&state);
+            return Err(e);
+        }
+    };
+    if m.get_flag("reconcile") {
+        let (more, more_pages) = reconcile(&api, &query, &format, &partial).await?;
+        rows += more;
+        pages += more_pages;
+    }
+    file.sync_all()?;
+    std::fs::rename(&partial, &out)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
+    let _ = std::fs::remove_file(&state);
+    summary(
+        &session.client,
+        res,
+        rows,
+        pages,
+        &out.display().to_string(),
+        started,
+    )
+}
+
+/// Saves the checkpoint after every page (ndjson only: other formats cannot be continued).
+struct Keeper {
+    state: PathBuf,
+    checkpoint: Checkpoint,
+    enabled: bool,
+}
+
+impl Keeper {
+    fn page_done(&mut self, page_no: u32, page_size: u32, rows: u64, bytes: u64) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.checkpoint.next_page = page_no + 1;
+        self.checkpoint.page_size = page_size;
+        self.checkpoint.rows += rows;
+        self.checkpoint.bytes = bytes;
+        crate::fsutil::write_private(&self.state, &serde_json::to_vec(&self.checkpoint)?)
+    }
+}
+
+/// Where an interrupted export stands: its checkpoint, the keys of the rows it wrote (read
+/// back from the file, cut at the last complete page).
+fn resume_point(
+    res: &Resource,
+    query: &[(String, String)],
+    format: &str,
+    partial: &Path,
+    state: &Path,
+) -> Result<(ResumePoint, Checkpoint)> {
+    let text = std::fs::read(state).map_err(|_| {
+        Failure::usage(format!("nothing to resume: {} is missing", state.display()))
+    })?;
+    let cp: Checkpoint = serde_json::from_slice(&text).map_err(|e| {
+        Failure::usage(format!(
+            "{} is damaged ({e}); start over with --force",
+            state.display()
+        ))
+    })?;
+    if cp.resource != res.path || cp.query != query || cp.format != format {
+        return Err(Failure::usage(
+            "the interrupted export was of another resource, filters or format: give the same command, or --force to start over",
+        ));
+    }
+    let file = File::open(partial).map_err(|_| {
+        Failure::usage(format!(
+            "nothing to resume: {} is missing",
+            partial.display()
+        ))
+    })?;
+    let mut keys = Vec::new();
+    let mut read = 0u64;
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        read += line.len() as u64 + 1;
+        if read > cp.bytes {
+            break;
+        }
+        let row: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{} holds a line that is not JSON", partial.display()))?;
+        if let Some(k) = row_key(res, &row) {
+            keys.push(k);
+        }
+    }
+    eprintln!(
+        "resuming at page {} ({} rows already written)",
+        cp.next_page, cp.rows
+    );
+    let point = ResumePoint {
+        next_page: cp.next_page,
+        page_size: cp.page_size,
+        keys,
+    };
+    Ok((point, cp))
+}
+
+/// Streams the walk into `out`; returns (rows, pages).
+async fn walk(
+    api: &ResourceClient,
+    query: Vec<(String, String)>,
+    options: ListOptions,
+    resume: Option<ResumePoint>,
+    format: &str,
+    out: Box<dyn Write + Send + '_>,
+    mut keeper: Option<&mut Keeper>,
+) -> Result<(u64, u32)> {
+    let already = keeper.as_ref().map(|k| k.checkpoint.bytes).unwrap_or(0);
+    let mut sink = Sink::new(out, format, already);
+    let (pages, report) = api.list_pages(query, options, resume);
+    futures::pin_mut!(pages);
+    let bar = progress();
+    let (mut rows, mut count) = (0u64, 0u32);
+    while let Some(page) = pages.try_next().await? {
+        if let Some(total) = page.record_count {
+            bar.set_length(total);
+        }
+        for row in &page.rows {
+            sink.row(row)?;
+        }
+        rows += page.rows.len() as u64;
+        count += 1;
+        bar.inc(page.rows.len() as u64);
+        let bytes = sink.flush()?;
+        if let Some(k) = keeper.as_deref_mut() {
+            k.page_done(page.page_no, page.page_size, page.rows.len() as u64, bytes)?;
+        }
+    }
+    bar.finish_and_clear();
+    sink.finish()?;
+    if let Some((from, to)) = report.notes().count_changed {
+        eprintln!(
+            "drift: {} changed from {from} to {to} rows during the export (rows added or removed meanwhile; --reconcile adds rows that moved past the walk)",
+            api.resource().name
+        );
+    }
+    Ok((rows, count))
+}
+
+/// A second walk after a drifting one: adds rows the first did not write.
+async fn reconcile(
+    api: &ResourceClient,
+    query: &[(String, String)],
+    format: &str,
+    partial: &Path,
+) -> Result<(u64, u32)> {
+    if format != "ndjson" {
+        return Err(Failure::usage("--reconcile works on ndjson exports"));
+    }
+    let res = api.resource();
+    let mut seen = HashSet::new();
+    for line in BufReader::new(File::open(partial)?).lines() {
+        if let Some(k) = serde_json::from_str::<serde_json::Value>(&line?)
+            .ok()
+            .and_then(|v| row_key(res, &v))
+        {
+            seen.insert(k);
+        }
+    }
+    let mut file = BufWriter::new(OpenOptions::new().append(true).open(partial)?);
+    let (rows, report) = api.list(query.to_vec(), ListOptions::default());
+    futures::pin_mut!(rows);
+    let mut added = 0;
+    while let Some(row) = rows.try_next().await? {
+        if row_key(res, &row).is_some_and(|k| !seen.contains(&k)) {
+            serde_json::to_writer(&mut file, &row)?;
+            file.write_all(b"\n")?;
+            added += 1;
+        }
+    }
+    file.flush()?;
+    eprintln!("reconcile: {added} rows added");
+    Ok((added, report.notes().pages))
+}
+
+/// Rows into the file in the chosen format, counting bytes for checkpoints.
+enum Sink<'a> {
+    Ndjson(Counted<Box<dyn Write + Send + 'a>>),
+    Other(RowWriter<Counted<Box<dyn Write + Send + 'a>>>),
+}
+
+impl<'a> Sink<'a> {
+    fn new(out: Box<dyn Write + Send + 'a>, format: &str, already: u64) -> Sink<'a> {
+        let out = Counted {
+            inner: out,
+            bytes: already,
+        };
+        match format {
+            "ndjson" => Sink::Ndjson(out),
+            other => {
+                let format = if other == "csv" {
+                    Format::Csv
+                } else {
+                    Format::Json
+                };
+                let options = OutputOptions {
+                    format: Some(format),
+                    columns: None,
+                    is_tty: false,
+                    width: None,
+                    color: false,
+                };
+                Sink::Other(RowWriter::new(out, &options))
+            }
+        }
+    }
+
+    fn row(&mut self, row: &serde_json::Value) -> Result<()> {
+        match self {
+            Sink::Ndjson(out) => {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")?;
+                Ok(())
+            }
+            Sink::Other(w) => w.row(row),
+        }
+    }
+
+    /// Flushes and returns the bytes written so far (ndjson; 0 for the others).
+    fn flush(&mut self) -> Result<u64> {
+        match self {
+            Sink::Ndjson(out) => {
+                out.flush()?;
+                Ok(out.bytes)
+            }
+            Sink::Other(_) => Ok(0),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Ndjson(mut out) => out.flush()?,
+            Sink::Other(w) => w.finish()?.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// A writer that counts the bytes through it.
+struct Counted<W: Write> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A progress bar on stderr when it is a terminal (rows, rows/s, ETA from record_count).
+fn progress() -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} rows  {per_sec}  ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn summary(
+    client: &halopsa::Client,
+    res: &Resource,
+    rows: u64,
+    pages: u32,
+    to: &str,
+    started: Instant,
+) -> Result<()> {
+    let secs = started.elapsed().as_secs_f64();
+    let s = client.stats();
+    eprintln!(
+        "exported {rows} {} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
+        res.name,
+        rows as f64 / secs.max(0.001),
+        s.requests,
+        s.retries,
+        s.rate_limited
+    );
+    Ok(())
+}
