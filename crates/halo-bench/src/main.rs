@@ -1,6 +1,8 @@
 //! `halo-bench`: measurements behind BENCHMARKS.md, each printed beside its target.
 //!
-//! `cargo run --release -p halo-bench` runs them all; `-- sandbox` runs one.
+//! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
+//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`). The export, get and RSS
+//! figures run the release `halo` binary, as a user would.
 
 use anyhow::{Context, Result};
 use halo_sandbox::{Sandbox, SandboxConfig};
@@ -24,6 +26,236 @@ async fn main() -> Result<()> {
     if matches!(which.as_str(), "all" | "sandbox") {
         sandbox_throughput().await?;
     }
+    if matches!(which.as_str(), "all" | "export") {
+        export_vs_raw().await?;
+    }
+    if matches!(which.as_str(), "all" | "throttled") {
+        throttled_export().await?;
+    }
+    if matches!(which.as_str(), "all" | "get") {
+        single_get().await?;
+    }
+    if matches!(which.as_str(), "all" | "rss") {
+        export_rss().await?;
+    }
+    Ok(())
+}
+
+/// The release `halo` binary beside this one.
+fn halo_binary() -> Result<std::path::PathBuf> {
+    let path =
+        std::env::current_exe()?.with_file_name(format!("halo{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build it first with `cargo build --release`",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// `halo` against `sb` with a connection from the environment (no profile) and its own
+/// config dir (where the token is cached).
+fn halo(sb: &Sandbox, config: &std::path::Path) -> Result<std::process::Command> {
+    let mut cmd = std::process::Command::new(halo_binary()?);
+    cmd.env("HALO_URL", sb.url())
+        .env("HALO_CLIENT_ID", "halo-sandbox-client")
+        .env("HALO_CLIENT_SECRET", "halo-sandbox-secret")
+        .env("HALO_CONFIG_DIR", config)
+        .env("HALO_KEYRING", "off")
+        .env_remove("HALO_PROFILE")
+        .env_remove("RUST_LOG");
+    Ok(cmd)
+}
+
+fn run_ok(cmd: &mut std::process::Command) -> Result<std::process::Output> {
+    let out = cmd.output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out)
+}
+
+/// Fetches every page of `/api/Tickets` with a minimal client, 4 at a time, bodies read
+/// but not parsed: the sandbox's raw serving time.
+async fn raw_walk(sb: &Sandbox, pages: u64) -> Result<Duration> {
+    let http = reqwest::Client::new();
+    let token = Arc::new(token(sb, &http).await?);
+    let next = Arc::new(AtomicU64::new(1));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, token, next) = (http.clone(), token.clone(), next.clone());
+            let base = format!(
+                "{}/api/Tickets?pageinate=true&page_size=100&page_no=",
+                sb.url()
+            );
+            tokio::spawn(async move {
+                loop {
+                    let page = next.fetch_add(1, Ordering::Relaxed);
+                    if page > pages {
+                        break;
+                    }
+                    if let Ok(r) = http
+                        .get(format!("{base}{page}"))
+                        .bearer_auth(token.as_str())
+                        .send()
+                        .await
+                    {
+                        let _ = r.bytes().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await?;
+    }
+    Ok(started.elapsed())
+}
+
+/// (a) `halo export` of 20,000 tickets, unthrottled, against the raw serving time.
+async fn export_vs_raw() -> Result<()> {
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 20_000,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    // Warm both paths once (caches, token), then measure each three times and keep the best.
+    let out = dir.path().join("t.ndjson");
+    let mut best_export = Duration::MAX;
+    let mut best_raw = Duration::MAX;
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(&out);
+        let started = Instant::now();
+        run_ok(
+            halo(&sb, dir.path())?
+                .args(["export", "tickets", "--out"])
+                .arg(&out),
+        )?;
+        best_export = best_export.min(started.elapsed());
+        best_raw = best_raw.min(raw_walk(&sb, 200).await?);
+    }
+    let rows = std::fs::read_to_string(&out)?.lines().count();
+    println!(
+        "export: 20,000 tickets ({rows} rows written): halo export {:.0} ms, raw serving {:.0} ms: ratio {:.2}x; target <= 1.3x",
+        best_export.as_secs_f64() * 1e3,
+        best_raw.as_secs_f64() * 1e3,
+        best_export.as_secs_f64() / best_raw.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// (b) `halo export` under Halo's rule scaled down to 30 requests per 3 s: the rate achieved
+/// against the most the rule allows, and the 429s the server sent.
+async fn throttled_export() -> Result<()> {
+    let (limit, window) = (30u32, Duration::from_secs(3));
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 12_000,
+        rate_limit: Some(halo_sandbox::RateLimit {
+            requests: limit,
+            window,
+        }),
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("t.ndjson");
+    let started = Instant::now();
+    let output = run_ok(
+        halo(&sb, dir.path())?
+            .args(["export", "tickets", "--rate-limit", "30/3s", "--out"])
+            .arg(&out),
+    )?;
+    let took = started.elapsed().as_secs_f64();
+    let stats = sb.stats();
+    // The fastest the rule allows N requests: N at instants 0, .. with at most `limit` in any
+    // window, so the last one at floor((N-1)/limit) windows.
+    let n = stats.requests.saturating_sub(1); // authinfo is not rate limited by the sandbox
+    let best = ((n.saturating_sub(1)) / u64::from(limit)) as f64 * window.as_secs_f64();
+    let rows = std::fs::read_to_string(&out)?.lines().count();
+    println!(
+        "throttled: {rows} rows, {n} limited requests in {took:.1} s ({:.0} rows/s); the rule allows it in {best:.1} s: {:.0}% of the theoretical rate; 429s sent by the server: {}; target >= 95% and 0 429s",
+        rows as f64 / took,
+        100.0 * best / took,
+        stats.rate_limited
+    );
+    let summary = String::from_utf8_lossy(&output.stderr);
+    println!("  halo said: {}", summary.trim());
+    Ok(())
+}
+
+/// (c) One `halo tickets get` with a cached token: wall time and requests made.
+async fn single_get() -> Result<()> {
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 1_000,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    run_ok(halo(&sb, dir.path())?.args(["tickets", "get", "1"]))?; // mints and caches the token
+    let mut times = Vec::new();
+    let before = sb.stats().requests;
+    let runs = 25;
+    for _ in 0..runs {
+        let started = Instant::now();
+        run_ok(halo(&sb, dir.path())?.args(["tickets", "get", "7"]))?;
+        times.push(started.elapsed());
+    }
+    let requests = (sb.stats().requests - before) as f64 / f64::from(runs);
+    times.sort();
+    println!(
+        "get: `halo tickets get` with a cached token: median {:.1} ms (min {:.1}, max {:.1}) over {runs} runs, {requests:.1} HTTP requests each; target 1 request and <= 30 ms",
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// (d) Peak resident memory of `halo export` of 200,000 tickets (Linux: VmHWM).
+async fn export_rss() -> Result<()> {
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 200_000,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("t.ndjson");
+    let started = Instant::now();
+    let mut child = halo(&sb, dir.path())?
+        .args(["export", "tickets", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            if let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    anyhow::ensure!(status.success(), "the export failed");
+    let rows = std::fs::read_to_string(&out)?.lines().count();
+    println!(
+        "rss: halo export of {rows} tickets in {:.1} s: peak RSS {:.1} MB; target <= 64 MB",
+        started.elapsed().as_secs_f64(),
+        peak_kb as f64 / 1024.0
+    );
     Ok(())
 }
 

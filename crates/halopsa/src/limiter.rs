@@ -21,6 +21,8 @@ const HOSTED_WINDOW: Duration = Duration::from_secs(300);
 pub struct RateLimiter {
     configured: u32,
     window: Duration,
+    /// How long a request stays in the log: the window plus [`arrival_margin`].
+    hold: Duration,
     state: Mutex<State>,
 }
 
@@ -41,6 +43,7 @@ impl RateLimiter {
         RateLimiter {
             configured,
             window,
+            hold: window + arrival_margin(window),
             state: Mutex::new(State {
                 log: VecDeque::with_capacity(configured as usize),
                 effective: configured,
@@ -63,7 +66,7 @@ impl RateLimiter {
                 let now = Instant::now();
                 let mut state = self.lock();
                 self.recover(&mut state, now);
-                while state.log.front().is_some_and(|&t| t + self.window <= now) {
+                while state.log.front().is_some_and(|&t| t + self.hold <= now) {
                     state.log.pop_front();
                 }
                 let effective = state.effective as usize;
@@ -73,7 +76,7 @@ impl RateLimiter {
                 }
                 // Once this entry leaves the window, fewer than `effective` remain.
                 match state.log.get(state.log.len() - effective) {
-                    Some(&t) => t + self.window,
+                    Some(&t) => t + self.hold,
                     None => now,
                 }
             };
@@ -137,6 +140,13 @@ impl RateLimiter {
     }
 }
 
+/// Extra time a request is counted for: the server counts a request when it arrives, the
+/// client when it sends it, so a request that arrives late must not share the server's window
+/// with one sent a window later that arrives early (1 % of the window plus 50 ms).
+pub fn arrival_margin(window: Duration) -> Duration {
+    window / 100 + Duration::from_millis(50)
+}
+
 /// Parses a limit written `N/SECS` or `N/SECSs` (e.g. `300/300s`).
 pub fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     let bad = || format!("'{text}' is not a rate limit like 300/300s");
@@ -189,8 +199,8 @@ mod tests {
             assert_eq!(waited, Duration::ZERO);
         }
         for &(at, waited) in &grants[5..] {
-            assert_eq!(at, start + window);
-            assert_eq!(waited, window);
+            assert_eq!(at, start + window + arrival_margin(window));
+            assert_eq!(waited, window + arrival_margin(window));
         }
     }
 
@@ -250,7 +260,7 @@ mod tests {
         let grants = burst(&limiter, 4).await;
         let now: Vec<_> = grants.iter().filter(|(at, _)| *at == start).collect();
         assert_eq!(now.len(), 3);
-        assert_eq!(grants[3].0, start + window);
+        assert_eq!(grants[3].0, start + window + arrival_margin(window));
     }
 
     /// Grant times of tasks arriving at `offsets` (ms after the start).
