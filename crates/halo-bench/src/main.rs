@@ -234,16 +234,13 @@ async fn export_rss() -> Result<()> {
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kb = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            if let Some(kb) = text
-                .lines()
+        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|text| {
+            text.lines()
                 .find(|l| l.starts_with("VmHWM:"))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak_kb = peak_kb.max(kb);
-            }
-        }
+        });
+        peak_kb = peak_kb.max(hwm.unwrap_or(0));
         if let Some(status) = child.try_wait()? {
             break status;
         }
