@@ -42,7 +42,9 @@ pub use client::{
 pub use error::{ApiError, AuthError, Error};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
-pub use resource_client::{ListOptions, PageRows, ResourceClient, ResumePoint, WalkReport};
+pub use resource_client::{
+    ListOptions, ListRow, PageRows, ResourceClient, ResumePoint, WalkReport,
+};
 pub use settings::{ConnectionSettings, Grant};
 pub use typed::Typed;
 

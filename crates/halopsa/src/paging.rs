@@ -13,11 +13,39 @@ use std::collections::HashSet;
 /// The largest page Halo serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
+/// A row of a list: a decoded JSON value, or the server's bytes kept as they are
+/// ([`RawRow`], for exports that write rows back out unchanged).
+pub trait Row: Sized + Send + 'static {
+    /// The key that tells rows apart (see [`row_key`]).
+    fn key(&self, id: IdKind) -> Option<String>;
+}
+
+impl Row for Value {
+    fn key(&self, id: IdKind) -> Option<String> {
+        key_of(id, self.get("ticket_id"), self.get("id"))
+    }
+}
+
+/// A row as the server sent it: no parse beyond its ids, written back byte for byte.
+pub type RawRow = Box<serde_json::value::RawValue>;
+
+impl Row for RawRow {
+    fn key(&self, id: IdKind) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Ids {
+            id: Option<Value>,
+            ticket_id: Option<Value>,
+        }
+        let ids: Ids = serde_json::from_str(self.get()).ok()?;
+        key_of(id, ids.ticket_id.as_ref(), ids.id.as_ref())
+    }
+}
+
 /// One page as the server answered it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Page {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<R = Value> {
     /// The rows.
-    pub items: Vec<Value>,
+    pub items: Vec<R>,
     /// `record_count`, when the list is wrapped.
     pub record_count: Option<u64>,
     /// The echoed `page_size`, when there is one.
@@ -27,7 +55,7 @@ pub struct Page {
 /// Where a list walk stands.
 #[derive(Debug, Clone)]
 pub struct Pager {
-    key: fn(&Value) -> Option<String>,
+    id_kind: IdKind,
     asked_size: u32,
     effective_size: Option<u32>,
     next_page: u32,
@@ -54,6 +82,16 @@ pub struct WalkNotes {
     pub count_changed: Option<(u64, u64)>,
 }
 
+impl<R> Default for Page<R> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            record_count: None,
+            page_size: None,
+        }
+    }
+}
+
 impl Pager {
     /// A walk over `resource` with pages of `page_size` (clamped to 1..=100) and at most
     /// `limit` rows. With a limit below the page size, pages are only as large as the limit.
@@ -63,7 +101,7 @@ impl Pager {
             asked = l as u32;
         }
         Pager {
-            key: key_fn(resource),
+            id_kind: resource.id,
             asked_size: asked,
             effective_size: resource.fixed_page_size,
             next_page: 1,
@@ -86,7 +124,7 @@ impl Pager {
 
     /// Takes a page: returns the rows to yield (duplicates dropped, cut at the limit) and
     /// decides whether another page is needed.
-    pub fn accept(&mut self, page: Page) -> Vec<Value> {
+    pub fn accept<R: Row>(&mut self, page: Page<R>) -> Vec<R> {
         let n = page.items.len() as u64;
         let page_no = self.next_page;
         self.next_page += 1;
@@ -116,7 +154,7 @@ impl Pager {
             if self.limit.is_some_and(|l| self.yielded >= l) {
                 break;
             }
-            if let Some(k) = (self.key)(&item)
+            if let Some(k) = item.key(self.id_kind)
                 && !self.seen.insert(hash(&k))
             {
                 self.duplicates += 1;
@@ -209,19 +247,15 @@ fn hash(key: &str) -> u64 {
 
 /// The key that tells a row of `resource` apart (what de-duplication compares).
 pub fn row_key(resource: &Resource, row: &Value) -> Option<String> {
-    key_fn(resource)(row)
+    row.key(resource.id)
 }
 
-/// How rows of a resource are told apart: actions by `(ticket_id, id)`, others by `id`.
-fn key_fn(resource: &Resource) -> fn(&Value) -> Option<String> {
-    match resource.id {
-        IdKind::PerTicket => |v| {
-            let t = v.get("ticket_id").map(id_text)?;
-            let i = v.get("id").map(id_text)?;
-            Some(format!("{t}/{i}"))
-        },
-        IdKind::None => |_| None,
-        _ => |v| v.get("id").map(id_text),
+/// Rows are told apart by `(ticket_id, id)` for actions (ids are per ticket), by `id` otherwise.
+fn key_of(kind: IdKind, ticket_id: Option<&Value>, id: Option<&Value>) -> Option<String> {
+    match kind {
+        IdKind::PerTicket => Some(format!("{}/{}", id_text(ticket_id?), id_text(id?))),
+        IdKind::None => None,
+        _ => id.map(id_text),
     }
 }
 
@@ -289,6 +323,59 @@ pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
             kind(&other)
         )),
     }
+}
+
+/// The rows of a list reply kept as the server's bytes (same rules as [`decode_list`]).
+pub fn decode_list_raw(resource: &Resource, body: &[u8]) -> Result<Page<RawRow>, String> {
+    let start = body.iter().find(|b| !b.is_ascii_whitespace());
+    if start == Some(&b'[') {
+        let items: Vec<RawRow> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        return Ok(Page {
+            items,
+            record_count: None,
+            page_size: None,
+        });
+    }
+    let mut map: std::collections::HashMap<String, RawRow> =
+        serde_json::from_slice(body).map_err(|e| format!("not a JSON list: {e}"))?;
+    let number = |m: &std::collections::HashMap<String, RawRow>, k: &str| {
+        m.get(k)
+            .and_then(|v| serde_json::from_str::<Value>(v.get()).ok())
+            .and_then(|v| crate::id::id_from_value(&v))
+    };
+    let record_count = number(&map, "record_count").and_then(|n| u64::try_from(n).ok());
+    let page_size = number(&map, "page_size").and_then(|n| u32::try_from(n).ok());
+    const SIDECARS: &[&str] = &[
+        "folders",
+        "include_children",
+        "columns",
+        "available_columns",
+    ];
+    let is_array = |v: &RawRow| v.get().trim_start().starts_with('[');
+    let key = resource
+        .list_key()
+        .filter(|k| map.get(*k).is_some_and(is_array))
+        .map(str::to_string)
+        .or_else(|| {
+            let arrays: Vec<&String> = map
+                .iter()
+                .filter(|(k, v)| is_array(v) && !SIDECARS.contains(&k.as_str()))
+                .map(|(k, _)| k)
+                .collect();
+            (arrays.len() == 1).then(|| arrays[0].clone())
+        });
+    let list = key.and_then(|k| map.remove(&k)).ok_or_else(|| {
+        format!(
+            "a list of {} was expected, but the reply has no array of rows",
+            resource.path
+        )
+    })?;
+    let items: Vec<RawRow> = serde_json::from_str(list.get()).map_err(|e| e.to_string())?;
+    Ok(Page {
+        items,
+        record_count,
+        page_size,
+    })
 }
 
 /// One object from a single GET or POST reply: the object, or the only element of an array.
@@ -464,6 +551,28 @@ mod tests {
         });
         assert!(pager.is_done());
         assert_eq!(pager.notes().pages, 2);
+    }
+
+    #[test]
+    fn raw_rows_decode_and_key_like_values() {
+        let tickets = find("Tickets").unwrap();
+        let body = br#"{"record_count": 2, "page_size": "2", "tickets": [{"id": 1, "x": {"y": [1]}}, {"id": "2.0"}], "include_children": []}"#;
+        let p = decode_list_raw(tickets, body).unwrap();
+        assert_eq!(
+            (p.items.len(), p.record_count, p.page_size),
+            (2, Some(2), Some(2))
+        );
+        assert_eq!(
+            p.items[0].get(),
+            r#"{"id": 1, "x": {"y": [1]}}"#,
+            "bytes kept as sent"
+        );
+        assert_eq!(p.items[1].key(IdKind::Int), Some("2".to_string()));
+        let bare = decode_list_raw(find("Agent").unwrap(), b" [{\"id\": 3}]").unwrap();
+        assert_eq!(bare.items.len(), 1);
+        let action: RawRow = serde_json::from_str(r#"{"ticket_id": 4, "id": 1}"#).unwrap();
+        assert_eq!(action.key(IdKind::PerTicket), Some("4/1".to_string()));
+        assert!(decode_list_raw(tickets, br#"{"message": "no"}"#).is_err());
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! One generic layer serving every row of the resource table: list (as pages and as a
 //! stream), get, count, create, update and delete.
 
+use crate::client::ApiResponse;
 use crate::client::{ApiRequest, Client};
 use crate::error::Error;
-use crate::paging::{MAX_PAGE_SIZE, Page, Pager, WalkNotes, decode_list, decode_one, id_text};
+use crate::paging::{
+    MAX_PAGE_SIZE, Page, Pager, RawRow, Row, WalkNotes, decode_list, decode_list_raw, decode_one,
+    id_text,
+};
 use crate::resource::{IdKind, ListShape, Ops, Resource};
 use futures::{Stream, StreamExt};
 use reqwest::Method;
@@ -31,23 +35,65 @@ impl Default for ListOptions {
     }
 }
 
-type PageStream = std::pin::Pin<Box<dyn Stream<Item = Result<Page, Error>> + Send>>;
+/// A row type a list can be decoded into: JSON values, or the server's bytes ([`RawRow`]).
+pub trait ListRow: Row {
+    /// The rows of one list reply of `resource`.
+    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<Self>, Error>;
+}
 
-/// The state of a list walk between rows.
-struct Walk {
+fn decode_error(resp: &ApiResponse, detail: String) -> Error {
+    Error::Decode {
+        url: resp.url.clone(),
+        detail,
+    }
+}
+
+impl ListRow for Value {
+    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<Value>, Error> {
+        let body: Value = resp.json()?;
+        if resource.list == ListShape::Single {
+            return Ok(Page {
+                items: vec![body],
+                record_count: Some(1),
+                page_size: None,
+            });
+        }
+        decode_list(resource, body).map_err(|d| decode_error(resp, d))
+    }
+}
+
+impl ListRow for RawRow {
+    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<RawRow>, Error> {
+        if resource.list == ListShape::Single {
+            let row: RawRow = serde_json::from_slice(&resp.body)
+                .map_err(|e| decode_error(resp, e.to_string()))?;
+            return Ok(Page {
+                items: vec![row],
+                record_count: Some(1),
+                page_size: None,
+            });
+        }
+        decode_list_raw(resource, &resp.body).map_err(|d| decode_error(resp, d))
+    }
+}
+
+type PageStream<R> = std::pin::Pin<Box<dyn Stream<Item = Result<Page<R>, Error>> + Send>>;
+
+/// The state of a list walk between pages.
+struct Walk<R> {
     this: ResourceClient,
     query: Vec<(String, String)>,
     pager: Pager,
     notes: Arc<Mutex<WalkNotes>>,
     concurrency: usize,
     /// Pages after the first, in flight in order, once the first told how many there are.
-    planned: Option<PageStream>,
+    planned: Option<PageStream<R>>,
     planned_once: bool,
 }
 
-impl Walk {
+impl<R: ListRow> Walk<R> {
     /// The next page: from the planned (concurrent) pages while they last, then one by one.
-    async fn next_page(&mut self) -> Option<Result<Page, Error>> {
+    async fn next_page(&mut self) -> Option<Result<Page<R>, Error>> {
         if let Some(planned) = self.planned.as_mut() {
             match planned.next().await {
                 Some(page) => return Some(page),
@@ -55,7 +101,7 @@ impl Walk {
             }
         }
         let (page_no, size) = self.pager.next_request()?;
-        let page = self.this.list_page(&self.query, page_no, size).await;
+        let page = self.this.fetch_page::<R>(&self.query, page_no, size).await;
         if !self.planned_once {
             self.planned_once = true;
             self.plan(page_no, &page);
@@ -65,7 +111,7 @@ impl Walk {
 
     /// After the first page fetched: fetch the rest `concurrency` at a time (bounded,
     /// streamed in order).
-    fn plan(&mut self, first_no: u32, first: &Result<Page, Error>) {
+    fn plan(&mut self, first_no: u32, first: &Result<Page<R>, Error>) {
         let Ok(first) = first else { return };
         let Some(total) = first.record_count else {
             return;
@@ -96,7 +142,7 @@ impl Walk {
         let pages = futures::stream::iter(first_no + 1..=last)
             .map(move |no| {
                 let (this, query) = (this.clone(), query.clone());
-                async move { this.list_page(&query, no, asked).await }
+                async move { this.fetch_page::<R>(&query, no, asked).await }
             })
             .buffered(self.concurrency);
         self.planned = Some(Box::pin(pages));
@@ -120,11 +166,11 @@ pub struct ResumePoint {
 
 /// The rows one page added to a walk.
 #[derive(Debug, Clone)]
-pub struct PageRows {
+pub struct PageRows<R = Value> {
     /// The page number.
     pub page_no: u32,
     /// Its rows, duplicates dropped.
-    pub rows: Vec<Value>,
+    pub rows: Vec<R>,
     /// `record_count` as this page gave it.
     pub record_count: Option<u64>,
     /// The effective page size of the walk.
@@ -204,6 +250,16 @@ impl ResourceClient {
         page_no: u32,
         page_size: u32,
     ) -> Result<Page, Error> {
+        self.fetch_page(query, page_no, page_size).await
+    }
+
+    /// One page, its rows decoded as `R`.
+    async fn fetch_page<R: ListRow>(
+        &self,
+        query: &[(String, String)],
+        page_no: u32,
+        page_size: u32,
+    ) -> Result<Page<R>, Error> {
         if !self.resource.ops.contains(Ops::LIST) {
             return Err(self.refuse("list"));
         }
@@ -211,15 +267,7 @@ impl ResourceClient {
             .client
             .send(&self.page_request(query, page_no, page_size.clamp(1, MAX_PAGE_SIZE)))
             .await?;
-        let body: Value = resp.json()?;
-        if self.resource.list == ListShape::Single {
-            return Ok(Page {
-                items: vec![body],
-                record_count: Some(1),
-                page_size: None,
-            });
-        }
-        decode_list(self.resource, body).map_err(|d| self.decode_err(&resp.url, d))
+        R::decode(self.resource, &resp)
     }
 
     /// Every row matching `query`, page by page, in order, duplicates dropped. After the
@@ -234,7 +282,7 @@ impl ResourceClient {
         impl Stream<Item = Result<Value, Error>> + Send + use<>,
         WalkReport,
     ) {
-        let (pages, report) = self.list_pages(query, options, None);
+        let (pages, report) = self.list_pages::<Value>(query, options, None);
         let rows = pages
             .map(|page| match page {
                 Ok(p) => futures::stream::iter(p.rows.into_iter().map(Ok).collect::<Vec<_>>()),
@@ -245,14 +293,15 @@ impl ResourceClient {
     }
 
     /// The walk of [`list`](Self::list), a page at a time (so a caller can checkpoint), from
-    /// the start or from `resume`.
-    pub fn list_pages(
+    /// the start or from `resume`, rows decoded as `R` (`Value`, or [`RawRow`] to keep the
+    /// server's bytes).
+    pub fn list_pages<R: ListRow>(
         &self,
         query: Vec<(String, String)>,
         options: ListOptions,
         resume: Option<ResumePoint>,
     ) -> (
-        impl Stream<Item = Result<PageRows, Error>> + Send + use<>,
+        impl Stream<Item = Result<PageRows<R>, Error>> + Send + use<R>,
         WalkReport,
     ) {
         let report = WalkReport::default();
@@ -260,7 +309,7 @@ impl ResourceClient {
             Some(r) => Pager::resuming(self.resource, r.page_size, r.next_page, r.keys),
             None => Pager::new(self.resource, options.page_size, options.limit),
         };
-        let walk = Walk {
+        let walk = Walk::<R> {
             this: self.clone(),
             query,
             pager,

@@ -7,7 +7,7 @@ use crate::output::{Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
-use halopsa::paging::row_key;
+use halopsa::paging::{RawRow, row_key};
 use halopsa::resource::{Ops, RESOURCES, Resource};
 use halopsa::{ListOptions, ResourceClient, ResumePoint};
 use serde::{Deserialize, Serialize};
@@ -273,7 +273,8 @@ async fn walk(
 ) -> Result<(u64, u32)> {
     let already = keeper.as_ref().map(|k| k.checkpoint.bytes).unwrap_or(0);
     let mut sink = Sink::new(out, format, already);
-    let (pages, report) = api.list_pages(query, options, resume);
+    // Rows stay as the server's bytes: only their ids are read (for de-duplication).
+    let (pages, report) = api.list_pages::<RawRow>(query, options, resume);
     futures::pin_mut!(pages);
     let bar = progress();
     let (mut rows, mut count) = (0u64, 0u32);
@@ -371,14 +372,22 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn row(&mut self, row: &serde_json::Value) -> Result<()> {
+    fn row(&mut self, row: &RawRow) -> Result<()> {
         match self {
-            Sink::Ndjson(out) => {
-                serde_json::to_writer(&mut *out, row)?;
+            // NDJSON needs one row a line: a row the server sent over several lines is
+            // re-encoded, any other is written byte for byte.
+            Sink::Ndjson(out) if row.get().contains('\n') => {
+                let value: serde_json::Value = serde_json::from_str(row.get())?;
+                serde_json::to_writer(&mut *out, &value)?;
                 out.write_all(b"\n")?;
                 Ok(())
             }
-            Sink::Other(w) => w.row(row),
+            Sink::Ndjson(out) => {
+                out.write_all(row.get().as_bytes())?;
+                out.write_all(b"\n")?;
+                Ok(())
+            }
+            Sink::Other(w) => w.row(&serde_json::from_str(row.get())?),
         }
     }
 
