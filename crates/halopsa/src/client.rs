@@ -78,6 +78,63 @@ impl Resilience {
         tokio::time::sleep(delay).await;
     }
 
+    /// Sends with `attempt` (within the rate limit) until the policy is done: the one retry
+    /// loop of API calls, token requests and discovery. Returns the last reply, whatever its
+    /// status, with a note when the policy gave up on it; a request that got no reply is an
+    /// error saying why it was not retried.
+    pub(crate) async fn retrying<F, Fut>(
+        &self,
+        what: &str,
+        method: &Method,
+        mut attempt_fn: F,
+    ) -> Result<(ApiResponse, Option<String>), Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<ApiResponse, Failed>>,
+    {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            self.admit().await;
+            let result = attempt_fn().await;
+            let (outcome, retry_after) = match &result {
+                Ok(r) => {
+                    if r.status == 429 {
+                        self.rate_limited();
+                    }
+                    (
+                        Attempt::Status(r.status),
+                        crate::retry::retry_after(&r.headers),
+                    )
+                }
+                Err(f) => (Attempt::Transport { sent: f.sent }, None),
+            };
+            match self
+                .policy
+                .decide(method, outcome, attempt, started.elapsed(), retry_after)
+            {
+                Decision::Retry(delay) => {
+                    self.back_off(what, delay, attempt).await;
+                    attempt += 1;
+                }
+                Decision::GiveUp(why) => {
+                    let note = give_up_note(why, attempt);
+                    return match result {
+                        Ok(r) => Ok((r, Some(note))),
+                        Err(f) => Err(match f.error {
+                            Error::Transport { url, reason } => Error::Transport {
+                                url,
+                                reason: format!("{reason}{note}"),
+                            },
+                            other => other,
+                        }),
+                    };
+                }
+                _ => return result.map(|r| (r, None)).map_err(|f| f.error),
+            }
+        }
+    }
+
     /// Notes a 429: counted, and the limit shrinks (another process may share the budget).
     pub(crate) fn rate_limited(&self) {
         Counters::add(&self.counters.rate_limited, 1);
@@ -393,67 +450,30 @@ impl Client {
     /// retry policy (a POST that may have reached Halo is not).
     pub async fn send(&self, req: &ApiRequest) -> Result<ApiResponse, Error> {
         let shared = &self.inner.shared;
-        let started = Instant::now();
-        let mut token = self.inner.tokens.token(None).await?;
-        let mut renewed = false;
-        let mut attempt = 0;
-        loop {
-            shared.admit().await;
-            let (outcome, resp) = match self.execute(req, &token.access_token).await {
-                Ok(resp) => (Attempt::Status(resp.status), Ok(resp)),
-                Err(failure) => (
-                    Attempt::Transport { sent: failure.sent },
-                    Err(failure.error),
-                ),
-            };
-            if let Ok(r) = &resp {
-                if r.status == 401 {
-                    if renewed {
-                        return Err(AuthError::TokenRefused {
-                            path: req.path.clone(),
-                        }
-                        .into());
-                    }
-                    debug!(target: "halopsa::http", "401: renewing the token and retrying once");
-                    renewed = true;
-                    token = self.inner.tokens.token(Some(&token.access_token)).await?;
-                    continue;
-                }
-                if r.status == 429 {
-                    shared.rate_limited();
-                }
-            }
-            let retry_after = resp
-                .as_ref()
-                .ok()
-                .and_then(|r| crate::retry::retry_after(&r.headers));
-            match shared.policy.decide(
-                &req.method,
-                outcome,
-                attempt,
-                started.elapsed(),
-                retry_after,
-            ) {
-                Decision::Retry(delay) => {
-                    shared
-                        .back_off(&format!("{} {}", req.method, req.path), delay, attempt)
-                        .await;
-                    attempt += 1;
-                }
-                Decision::Done => return self.finish(req, resp?, None),
-                Decision::GiveUp(why) => {
-                    let note = give_up_note(why, attempt);
-                    return match resp {
-                        Ok(r) => self.finish(req, r, Some(note)),
-                        Err(Error::Transport { url, reason }) => Err(Error::Transport {
-                            url,
-                            reason: format!("{reason}{note}"),
-                        }),
-                        Err(e) => Err(e),
-                    };
-                }
-            }
+        let what = format!("{} {}", req.method, req.path);
+        let token = self.inner.tokens.token(None).await?;
+        let (resp, note) = shared
+            .retrying(&what, &req.method, || {
+                self.execute(req, &token.access_token)
+            })
+            .await?;
+        if resp.status != 401 {
+            return self.finish(req, resp, note);
         }
+        debug!(target: "halopsa::http", "401: renewing the token and retrying once");
+        let token = self.inner.tokens.token(Some(&token.access_token)).await?;
+        let (resp, note) = shared
+            .retrying(&what, &req.method, || {
+                self.execute(req, &token.access_token)
+            })
+            .await?;
+        if resp.status == 401 {
+            return Err(AuthError::TokenRefused {
+                path: req.path.clone(),
+            }
+            .into());
+        }
+        self.finish(req, resp, note)
     }
 
     /// A reply as the caller sees it: the response on 2xx, else the API error.
@@ -558,19 +578,8 @@ impl Client {
         }
         let started = Instant::now();
         Counters::add(&self.inner.shared.counters.requests, 1);
-        let resp = self
-            .inner
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| Failed::transport(&url, &e))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        // A body cut short: the request reached the server.
-        let body = resp.bytes().await.map_err(|e| Failed {
-            error: Error::transport(&url, &e),
-            sent: true,
-        })?;
+        let resp = reply(&url, self.inner.http.execute(request).await).await?;
+        let (status, headers, body) = (resp.status, &resp.headers, &resp.body);
         debug!(
             target: "halopsa::http",
             "{status} {} {} in {} ms ({} bytes)",
@@ -580,18 +589,13 @@ impl Client {
             body.len()
         );
         if tracing::enabled!(target: "halopsa::http::headers", tracing::Level::TRACE) {
-            for (name, value) in &headers {
+            for (name, value) in headers {
                 let value = value.to_str().unwrap_or("<binary>");
                 trace!(target: "halopsa::http::headers", "< {name}: {}", redact::header_value(name.as_str(), value));
             }
         }
-        trace!(target: "halopsa::http::body", "< {}", redact::body(&body));
-        Ok(ApiResponse {
-            status,
-            headers,
-            body,
-            url: url.to_string(),
-        })
+        trace!(target: "halopsa::http::body", "< {}", redact::body(body));
+        Ok(resp)
     }
 }
 
@@ -602,7 +606,7 @@ pub(crate) struct Failed {
 }
 
 impl Failed {
-    fn before(error: Error) -> Failed {
+    pub(crate) fn before(error: Error) -> Failed {
         Failed { error, sent: false }
     }
 
@@ -614,6 +618,27 @@ impl Failed {
             sent: !e.is_connect(),
         }
     }
+}
+
+/// A reply read whole, or why there was none (and whether the request may have been sent).
+pub(crate) async fn reply(
+    url: &url::Url,
+    resp: Result<reqwest::Response, reqwest::Error>,
+) -> Result<ApiResponse, Failed> {
+    let resp = resp.map_err(|e| Failed::transport(url, &e))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    // A body cut short: the request reached the server.
+    let body = resp.bytes().await.map_err(|e| Failed {
+        error: Error::transport(url, &e),
+        sent: true,
+    })?;
+    Ok(ApiResponse {
+        status,
+        headers,
+        body,
+        url: url.to_string(),
+    })
 }
 
 /// What an error says when the retry policy gave up.

@@ -230,51 +230,29 @@ impl TokenManager {
     /// `GET /api/authinfo`, retried like any GET on transient failures (429, 5xx, network);
     /// a definitive failure (404, not JSON, retries exhausted) means "use the fallback".
     async fn authinfo(&self) -> Option<AuthInfo> {
-        use crate::retry::{Attempt, Decision};
         let url = self.settings.api_url("authinfo").ok()?;
         self.settings.check_transport(&url).ok()?;
-        let shared = &self.shared;
-        let started = std::time::Instant::now();
-        let mut attempt = 0;
-        loop {
-            shared.admit().await;
+        let get = || async {
             debug!(target: "halopsa::http", "GET {url}");
-            let reply = match self.http.get(url.clone()).send().await {
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    let retry_after = crate::retry::retry_after(r.headers());
-                    match r.bytes().await {
-                        Ok(bytes) => Ok((status, retry_after, bytes)),
-                        Err(_) => Err(true),
-                    }
-                }
-                Err(e) => Err(!e.is_connect()),
-            };
-            let (outcome, retry_after) = match &reply {
-                Ok((status, retry_after, _)) => (Attempt::Status(*status), *retry_after),
-                Err(sent) => (Attempt::Transport { sent: *sent }, None),
-            };
-            if let Ok((status, _, bytes)) = &reply
-                && (200..300).contains(status)
-            {
-                trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(bytes));
-                return serde_json::from_slice(bytes).ok();
+            let resp = self.http.get(url.clone()).send().await;
+            crate::client::reply(&url, resp).await
+        };
+        match self
+            .shared
+            .retrying("authinfo", &reqwest::Method::GET, get)
+            .await
+        {
+            Ok((resp, _)) if (200..300).contains(&resp.status) => {
+                trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(&resp.body));
+                serde_json::from_slice(&resp.body).ok()
             }
-            match shared.policy.decide(
-                &reqwest::Method::GET,
-                outcome,
-                attempt,
-                started.elapsed(),
-                retry_after,
-            ) {
-                Decision::Retry(delay) => {
-                    shared.back_off("authinfo", delay, attempt).await;
-                    attempt += 1;
-                }
-                _ => {
-                    debug!(target: "halopsa::auth", "authinfo unavailable ({outcome:?}): using {{instance}}/auth");
-                    return None;
-                }
+            outcome => {
+                let why = match outcome {
+                    Ok((resp, _)) => format!("HTTP {}", resp.status),
+                    Err(e) => e.to_string(),
+                };
+                debug!(target: "halopsa::auth", "authinfo unavailable ({why}): using {{instance}}/auth");
+                None
             }
         }
     }
@@ -347,74 +325,21 @@ impl TokenManager {
         url: &Url,
         form: &TokenRequestForm,
     ) -> Result<(u16, bytes::Bytes), Error> {
-        use crate::retry::{Attempt, Decision};
-        let shared = &self.shared;
-        let started = std::time::Instant::now();
-        let mut attempt = 0;
-        loop {
-            shared.admit().await;
-            crate::client::Counters::add(&shared.counters.token_requests, 1);
+        let post = || async {
+            crate::client::Counters::add(&self.shared.counters.token_requests, 1);
             let sent = std::time::Instant::now();
-            let result = match self.http.post(url.clone()).form(form).send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(bytes) => Ok((status, headers, bytes)),
-                        Err(e) => Err(crate::client::Failed {
-                            error: Error::transport(url, &e),
-                            sent: true,
-                        }),
-                    }
-                }
-                Err(e) => Err(crate::client::Failed::transport(url, &e)),
-            };
-            let (outcome, retry_after) = match &result {
-                Ok((status, headers, _)) => {
-                    debug!(
-                        target: "halopsa::http",
-                        "{status} POST {} in {} ms",
-                        url.path(),
-                        sent.elapsed().as_millis()
-                    );
-                    if *status == 429 {
-                        shared.rate_limited();
-                    }
-                    (Attempt::Status(*status), crate::retry::retry_after(headers))
-                }
-                Err(f) => (Attempt::Transport { sent: f.sent }, None),
-            };
-            match shared.policy.decide(
-                &reqwest::Method::GET,
-                outcome,
-                attempt,
-                started.elapsed(),
-                retry_after,
-            ) {
-                Decision::Retry(delay) => {
-                    shared.back_off("token request", delay, attempt).await;
-                    attempt += 1;
-                }
-                Decision::GiveUp(why) => {
-                    let note = crate::client::give_up_note(why, attempt);
-                    return match result {
-                        Ok((status, _, bytes)) => Ok((status, bytes)),
-                        Err(f) => Err(match f.error {
-                            Error::Transport { url, reason } => Error::Transport {
-                                url,
-                                reason: format!("{reason}{note}"),
-                            },
-                            other => other,
-                        }),
-                    };
-                }
-                _ => {
-                    return result
-                        .map(|(status, _, bytes)| (status, bytes))
-                        .map_err(|f| f.error);
-                }
+            let resp = self.http.post(url.clone()).form(form).send().await;
+            let reply = crate::client::reply(url, resp).await;
+            if let Ok(r) = &reply {
+                debug!(target: "halopsa::http", "{} POST {} in {} ms", r.status, url.path(), sent.elapsed().as_millis());
             }
-        }
+            reply
+        };
+        let (resp, _) = self
+            .shared
+            .retrying("token request", &reqwest::Method::GET, post)
+            .await?;
+        Ok((resp.status, resp.body))
     }
 
     async fn request(&self, form: TokenRequestForm) -> Result<TokenResponse, Error> {
