@@ -86,8 +86,53 @@ pub struct ApiArgs {
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     Cli::command()
-        .subcommand(crate::commands::export::command())
+        .subcommand(crate::commands::export::command(None))
         .subcommands(crate::commands::resource::commands())
+}
+
+/// The command line an invocation needs: the fixed commands plus only the resource (or
+/// export) command it names. Building all of them, with their flags from the spec, costs
+/// about 10 ms a run; help, completions, the man page and anything unrecognised get the
+/// whole tree, so their output and suggestions are the same.
+pub fn command_for(args: &[std::ffi::OsString]) -> clap::Command {
+    use clap::CommandFactory;
+    let positionals = positionals(args);
+    let fixed = Cli::command();
+    let Some(first) = positionals.first().map(String::as_str) else {
+        return command();
+    };
+    if fixed.find_subcommand(first).is_some() && !matches!(first, "completions" | "man" | "help") {
+        return fixed;
+    }
+    if first == "export" {
+        return fixed.subcommand(crate::commands::export::command(
+            positionals.get(1).map(String::as_str),
+        ));
+    }
+    let named = halopsa::resource::find(first)
+        .map(crate::commands::resource::command)
+        .filter(|c| c.get_name() == first || c.get_all_aliases().any(|a| a == first));
+    match named {
+        Some(resource) => fixed.subcommand(resource),
+        None => command(),
+    }
+}
+
+/// The leading words of the command line (options of the top level and their values skipped).
+fn positionals(args: &[std::ffi::OsString]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        if matches!(word.as_ref(), "--profile" | "-o" | "--output" | "--columns") {
+            words.next();
+        } else if !word.starts_with('-') {
+            out.push(word.into_owned());
+            if out.len() == 2 {
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// `halo connect`.
@@ -220,5 +265,74 @@ fn rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("'{text}' is not a rate between 0 and 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(line: &str) -> clap::Command {
+        let args: Vec<std::ffi::OsString> = line.split_whitespace().map(Into::into).collect();
+        command_for(&args)
+    }
+
+    fn names(cmd: &clap::Command) -> Vec<String> {
+        cmd.get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn only_the_named_resource_is_built() {
+        let all = command().get_subcommands().count();
+        let fixed = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .count();
+        for line in [
+            "halo tickets list --open-only",
+            "halo --profile acme -o json tickets list",
+            "halo Tickets get 3",
+            "halo -v KBArticle list",
+        ] {
+            let cmd = built(line);
+            assert_eq!(cmd.get_subcommands().count(), fixed + 1, "{line}");
+        }
+        assert!(names(&built("halo KBArticle list")).contains(&"kb-articles".to_string()));
+        assert_eq!(
+            built("halo connect --url x").get_subcommands().count(),
+            fixed
+        );
+        let export = built("halo export tickets --out f");
+        let sub = export.find_subcommand("export").unwrap();
+        assert_eq!(names(sub), ["tickets"]);
+        // Help, completions, and anything unknown get the whole tree (and clap's suggestions).
+        for line in [
+            "halo",
+            "halo --help",
+            "halo completions bash",
+            "halo man",
+            "halo tikets list",
+            "halo TICKETS list",
+        ] {
+            assert_eq!(built(line).get_subcommands().count(), all, "{line}");
+        }
+        let export_typo = built("halo export tikets");
+        assert!(
+            export_typo
+                .find_subcommand("export")
+                .unwrap()
+                .get_subcommands()
+                .count()
+                > 50
+        );
+    }
+
+    #[test]
+    fn every_resource_command_is_reachable_alone() {
+        for res in halopsa::resource::RESOURCES {
+            let cmd = built(&format!("halo {} --help", res.name));
+            assert!(cmd.find_subcommand(res.name).is_some(), "{}", res.name);
+        }
     }
 }

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     // clap prints help/version with exit 0 and usage errors with exit 2.
-    let matches = cli::command().get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = cli::command_for(&args).get_matches_from(args);
     logging::init(matches.get_count("verbose"));
     let result = match matches.subcommand() {
         Some((name, sub)) if name == "export" || commands::resource::find(name).is_some() => {

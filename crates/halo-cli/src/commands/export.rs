@@ -17,13 +17,20 @@ use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// `halo export <resource>`: one subcommand per listable resource.
-pub fn command() -> Command {
+/// `halo export <resource>`: one subcommand per listable resource, or only `only` when it
+/// names one.
+pub fn command(only: Option<&str>) -> Command {
+    // A name that is no resource gets every subcommand, so clap's error suggests the right one.
+    let only = only.filter(|n| RESOURCES.iter().any(|r| r.name == *n));
     let mut cmd = Command::new("export")
         .about("Export every row of a resource to a file (or standard output)")
         .subcommand_required(true)
         .arg_required_else_help(true);
-    for res in RESOURCES.iter().filter(|r| r.ops.contains(Ops::LIST)) {
+    for res in RESOURCES
+        .iter()
+        .filter(|r| r.ops.contains(Ops::LIST))
+        .filter(|r| only.is_none_or(|n| r.name == n))
+    {
         let sub = Command::new(res.name)
             .about(format!("Export {}", res.name))
             .args(filter_args(res.path))
