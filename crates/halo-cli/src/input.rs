@@ -24,8 +24,8 @@ pub fn sets(pairs: &[String]) -> Result<Map<String, Value>> {
     Ok(map)
 }
 
-/// Reads `--json FILE` (or `-` for standard input): one object or an array of objects.
-pub fn json_objects(source: &str) -> Result<Vec<Value>> {
+/// Reads JSON from `source`, a file or `-` for standard input: (a name for messages, value).
+pub fn read_json(source: &str) -> Result<(String, Value)> {
     let (name, text) = if source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -37,13 +37,19 @@ pub fn json_objects(source: &str) -> Result<Vec<Value>> {
             .map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))?;
         (source.to_string(), text)
     };
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
+    let value = serde_json::from_str(&text).map_err(|e| {
         Failure::usage(format!(
             "{name} is not JSON (line {}, column {}): {e}",
             e.line(),
             e.column()
         ))
     })?;
+    Ok((name, value))
+}
+
+/// Reads `--json FILE` (or `-` for standard input): one object or an array of objects.
+pub fn json_objects(source: &str) -> Result<Vec<Value>> {
+    let (name, value) = read_json(source)?;
     match value {
         Value::Object(_) => Ok(vec![value]),
         Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => Ok(items),

@@ -104,29 +104,13 @@ pub(crate) fn is_admin_path(path: &str) -> bool {
     lower == "/_sandbox" || lower.starts_with("/_sandbox/")
 }
 
-fn is_secret_header(name: &str) -> bool {
-    matches!(
-        name,
-        "authorization" | "cookie" | "set-cookie" | "proxy-authorization"
-    ) || ["token", "secret", "password", "key", "auth"]
-        .iter()
-        .any(|word| name.contains(word))
-}
-
-fn is_secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["secret", "password", "token"]
-        .iter()
-        .any(|word| name.contains(word))
-}
-
 /// Headers as (lowercase name, value) with secret values redacted.
 pub(crate) fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
             let name = name.as_str().to_ascii_lowercase();
-            let value = if is_secret_header(&name) {
+            let value = if halopsa::redact::is_secret_name(&name) {
                 REDACTED.to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -136,13 +120,13 @@ pub(crate) fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Form fields with the values of `client_secret`, `password`, `refresh_token` (and any field
-/// whose name contains `secret`, `password` or `token`) redacted.
+/// Form fields with the values of `client_secret`, `password`, `refresh_token` (any field whose
+/// name looks secret to [`halopsa::redact::is_secret_name`]) redacted.
 pub(crate) fn redact_form(fields: &[(String, String)]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|(name, value)| {
-            let value = if is_secret_field(name) {
+            let value = if halopsa::redact::is_secret_name(name) {
                 REDACTED.to_owned()
             } else {
                 value.clone()

@@ -12,6 +12,9 @@ const TICKETS_WITH_ACTIONS: u64 = 20_000;
 /// The seed of the data set (faults have their own).
 const DATA_SEED: u64 = 0x4841_4C4F;
 
+/// Halo's placeholder for a date that was never set (kept on purpose: most tickets carry it).
+pub(crate) const PLACEHOLDER_DATE: &str = "1900-01-01T00:00:00";
+
 /// Ticket statuses: (id, name, closed).
 pub const STATUSES: &[(i64, &str, bool)] = &[
     (1, "New", false),
@@ -625,7 +628,7 @@ fn ticket(
         "dateoccurred": opened, "datecreated": opened, "dateclosed": cleared,
         "respondbydate": date(day + 1, 9 * 3600), "fixbydate": date(day + 3, 17 * 3600),
         // Quirk kept on purpose: Halo leaves this placeholder on most tickets.
-        "targetdate": "1900-01-01T00:00:00", "last_update": opened,
+        "targetdate": PLACEHOLDER_DATE, "last_update": opened,
         "customfields": [{"id": 101, "name": "CFContractRef", "value": format!("C-{}", client_id)}],
     }))));
     if (id as u64) <= TICKETS_WITH_ACTIONS {

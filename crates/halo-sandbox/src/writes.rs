@@ -15,9 +15,6 @@ use halopsa::resource::{IdKind, Ops, Resource};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// Halo's placeholder for a date that was never set.
-const PLACEHOLDER_DATE: &str = "1900-01-01T00:00:00";
-
 /// One validated element, ready to save.
 struct Prepared {
     key: Key,
@@ -272,7 +269,7 @@ fn ticket_rules(
         doc.insert("datecreated".into(), Value::String(now.clone()));
         doc.entry("deleted").or_insert(Value::Bool(false));
         doc.entry("targetdate")
-            .or_insert(Value::String(PLACEHOLDER_DATE.into()));
+            .or_insert(Value::String(crate::seed::PLACEHOLDER_DATE.into()));
         doc.entry("customfields")
             .or_insert(Value::Array(Vec::new()));
         if doc

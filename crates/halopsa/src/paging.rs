@@ -270,15 +270,38 @@ pub fn id_text(v: &Value) -> String {
     }
 }
 
-/// The rows of a list reply: a bare array, else the resource's key, else the one array-valued
-/// property that is not a known sidecar (Halo's list shapes vary, and some are unconfirmed).
+/// Arrays some lists carry beside their rows (`/Attachment`'s `folders`, ...).
+const SIDECARS: &[&str] = &[
+    "folders",
+    "include_children",
+    "columns",
+    "available_columns",
+];
+
+/// Which property of a wrapped list holds the rows, given the names of its array-valued
+/// properties: the resource's key, else the one that is not a known sidecar (Halo's list
+/// shapes vary, and some are unconfirmed).
+fn rows_key<'a>(resource: &Resource, arrays: impl Iterator<Item = &'a str>) -> Option<String> {
+    let arrays: Vec<&str> = arrays.collect();
+    if let Some(key) = resource.list_key().filter(|k| arrays.contains(k)) {
+        return Some(key.to_string());
+    }
+    let rows: Vec<&str> = arrays
+        .into_iter()
+        .filter(|k| !SIDECARS.contains(k))
+        .collect();
+    (rows.len() == 1).then(|| rows[0].to_string())
+}
+
+fn no_rows(resource: &Resource) -> String {
+    format!(
+        "a list of {} was expected, but the reply has no array of rows",
+        resource.path
+    )
+}
+
+/// The rows of a list reply: a bare array, else the property [`rows_key`] picks.
 pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
-    const SIDECARS: &[&str] = &[
-        "folders",
-        "include_children",
-        "columns",
-        "available_columns",
-    ];
     match body {
         Value::Array(items) => Ok(Page {
             items,
@@ -293,28 +316,17 @@ pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
                 .get("page_size")
                 .and_then(crate::id::id_from_value)
                 .and_then(|n| u32::try_from(n).ok());
-            let key = resource
-                .list_key()
-                .filter(|k| map.get(*k).is_some_and(Value::is_array))
-                .map(str::to_string)
-                .or_else(|| {
-                    let arrays: Vec<&String> = map
-                        .iter()
-                        .filter(|(k, v)| v.is_array() && !SIDECARS.contains(&k.as_str()))
-                        .map(|(k, _)| k)
-                        .collect();
-                    (arrays.len() == 1).then(|| arrays[0].clone())
-                });
-            match key.and_then(|k| map.remove(&k)) {
+            let arrays = map
+                .iter()
+                .filter(|(_, v)| v.is_array())
+                .map(|(k, _)| k.as_str());
+            match rows_key(resource, arrays).and_then(|k| map.remove(&k)) {
                 Some(Value::Array(items)) => Ok(Page {
                     items,
                     record_count,
                     page_size,
                 }),
-                _ => Err(format!(
-                    "a list of {} was expected, but the reply has no array of rows",
-                    resource.path
-                )),
+                _ => Err(no_rows(resource)),
             }
         }
         other => Err(format!(
@@ -325,7 +337,7 @@ pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
     }
 }
 
-/// The rows of a list reply kept as the server's bytes (same rules as [`decode_list`]).
+/// The rows of a list reply kept as the server's bytes (the same rule as [`decode_list`]).
 pub fn decode_list_raw(resource: &Resource, body: &[u8]) -> Result<Page<RawRow>, String> {
     let start = body.iter().find(|b| !b.is_ascii_whitespace());
     if start == Some(&b'[') {
@@ -345,31 +357,13 @@ pub fn decode_list_raw(resource: &Resource, body: &[u8]) -> Result<Page<RawRow>,
     };
     let record_count = number(&map, "record_count").and_then(|n| u64::try_from(n).ok());
     let page_size = number(&map, "page_size").and_then(|n| u32::try_from(n).ok());
-    const SIDECARS: &[&str] = &[
-        "folders",
-        "include_children",
-        "columns",
-        "available_columns",
-    ];
-    let is_array = |v: &RawRow| v.get().trim_start().starts_with('[');
-    let key = resource
-        .list_key()
-        .filter(|k| map.get(*k).is_some_and(is_array))
-        .map(str::to_string)
-        .or_else(|| {
-            let arrays: Vec<&String> = map
-                .iter()
-                .filter(|(k, v)| is_array(v) && !SIDECARS.contains(&k.as_str()))
-                .map(|(k, _)| k)
-                .collect();
-            (arrays.len() == 1).then(|| arrays[0].clone())
-        });
-    let list = key.and_then(|k| map.remove(&k)).ok_or_else(|| {
-        format!(
-            "a list of {} was expected, but the reply has no array of rows",
-            resource.path
-        )
-    })?;
+    let arrays = map
+        .iter()
+        .filter(|(_, v)| v.get().trim_start().starts_with('['))
+        .map(|(k, _)| k.as_str());
+    let list = rows_key(resource, arrays)
+        .and_then(|k| map.remove(&k))
+        .ok_or_else(|| no_rows(resource))?;
     let items: Vec<RawRow> = serde_json::from_str(list.get()).map_err(|e| e.to_string())?;
     Ok(Page {
         items,

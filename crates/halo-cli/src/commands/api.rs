@@ -28,7 +28,10 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
             .ok_or_else(|| Failure::usage(format!("-q '{pair}' is not name=value")))?;
         query.push((k.to_string(), v.to_string()));
     }
-    let body = args.input.as_deref().map(read_input).transpose()?;
+    let body = match args.input.as_deref() {
+        Some(source) => Some(crate::input::read_json(source)?.1),
+        None => None,
+    };
     let method = match &args.method {
         Some(m) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
             .map_err(|_| Failure::usage(format!("'{m}' is not an HTTP method")))?,
@@ -66,17 +69,6 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
             Ok(())
         }
     }
-}
-
-fn read_input(source: &str) -> Result<Value> {
-    let text = if source == "-" {
-        std::io::read_to_string(std::io::stdin())
-            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?
-    } else {
-        std::fs::read_to_string(source)
-            .map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))?
-    };
-    serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{source} is not JSON: {e}")))
 }
 
 /// The table's row for `path`, or a generic paged row (bare list or the one array) for a path
