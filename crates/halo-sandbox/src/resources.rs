@@ -166,10 +166,7 @@ fn list(shared: &Shared, res: &Resource, p: &Params) -> Answer {
     }
     if res.list == ListShape::Single {
         let doc = shared.store.get(res.path, 0, 1)?.unwrap_or_default();
-        return Ok(json_response(
-            StatusCode::OK,
-            Value::Object(doc).to_string(),
-        ));
+        return Ok(json_response(StatusCode::OK, crate::store::doc_text(&doc)));
     }
     let mut q = crate::filters::list_query(res, p)?;
     let paged = res.paged && p.flag("pageinate")? == Some(true);
@@ -195,7 +192,7 @@ fn list(shared: &Shared, res: &Resource, p: &Params) -> Answer {
             .filter_map(|d| serde_json::from_str::<Map<String, Value>>(d).ok())
             .map(|mut d| {
                 shape_details(res, &mut d, false);
-                Value::Object(d).to_string()
+                crate::store::doc_text(&d)
             })
             .collect::<Vec<_>>()
             .join(",")
@@ -284,10 +281,7 @@ fn get(shared: &Shared, res: &Resource, id: &str, p: &Params) -> Answer {
     match find(shared, res, id, p)? {
         Some((_, mut doc)) if !is_deleted(&doc) => {
             shape_details(res, &mut doc, p.flag("includedetails")? == Some(true));
-            Ok(json_response(
-                StatusCode::OK,
-                Value::Object(doc).to_string(),
-            ))
+            Ok(json_response(StatusCode::OK, crate::store::doc_text(&doc)))
         }
         // Quirk kept on purpose: an empty timesheet is an object with id 0, not a 404.
         _ if res.path == "Timesheet" => Ok(Json(json!({

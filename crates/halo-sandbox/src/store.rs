@@ -10,6 +10,29 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A document as Halo writes it: `id` first, then the other properties (clients that read
+/// only ids, like `halo export`, find it at once).
+pub struct IdFirst<'a>(pub &'a Map<String, Value>);
+
+impl serde::Serialize for IdFirst<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        if let Some(id) = self.0.get("id") {
+            map.serialize_entry("id", id)?;
+        }
+        for (k, v) in self.0.iter().filter(|(k, _)| *k != "id") {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// A document's JSON text, `id` first.
+pub fn doc_text(doc: &Map<String, Value>) -> String {
+    serde_json::to_string(&IdFirst(doc)).unwrap_or_else(|_| "{}".into())
+}
+
 /// A column that can be filtered or ordered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
@@ -226,7 +249,7 @@ impl Store {
             ))?;
             for (key, doc) in objects {
                 let c = Extracted::from(doc);
-                let text = serde_json::to_string(doc).unwrap_or_else(|_| "{}".into());
+                let text = doc_text(doc);
                 stmt.execute(params![
                     resource, key.parent, key.id, key.uid, c.client, c.site, c.user, c.agent,
                     c.status, c.ticket, c.kind, c.priority, c.toplevel, c.deleted, c.closed,

@@ -5,7 +5,7 @@ use crate::Shared;
 use crate::auth::Grant;
 use crate::filters::Params;
 use crate::resources::{Answer, Failure, Found, find, message};
-use crate::store::Key;
+use crate::store::{IdFirst, Key};
 use crate::webhooks::Event;
 use axum::Json;
 use axum::http::{Method, StatusCode};
@@ -86,12 +86,12 @@ pub(crate) fn post(
         for event in p.events {
             shared.webhooks.send(event);
         }
-        saved.push(Value::Object(p.doc));
+        saved.push(p.doc);
     }
-    Ok(if saved.len() == 1 {
-        Json(saved.pop().unwrap_or_default()).into_response()
-    } else {
-        Json(Value::Array(saved)).into_response()
+    let docs: Vec<IdFirst> = saved.iter().map(IdFirst).collect();
+    Ok(match docs.as_slice() {
+        [one] => Json(one).into_response(),
+        all => Json(all).into_response(),
     })
 }
 

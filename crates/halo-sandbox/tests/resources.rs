@@ -550,3 +550,22 @@ async fn data_survives_a_restart_with_a_data_dir() {
     );
     assert_eq!(api.count("Tickets").await, 61, "not seeded twice");
 }
+
+#[tokio::test]
+async fn objects_are_sent_id_first_as_halo_does() {
+    let api = Api::start(small()).await;
+    let text = |path: String| {
+        let (url, token) = (api.url(&path), api.token.clone());
+        async move {
+            let resp = http().get(url).bearer_auth(token).send().await.unwrap();
+            resp.text().await.unwrap()
+        }
+    };
+    let list = text("Tickets?pageinate=true&page_size=2".into()).await;
+    assert!(list.contains(r#""tickets":[{"id":"#), "{list}");
+    assert!(text("Tickets/3".into()).await.starts_with(r#"{"id":3,"#));
+    let (status, created) = api.post("Client", &json!([{"name": "Id First Ltd"}])).await;
+    assert_eq!(status, 200, "{created}");
+    let page = text(format!("Client/{}", created["id"])).await;
+    assert!(page.starts_with(r#"{"id":"#), "{page}");
+}
