@@ -236,6 +236,14 @@ impl ConnectionSettings {
         &self.headers
     }
 
+    /// Whether any URL the settings name is `https` (else no TLS is set up: a local instance
+    /// on plain http does without loading the system's root certificates).
+    pub fn uses_tls(&self) -> bool {
+        std::iter::once(&self.instance)
+            .chain(self.auth_url.as_ref())
+            .any(|u| u.scheme() == "https")
+    }
+
     /// Whether plain HTTP to a non-loopback host is allowed.
     pub fn insecure_http_allowed(&self) -> bool {
         self.allow_insecure_http

@@ -485,3 +485,21 @@ async fn api_errors_carry_status_and_message() {
     assert!(err.is_not_found(), "{err:?}");
     assert!(err.to_string().contains("HTTP 404"), "{err}");
 }
+
+#[tokio::test]
+async fn a_plain_http_instance_pointing_at_an_https_auth_server_says_what_to_give() {
+    // Plain http sets up no TLS (no root certificates loaded), so an https token endpoint
+    // found by discovery is refused with the way out, not a certificate error.
+    let app = axum::Router::new().route(
+        "/api/authinfo",
+        axum::routing::get(|| async {
+            axum::Json(serde_json::json!({"auth_url": "https://login.example.invalid/auth"}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let err = connect_error(credentials(&url)).await;
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("--auth-url"), "{err}");
+}
