@@ -247,3 +247,36 @@ fn exhausted_retries_exit_5_and_leave_no_partial_file() {
         "nothing left behind"
     );
 }
+
+#[test]
+fn a_resume_refuses_a_file_shorter_than_its_checkpoint() {
+    let w = world(SandboxConfig {
+        seed_tickets: 10,
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.ndjson");
+    let state = serde_json::json!({
+        "resource": "Tickets", "query": [], "format": "ndjson", "page_size": 100,
+        "next_page": 3, "bytes": 1000, "rows": 200
+    });
+    std::fs::write(dir.path().join("t.ndjson.partial.json"), state.to_string()).unwrap();
+    std::fs::write(dir.path().join("t.ndjson.partial"), "{\"id\":1}\n").unwrap();
+    w.halo()
+        .args([
+            "export",
+            "tickets",
+            "--out",
+            out.to_str().unwrap(),
+            "--resume",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds less than its checkpoint"));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.ndjson.partial")).unwrap(),
+        "{\"id\":1}\n",
+        "nothing the user had is touched"
+    );
+}

@@ -354,12 +354,7 @@ impl ApiResponse {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let detail = if inner.is_syntax() || inner.is_eof() {
-                let text = String::from_utf8_lossy(&self.body);
-                if crate::error::looks_like_html(&text) {
-                    "an HTML page instead of JSON".to_string()
-                } else {
-                    format!("not JSON ({inner})")
-                }
+                crate::error::not_json(&self.body, &inner)
             } else if path == "." {
                 inner.to_string()
             } else {

@@ -276,6 +276,15 @@ fn message_from_json(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// What is wrong with a reply body that did not parse as JSON.
+pub(crate) fn not_json(body: &[u8], e: &serde_json::Error) -> String {
+    if looks_like_html(&String::from_utf8_lossy(body)) {
+        "an HTML page instead of JSON".to_string()
+    } else {
+        format!("not JSON ({e})")
+    }
+}
+
 /// Whether a body is an HTML document rather than data.
 pub(crate) fn looks_like_html(body: &str) -> bool {
     let start = body

@@ -28,6 +28,7 @@ pub mod id;
 pub mod limiter;
 pub mod models;
 pub mod paging;
+pub mod raw;
 pub mod redact;
 pub mod resource;
 mod resource_client;

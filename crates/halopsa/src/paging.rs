@@ -14,7 +14,7 @@ use std::collections::HashSet;
 pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A row of a list: a decoded JSON value, or the server's bytes kept as they are
-/// ([`RawRow`], for exports that write rows back out unchanged).
+/// ([`crate::raw::RawRow`], for exports that write rows back out unchanged).
 pub trait Row: Sized + Send + 'static {
     /// The key that tells rows apart (see [`row_key`]).
     fn key(&self, id: IdKind) -> Option<String>;
@@ -23,21 +23,6 @@ pub trait Row: Sized + Send + 'static {
 impl Row for Value {
     fn key(&self, id: IdKind) -> Option<String> {
         key_of(id, self.get("ticket_id"), self.get("id"))
-    }
-}
-
-/// A row as the server sent it: no parse beyond its ids, written back byte for byte.
-pub type RawRow = Box<serde_json::value::RawValue>;
-
-impl Row for RawRow {
-    fn key(&self, id: IdKind) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct Ids {
-            id: Option<Value>,
-            ticket_id: Option<Value>,
-        }
-        let ids: Ids = serde_json::from_str(self.get()).ok()?;
-        key_of(id, ids.ticket_id.as_ref(), ids.id.as_ref())
     }
 }
 
@@ -251,7 +236,11 @@ pub fn row_key(resource: &Resource, row: &Value) -> Option<String> {
 }
 
 /// Rows are told apart by `(ticket_id, id)` for actions (ids are per ticket), by `id` otherwise.
-fn key_of(kind: IdKind, ticket_id: Option<&Value>, id: Option<&Value>) -> Option<String> {
+pub(crate) fn key_of(
+    kind: IdKind,
+    ticket_id: Option<&Value>,
+    id: Option<&Value>,
+) -> Option<String> {
     match kind {
         IdKind::PerTicket => Some(format!("{}/{}", id_text(ticket_id?), id_text(id?))),
         IdKind::None => None,
@@ -281,7 +270,10 @@ const SIDECARS: &[&str] = &[
 /// Which property of a wrapped list holds the rows, given the names of its array-valued
 /// properties: the resource's key, else the one that is not a known sidecar (Halo's list
 /// shapes vary, and some are unconfirmed).
-fn rows_key<'a>(resource: &Resource, arrays: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn rows_key<'a>(
+    resource: &Resource,
+    arrays: impl Iterator<Item = &'a str>,
+) -> Option<String> {
     let arrays: Vec<&str> = arrays.collect();
     if let Some(key) = resource.list_key().filter(|k| arrays.contains(k)) {
         return Some(key.to_string());
@@ -293,7 +285,7 @@ fn rows_key<'a>(resource: &Resource, arrays: impl Iterator<Item = &'a str>) -> O
     (rows.len() == 1).then(|| rows[0].to_string())
 }
 
-fn no_rows(resource: &Resource) -> String {
+pub(crate) fn no_rows(resource: &Resource) -> String {
     format!(
         "a list of {} was expected, but the reply has no array of rows",
         resource.path
@@ -335,41 +327,6 @@ pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
             kind(&other)
         )),
     }
-}
-
-/// The rows of a list reply kept as the server's bytes (the same rule as [`decode_list`]).
-pub fn decode_list_raw(resource: &Resource, body: &[u8]) -> Result<Page<RawRow>, String> {
-    let start = body.iter().find(|b| !b.is_ascii_whitespace());
-    if start == Some(&b'[') {
-        let items: Vec<RawRow> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-        return Ok(Page {
-            items,
-            record_count: None,
-            page_size: None,
-        });
-    }
-    let mut map: std::collections::HashMap<String, RawRow> =
-        serde_json::from_slice(body).map_err(|e| format!("not a JSON list: {e}"))?;
-    let number = |m: &std::collections::HashMap<String, RawRow>, k: &str| {
-        m.get(k)
-            .and_then(|v| serde_json::from_str::<Value>(v.get()).ok())
-            .and_then(|v| crate::id::id_from_value(&v))
-    };
-    let record_count = number(&map, "record_count").and_then(|n| u64::try_from(n).ok());
-    let page_size = number(&map, "page_size").and_then(|n| u32::try_from(n).ok());
-    let arrays = map
-        .iter()
-        .filter(|(_, v)| v.get().trim_start().starts_with('['))
-        .map(|(k, _)| k.as_str());
-    let list = rows_key(resource, arrays)
-        .and_then(|k| map.remove(&k))
-        .ok_or_else(|| no_rows(resource))?;
-    let items: Vec<RawRow> = serde_json::from_str(list.get()).map_err(|e| e.to_string())?;
-    Ok(Page {
-        items,
-        record_count,
-        page_size,
-    })
 }
 
 /// One object from a single GET or POST reply: the object, or the only element of an array.
@@ -545,28 +502,6 @@ mod tests {
         });
         assert!(pager.is_done());
         assert_eq!(pager.notes().pages, 2);
-    }
-
-    #[test]
-    fn raw_rows_decode_and_key_like_values() {
-        let tickets = find("Tickets").unwrap();
-        let body = br#"{"record_count": 2, "page_size": "2", "tickets": [{"id": 1, "x": {"y": [1]}}, {"id": "2.0"}], "include_children": []}"#;
-        let p = decode_list_raw(tickets, body).unwrap();
-        assert_eq!(
-            (p.items.len(), p.record_count, p.page_size),
-            (2, Some(2), Some(2))
-        );
-        assert_eq!(
-            p.items[0].get(),
-            r#"{"id": 1, "x": {"y": [1]}}"#,
-            "bytes kept as sent"
-        );
-        assert_eq!(p.items[1].key(IdKind::Int), Some("2".to_string()));
-        let bare = decode_list_raw(find("Agent").unwrap(), b" [{\"id\": 3}]").unwrap();
-        assert_eq!(bare.items.len(), 1);
-        let action: RawRow = serde_json::from_str(r#"{"ticket_id": 4, "id": 1}"#).unwrap();
-        assert_eq!(action.key(IdKind::PerTicket), Some("4/1".to_string()));
-        assert!(decode_list_raw(tickets, br#"{"message": "no"}"#).is_err());
     }
 
     #[test]

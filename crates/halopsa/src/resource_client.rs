@@ -4,10 +4,8 @@
 use crate::client::ApiResponse;
 use crate::client::{ApiRequest, Client};
 use crate::error::Error;
-use crate::paging::{
-    MAX_PAGE_SIZE, Page, Pager, RawRow, Row, WalkNotes, decode_list, decode_list_raw, decode_one,
-    id_text,
-};
+use crate::paging::{MAX_PAGE_SIZE, Page, Pager, Row, WalkNotes, decode_list, decode_one, id_text};
+use crate::raw::{RawRow, decode_list_raw};
 use crate::resource::{IdKind, ListShape, Ops, Resource};
 use futures::{Stream, StreamExt};
 use reqwest::Method;
@@ -65,8 +63,8 @@ impl ListRow for Value {
 impl ListRow for RawRow {
     fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<RawRow>, Error> {
         if resource.list == ListShape::Single {
-            let row: RawRow = serde_json::from_slice(&resp.body)
-                .map_err(|e| decode_error(resp, e.to_string()))?;
+            let row =
+                RawRow::parse(resp.body.clone()).map_err(|e| decode_error(resp, e.to_string()))?;
             return Ok(Page {
                 items: vec![row],
                 record_count: Some(1),

@@ -5,7 +5,6 @@ use crate::output::{Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
 use futures::TryStreamExt;
 use halo_sandbox::{Sandbox, SandboxConfig};
-use halopsa::paging::RawRow;
 use halopsa::resource::find;
 use halopsa::{Client, ConnectionSettings, Grant, ListOptions};
 use secrecy::SecretString;
@@ -152,21 +151,11 @@ pub async fn run() -> Result<()> {
     println!("\n7. export every ticket to NDJSON (pages fetched 4 at a time, written in order)");
     let path = std::env::temp_dir().join(format!("halo-demo-{}.ndjson", std::process::id()));
     let started = std::time::Instant::now();
-    let (pages, report) = tickets.list_pages::<RawRow>(Vec::new(), ListOptions::default(), None);
-    futures::pin_mut!(pages);
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let mut rows = 0;
-    while let Some(page) = pages.try_next().await? {
-        for row in &page.rows {
-            writeln!(file, "{}", row.get())?;
-        }
-        rows += page.rows.len();
-    }
-    file.flush()?;
-    drop(file);
+    let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let (rows, pages) = crate::commands::export::ndjson(&tickets, Box::new(file)).await?;
     println!(
         "  {rows} tickets in {} pages to {} ({} KB) in {} ms",
-        report.notes().pages,
+        pages,
         path.display(),
         std::fs::metadata(&path)?.len() / 1024,
         started.elapsed().as_millis()

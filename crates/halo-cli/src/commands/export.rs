@@ -7,7 +7,8 @@ use crate::output::{Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
-use halopsa::paging::{RawRow, row_key};
+use halopsa::paging::row_key;
+use halopsa::raw::RawRow;
 use halopsa::resource::{Ops, RESOURCES, Resource};
 use halopsa::{ListOptions, ResourceClient, ResumePoint};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `halo export <resource>`: one subcommand per listable resource, or only `only` when it
 /// names one.
@@ -90,9 +91,9 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
     let api = session.client.resource(res);
     let started = Instant::now();
     let Some(out) = m.get_one::<String>("out").map(PathBuf::from) else {
-        let stdout = BufWriter::new(std::io::stdout());
-        let (rows, pages) =
-            walk(&api, query, options, None, &format, Box::new(stdout), None).await?;
+        let stdout = BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout());
+        let sink = Sink::new(Box::new(stdout), &format, 0);
+        let (rows, pages) = walk(&api, query, options, None, sink, None).await?;
         return summary(
             &session.client,
             res,
@@ -151,27 +152,49 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         .as_ref()
         .map(|(_, cp)| cp.clone())
         .unwrap_or(checkpoint);
+    let sink = Sink::new(
+        Box::new(BufWriter::with_capacity(WRITE_BUFFER, file.try_clone()?)),
+        &format,
+        checkpoint.bytes,
+    );
     let mut keeper = Keeper {
         state: state.clone(),
+        file: file.try_clone()?,
         checkpoint,
+        saved: None,
         enabled: format == "ndjson",
     };
-    let walked = tokio::select! {
-        r = walk(&api, query.clone(), options, resume.map(|(p, _)| p), &format, Box::new(BufWriter::new(file.try_clone()?)), Some(&mut keeper)) => r,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(anyhow::anyhow!(
-                "interrupted: the rows so far are in {}; run the same command with --resume to continue",
-                partial.display()
-            ));
+    // A checkpoint from the start, so even an export killed at once can be resumed.
+    keeper.save()?;
+    let walked = {
+        let walking = walk(
+            &api,
+            query.clone(),
+            options,
+            resume.map(|(p, _)| p),
+            sink,
+            Some(&mut keeper),
+        );
+        tokio::select! {
+            r = walking => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
         }
     };
     let (mut rows, mut pages) = match walked {
-        Ok(r) => r,
-        Err(e) => {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
             // No half-written file is left behind (the output file was never created).
             let _ = std::fs::remove_file(&partial);
             let _ = std::fs::remove_file(&state);
             return Err(e);
+        }
+        None => {
+            // The walk was dropped between pages: its writer flushed every whole page.
+            keeper.save()?;
+            return Err(anyhow::anyhow!(
+                "interrupted: the rows so far are in {}; run the same command with --resume to continue",
+                partial.display()
+            ));
         }
     };
     if m.get_flag("reconcile") {
@@ -193,24 +216,56 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
     )
 }
 
-/// Saves the checkpoint after every page (ndjson only: other formats cannot be continued).
+/// How often, at most, the checkpoint is written to disk while an export runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The export's write buffer (rows are written in large blocks, not a row at a time).
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// Keeps the checkpoint (ndjson only: other formats cannot be continued): in memory after
+/// every page, on disk at most every [`CHECKPOINT_EVERY`], when interrupted, and always after
+/// the rows it counts are on disk, so it never claims more than the file holds.
 struct Keeper {
     state: PathBuf,
+    file: File,
     checkpoint: Checkpoint,
+    saved: Option<Instant>,
     enabled: bool,
 }
 
 impl Keeper {
-    fn page_done(&mut self, page_no: u32, page_size: u32, rows: u64, bytes: u64) -> Result<()> {
+    fn page_done(&mut self, page: &PageDone, sink: &mut Sink) -> Result<()> {
         if !self.enabled {
             return Ok(());
         }
-        self.checkpoint.next_page = page_no + 1;
-        self.checkpoint.page_size = page_size;
-        self.checkpoint.rows += rows;
-        self.checkpoint.bytes = bytes;
-        crate::fsutil::write_private(&self.state, &serde_json::to_vec(&self.checkpoint)?)
+        self.checkpoint.next_page = page.page_no + 1;
+        self.checkpoint.page_size = page.page_size;
+        self.checkpoint.rows += page.rows;
+        self.checkpoint.bytes = sink.bytes();
+        if self.saved.is_some_and(|at| at.elapsed() < CHECKPOINT_EVERY) {
+            return Ok(());
+        }
+        sink.flush()?;
+        self.save()
     }
+
+    /// Writes the checkpoint, after the rows it counts (flushed by the caller).
+    fn save(&mut self) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.file.sync_data()?;
+        crate::fsutil::write_private(&self.state, &serde_json::to_vec(&self.checkpoint)?)?;
+        self.saved = Some(Instant::now());
+        Ok(())
+    }
+}
+
+/// A page the export has written.
+struct PageDone {
+    page_no: u32,
+    page_size: u32,
+    rows: u64,
 }
 
 /// Where an interrupted export stands: its checkpoint, the keys of the rows it wrote (read
@@ -256,6 +311,12 @@ fn resume_point(
             keys.push(k);
         }
     }
+    if read < cp.bytes {
+        return Err(Failure::usage(format!(
+            "{} holds less than its checkpoint says (was the machine stopped?); start over with --force",
+            partial.display()
+        )));
+    }
     eprintln!(
         "resuming at page {} ({} rows already written)",
         cp.next_page, cp.rows
@@ -268,18 +329,15 @@ fn resume_point(
     Ok((point, cp))
 }
 
-/// Streams the walk into `out`; returns (rows, pages).
+/// Streams the walk into `sink`; returns (rows, pages).
 async fn walk(
     api: &ResourceClient,
     query: Vec<(String, String)>,
     options: ListOptions,
     resume: Option<ResumePoint>,
-    format: &str,
-    out: Box<dyn Write + Send + '_>,
+    mut sink: Sink<'_>,
     mut keeper: Option<&mut Keeper>,
 ) -> Result<(u64, u32)> {
-    let already = keeper.as_ref().map(|k| k.checkpoint.bytes).unwrap_or(0);
-    let mut sink = Sink::new(out, format, already);
     // Rows stay as the server's bytes: only their ids are read (for de-duplication).
     let (pages, report) = api.list_pages::<RawRow>(query, options, resume);
     futures::pin_mut!(pages);
@@ -292,12 +350,17 @@ async fn walk(
         for row in &page.rows {
             sink.row(row)?;
         }
-        rows += page.rows.len() as u64;
+        let n = page.rows.len() as u64;
+        rows += n;
         count += 1;
-        bar.inc(page.rows.len() as u64);
-        let bytes = sink.flush()?;
+        bar.inc(n);
         if let Some(k) = keeper.as_deref_mut() {
-            k.page_done(page.page_no, page.page_size, page.rows.len() as u64, bytes)?;
+            let done = PageDone {
+                page_no: page.page_no,
+                page_size: page.page_size,
+                rows: n,
+            };
+            k.page_done(&done, &mut sink)?;
         }
     }
     bar.finish_and_clear();
@@ -309,6 +372,12 @@ async fn walk(
         );
     }
     Ok((rows, count))
+}
+
+/// Every row of `api` as NDJSON into `out` (the demo's export); returns (rows, pages).
+pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Result<(u64, u32)> {
+    let sink = Sink::new(out, "ndjson", 0);
+    walk(api, Vec::new(), ListOptions::default(), None, sink, None).await
 }
 
 /// A second walk after a drifting one: adds rows the first did not write.
@@ -381,32 +450,28 @@ impl<'a> Sink<'a> {
 
     fn row(&mut self, row: &RawRow) -> Result<()> {
         match self {
-            // NDJSON needs one row a line: a row the server sent over several lines is
-            // re-encoded, any other is written byte for byte.
-            Sink::Ndjson(out) if row.get().contains('\n') => {
-                let value: serde_json::Value = serde_json::from_str(row.get())?;
-                serde_json::to_writer(&mut *out, &value)?;
-                out.write_all(b"\n")?;
-                Ok(())
-            }
             Sink::Ndjson(out) => {
-                out.write_all(row.get().as_bytes())?;
+                out.write_all(&row.one_line()?)?;
                 out.write_all(b"\n")?;
                 Ok(())
             }
-            Sink::Other(w) => w.row(&serde_json::from_str(row.get())?),
+            Sink::Other(w) => w.row(&row.to_value()?),
         }
     }
 
-    /// Flushes and returns the bytes written so far (ndjson; 0 for the others).
-    fn flush(&mut self) -> Result<u64> {
+    /// Bytes written so far (ndjson; 0 for the others, which are not resumable).
+    fn bytes(&self) -> u64 {
         match self {
-            Sink::Ndjson(out) => {
-                out.flush()?;
-                Ok(out.bytes)
-            }
-            Sink::Other(_) => Ok(0),
+            Sink::Ndjson(out) => out.bytes,
+            Sink::Other(_) => 0,
         }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Sink::Ndjson(out) = self {
+            out.flush()?;
+        }
+        Ok(())
     }
 
     fn finish(self) -> Result<()> {
