@@ -16,12 +16,25 @@ use clap::FromArgMatches;
 use cli::{AuthCommand, Cli, Command};
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // clap prints help/version with exit 0 and usage errors with exit 2.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let matches = cli::command_for(&args).get_matches_from(args);
     logging::init(matches.get_count("verbose"));
+    // A client mostly waits on the network, and one thread does that with the least overhead
+    // (no hand-offs between threads); the sandbox, and the demo that runs one, serve on all
+    // cores.
+    let mut runtime = match matches.subcommand_name() {
+        Some("sandbox" | "demo") => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    match runtime.enable_all().build() {
+        Ok(runtime) => runtime.block_on(run_matches(matches)),
+        Err(e) => exit::report(&anyhow::anyhow!("cannot start the async runtime: {e}")),
+    }
+}
+
+async fn run_matches(matches: clap::ArgMatches) -> ExitCode {
     let result = match matches.subcommand() {
         Some((name, sub)) if name == "export" || commands::resource::find(name).is_some() => {
             let globals = commands::resource::Globals {
