@@ -21,18 +21,31 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 /// Writes `bytes` to `path` through a temporary file and a rename, with mode 0600 on Unix,
 /// so a crash never leaves a half-written file and the secret is never world-readable.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    private_dir(path.parent().unwrap_or(Path::new(".")))?;
+    replace(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename (a crash never leaves a
+/// half-written file), touching nothing else in its directory: for files beside the user's
+/// own, such as an export's checkpoint.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    private_dir(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    {
+    if private {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    // Windows: the file inherits the user-only ACL of its %APPDATA% directory.
+    // Windows: the file inherits the ACL of its directory (user-only under %APPDATA%).
+    #[cfg(not(unix))]
+    let _ = private;
     let mut file = options
         .open(&tmp)
         .with_context(|| format!("cannot write {}", tmp.display()))?;

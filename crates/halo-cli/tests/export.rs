@@ -42,6 +42,16 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
         ..SandboxConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    let mode = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let out = dir.path().join("tickets.ndjson");
     w.halo()
         .args(["export", "tickets", "--out", out.to_str().unwrap()])
@@ -50,6 +60,12 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
         .stderr(predicate::str::contains("exported 1234 tickets"))
         .stderr(predicate::str::contains("13 pages"));
     assert_eq!(ids(&out), seeded(1234));
+    #[cfg(unix)]
+    assert_eq!(
+        mode(dir.path()),
+        0o755,
+        "the user's directory is left as it was"
+    );
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

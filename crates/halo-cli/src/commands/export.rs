@@ -255,7 +255,7 @@ impl Keeper {
             return Ok(());
         }
         self.file.sync_data()?;
-        crate::fsutil::write_private(&self.state, &serde_json::to_vec(&self.checkpoint)?)?;
+        crate::fsutil::write_atomic(&self.state, &serde_json::to_vec(&self.checkpoint)?)?;
         self.saved = Some(Instant::now());
         Ok(())
     }
