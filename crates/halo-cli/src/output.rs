@@ -13,6 +13,7 @@ mod structured;
 mod table;
 mod value;
 
+pub use csv_rows::CsvColumns;
 pub use object::write_object;
 pub use rows::RowWriter;
 

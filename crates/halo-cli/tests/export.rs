@@ -31,6 +31,23 @@ fn ids(path: &Path) -> HashSet<i64> {
     ids
 }
 
+/// The ids in a CSV file (the `id` column), checking each appears once.
+fn csv_ids(path: &Path) -> HashSet<i64> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "id")
+        .expect("an id column");
+    let mut ids = HashSet::new();
+    for record in reader.records() {
+        let id: i64 = record.unwrap()[column].parse().unwrap();
+        assert!(ids.insert(id), "id {id} twice");
+    }
+    ids
+}
+
 fn seeded(n: i64) -> HashSet<i64> {
     (1..=n).collect()
 }
@@ -100,6 +117,16 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
 
 #[test]
 fn an_interrupted_export_resumes_with_every_row_exactly_once() {
+    interrupted_and_resumed("ndjson");
+}
+
+#[test]
+fn an_interrupted_csv_export_resumes_too() {
+    interrupted_and_resumed("csv");
+}
+
+/// Kills an export of 3,000 tickets after a few checkpoints, then resumes it.
+fn interrupted_and_resumed(format: &str) {
     let faults = Faults {
         latency: Duration::from_millis(40),
         ..Faults::default()
@@ -110,8 +137,8 @@ fn an_interrupted_export_resumes_with_every_row_exactly_once() {
         ..SandboxConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("t.ndjson");
-    let state = dir.path().join("t.ndjson.partial.json");
+    let out = dir.path().join("t.out");
+    let state = dir.path().join("t.out.partial.json");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
         .args([
             "export",
@@ -122,6 +149,8 @@ fn an_interrupted_export_resumes_with_every_row_exactly_once() {
             "1",
             "--page-size",
             "50",
+            "--format",
+            format,
         ])
         .env("HALO_CONFIG_DIR", w.config_dir())
         .env("HALO_KEYRING", "off")
@@ -150,14 +179,21 @@ fn an_interrupted_export_resumes_with_every_row_exactly_once() {
     child.wait().unwrap();
     assert!(!out.exists(), "no output file from an interrupted run");
     // Rows written after the last checkpoint may be cut mid-line: the resume truncates them.
-    let partial = dir.path().join("t.ndjson.partial");
+    let partial = dir.path().join("t.out.partial");
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(&partial)
         .unwrap();
     std::io::Write::write_all(&mut file, b"{\"id\": 99999, \"cut\": tr").unwrap();
     w.halo()
-        .args(["export", "tickets", "--out", out.to_str().unwrap()])
+        .args([
+            "export",
+            "tickets",
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            format,
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--resume"));
@@ -170,11 +206,23 @@ fn an_interrupted_export_resumes_with_every_row_exactly_once() {
             "--resume",
             "--page-size",
             "50",
+            "--format",
+            format,
         ])
         .assert()
         .success()
         .stderr(predicate::str::contains("resuming at page"));
-    assert_eq!(ids(&out), seeded(3000));
+    let got = if format == "csv" {
+        csv_ids(&out)
+    } else {
+        ids(&out)
+    };
+    assert_eq!(got, seeded(3000));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the output is left"
+    );
 }
 
 #[test]
@@ -295,4 +343,81 @@ fn a_resume_refuses_a_file_shorter_than_its_checkpoint() {
         "{\"id\":1}\n",
         "nothing the user had is touched"
     );
+}
+
+#[test]
+fn csv_and_json_files_have_every_row_and_every_column() {
+    let w = world(SandboxConfig {
+        seed_tickets: 150,
+        ..SandboxConfig::default()
+    });
+    // The last ticket carries a property no other has: a CSV header taken from the first
+    // row would lose it.
+    w.halo()
+        .args([
+            "tickets",
+            "create",
+            "--set",
+            "summary=Late column",
+            "--set",
+            "client_id=1",
+        ])
+        .args(["--set", "site_id=1", "--set", "x_late_note=only here"])
+        .assert()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let csv_out = dir.path().join("t.csv");
+    w.halo()
+        .args([
+            "export",
+            "tickets",
+            "--format",
+            "csv",
+            "--out",
+            csv_out.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not());
+    assert_eq!(csv_ids(&csv_out).len(), 151);
+    let mut reader = csv::Reader::from_path(&csv_out).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "x_late_note");
+    let column = column.expect("the late column is in the header");
+    let notes: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[column].to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    assert_eq!(notes, ["only here"]);
+    let json_out = dir.path().join("t.json");
+    w.halo()
+        .args([
+            "export",
+            "tickets",
+            "--format",
+            "json",
+            "--out",
+            json_out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&json_out).unwrap()).unwrap();
+    assert_eq!(rows.len(), 151);
+    assert_eq!(rows[150]["x_late_note"], "only here");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no partial files left"
+    );
+    // To standard output the header is fixed by the first row: the lost column is named.
+    w.halo()
+        .args(["export", "tickets", "--format", "csv"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("x_late_note"));
 }

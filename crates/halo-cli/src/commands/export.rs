@@ -3,7 +3,7 @@
 
 use crate::commands::resource::{Globals, concurrency_arg, filter_args, filter_common, filters};
 use crate::exit::Failure;
-use crate::output::{Format, OutputOptions, RowWriter};
+use crate::output::{CsvColumns, Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
@@ -37,9 +37,9 @@ pub fn command(only: Option<&str>) -> Command {
             .args(filter_args(res.path))
             .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["ndjson", "csv", "json"]).default_value("ndjson").help("File format"))
             .arg(Arg::new("out").long("out").value_name("FILE").help("Write to FILE (through FILE.partial, renamed when complete); default standard output"))
-            .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue).requires("out").help("Continue an interrupted export of --out FILE (ndjson)"))
+            .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue).requires("out").help("Continue an interrupted export of --out FILE"))
             .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Replace an existing FILE or an interrupted export of it"))
-            .arg(Arg::new("reconcile").long("reconcile").action(ArgAction::SetTrue).help("When rows moved during the export, walk again and add the ones missed"))
+            .arg(Arg::new("reconcile").long("reconcile").action(ArgAction::SetTrue).requires("out").help("When rows moved during the export, walk again and add the ones missed"))
             .arg(Arg::new("page-size").long("page-size").value_name("N").value_parser(clap::value_parser!(u32).range(1..=100)).default_value("100").help("Rows per page"))
             .arg(concurrency_arg());
         cmd = cmd.subcommand(filter_common(sub));
@@ -113,9 +113,6 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         )));
     }
     let resume = if m.get_flag("resume") {
-        if format != "ndjson" {
-            return Err(Failure::usage("--resume continues ndjson exports only"));
-        }
         Some(resume_point(res, &query, &format, &partial, &state)?)
     } else {
         if partial.exists() && !force {
@@ -152,9 +149,11 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         .as_ref()
         .map(|(_, cp)| cp.clone())
         .unwrap_or(checkpoint);
+    // Rows go to the partial file as NDJSON whatever the format, so any export can be
+    // resumed; CSV and JSON are written from it once every row is in.
     let sink = Sink::new(
         Box::new(BufWriter::with_capacity(WRITE_BUFFER, file.try_clone()?)),
-        &format,
+        "ndjson",
         checkpoint.bytes,
     );
     let mut keeper = Keeper {
@@ -162,7 +161,6 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         file: file.try_clone()?,
         checkpoint,
         saved: None,
-        enabled: format == "ndjson",
     };
     // A checkpoint from the start, so even an export killed at once can be resumed.
     keeper.save()?;
@@ -198,13 +196,26 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         }
     };
     if m.get_flag("reconcile") {
-        let (more, more_pages) = reconcile(&api, &query, &format, &partial).await?;
+        let (more, more_pages) = reconcile(&api, &query, &partial).await?;
         rows += more;
         pages += more_pages;
     }
-    file.sync_all()?;
-    std::fs::rename(&partial, &out)
-        .with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
+    let finished = if format == "ndjson" {
+        file.sync_all()?;
+        partial.clone()
+    } else {
+        drop(file);
+        let converting = sidecar(&out, ".converting");
+        if let Err(e) = convert(&partial, &format, &converting) {
+            // The rows stay in the partial file: --resume writes the file again.
+            let _ = std::fs::remove_file(&converting);
+            return Err(e);
+        }
+        converting
+    };
+    std::fs::rename(&finished, &out)
+        .with_context(|| format!("cannot rename {} to {}", finished.display(), out.display()))?;
+    let _ = std::fs::remove_file(&partial);
     let _ = std::fs::remove_file(&state);
     summary(
         &session.client,
@@ -222,22 +233,18 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// The export's write buffer (rows are written in large blocks, not a row at a time).
 const WRITE_BUFFER: usize = 256 * 1024;
 
-/// Keeps the checkpoint (ndjson only: other formats cannot be continued): in memory after
-/// every page, on disk at most every [`CHECKPOINT_EVERY`], when interrupted, and always after
-/// the rows it counts are on disk, so it never claims more than the file holds.
+/// Keeps the checkpoint: in memory after every page, on disk at most every
+/// [`CHECKPOINT_EVERY`], when interrupted, and always after the rows it counts are on disk,
+/// so it never claims more than the file holds.
 struct Keeper {
     state: PathBuf,
     file: File,
     checkpoint: Checkpoint,
     saved: Option<Instant>,
-    enabled: bool,
 }
 
 impl Keeper {
     fn page_done(&mut self, page: &PageDone, sink: &mut Sink) -> Result<()> {
-        if !self.enabled {
-            return Ok(());
-        }
         self.checkpoint.next_page = page.page_no + 1;
         self.checkpoint.page_size = page.page_size;
         self.checkpoint.rows += page.rows;
@@ -251,9 +258,6 @@ impl Keeper {
 
     /// Writes the checkpoint, after the rows it counts (flushed by the caller).
     fn save(&mut self) -> Result<()> {
-        if !self.enabled {
-            return Ok(());
-        }
         self.file.sync_data()?;
         crate::fsutil::write_atomic(&self.state, &serde_json::to_vec(&self.checkpoint)?)?;
         self.saved = Some(Instant::now());
@@ -384,12 +388,8 @@ pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Re
 async fn reconcile(
     api: &ResourceClient,
     query: &[(String, String)],
-    format: &str,
     partial: &Path,
 ) -> Result<(u64, u32)> {
-    if format != "ndjson" {
-        return Err(Failure::usage("--reconcile works on ndjson exports"));
-    }
     let res = api.resource();
     let mut seen = HashSet::new();
     for line in BufReader::new(File::open(partial)?).lines() {
@@ -414,6 +414,52 @@ async fn reconcile(
     file.flush()?;
     eprintln!("reconcile: {added} rows added");
     Ok((added, report.notes().pages))
+}
+
+/// Writes `to` from the export's NDJSON `partial`: a JSON array of its lines, or CSV under
+/// the columns of every row (the file read twice: constant memory, and no column is lost to
+/// a header fixed by the first row).
+fn convert(partial: &Path, format: &str, to: &Path) -> Result<()> {
+    let lines = || -> Result<std::io::Lines<BufReader<File>>> {
+        let file =
+            File::open(partial).with_context(|| format!("cannot read {}", partial.display()))?;
+        Ok(BufReader::with_capacity(WRITE_BUFFER, file).lines())
+    };
+    let row = |line: std::io::Result<String>| -> Result<serde_json::Value> {
+        serde_json::from_str(&line?)
+            .with_context(|| format!("{} holds a line that is not JSON", partial.display()))
+    };
+    let out = BufWriter::with_capacity(
+        WRITE_BUFFER,
+        File::create(to).with_context(|| format!("cannot create {}", to.display()))?,
+    );
+    let out = if format == "json" {
+        // Every line is one JSON value already: no need to parse it.
+        let mut out = out;
+        out.write_all(b"[")?;
+        for (i, line) in lines()?.enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(line?.as_bytes())?;
+        }
+        out.write_all(b"]\n")?;
+        out
+    } else {
+        let mut columns = CsvColumns::default();
+        for line in lines()? {
+            columns.add(&row(line)?);
+        }
+        let mut csv = RowWriter::csv(out, columns.into_header());
+        for line in lines()? {
+            csv.row(&row(line)?)?;
+        }
+        csv.finish()?
+    };
+    out.into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", to.display()))
 }
 
 /// Rows into the file in the chosen format, counting bytes for checkpoints.
@@ -459,7 +505,7 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// Bytes written so far (ndjson; 0 for the others, which are not resumable).
+    /// Bytes written so far (ndjson; 0 for the others, which only go to standard output).
     fn bytes(&self) -> u64 {
         match self {
             Sink::Ndjson(out) => out.bytes,

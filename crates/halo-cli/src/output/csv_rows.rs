@@ -2,20 +2,22 @@
 
 use super::value::{csv_text, flatten, lookup, record};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 /// Writes each row as it comes, under a header fixed by the first row.
 ///
 /// The header is the given columns, else the flattened keys of the first row: CSV needs a fixed
-/// header, so keys that first appear in later rows are dropped (pass `--columns` to choose).
-/// Nothing is written for no rows.
+/// header, so keys that first appear in later rows are left out (and named by
+/// [`CsvRows::dropped`]; pass `--columns` to choose, or give the header up front with
+/// [`CsvRows::with_header`]). Nothing is written for no rows.
 pub(super) struct CsvRows<W: Write> {
     csv: csv::Writer<W>,
     /// The given columns, else the first row's keys once it came.
     header: Option<Vec<String>>,
     explicit: bool,
     started: bool,
+    dropped: BTreeSet<String>,
 }
 
 impl<W: Write> CsvRows<W> {
@@ -25,7 +27,21 @@ impl<W: Write> CsvRows<W> {
             header: columns.map(<[String]>::to_vec),
             explicit: columns.is_some(),
             started: false,
+            dropped: BTreeSet::new(),
         }
+    }
+
+    /// Rows flattened under `header` (see [`CsvColumns`]) instead of the first row's keys.
+    pub(super) fn with_header(out: W, header: Vec<String>) -> CsvRows<W> {
+        CsvRows {
+            header: Some(header),
+            ..CsvRows::new(out, None)
+        }
+    }
+
+    /// Keys of rows that the header did not have, so were left out.
+    pub(super) fn dropped(&self) -> &BTreeSet<String> {
+        &self.dropped
     }
 
     pub(super) fn row(&mut self, row: &Value) -> anyhow::Result<()> {
@@ -41,10 +57,12 @@ impl<W: Write> CsvRows<W> {
                 .header
                 .get_or_insert_with(|| flat.iter().map(|(k, _)| k.clone()).collect());
             let mut by_key: HashMap<String, String> = flat.into_iter().collect();
-            header
+            let fields = header
                 .iter()
                 .map(|k| by_key.remove(k).unwrap_or_default())
-                .collect()
+                .collect();
+            self.dropped.extend(by_key.into_keys());
+            fields
         };
         if !self.started {
             self.started = true;
@@ -57,5 +75,61 @@ impl<W: Write> CsvRows<W> {
     /// Flushes and hands the writer back.
     pub(super) fn finish(self) -> anyhow::Result<W> {
         self.csv.into_inner().map_err(|e| e.into_error().into())
+    }
+}
+
+/// The CSV columns of many rows: every flattened key, in the order first seen.
+#[derive(Debug, Default)]
+pub struct CsvColumns {
+    order: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl CsvColumns {
+    /// Adds the keys of `row` not seen before.
+    pub fn add(&mut self, row: &Value) {
+        for (key, _) in flatten(&record(row)) {
+            if !self.seen.contains(&key) {
+                self.seen.insert(key.clone());
+                self.order.push(key);
+            }
+        }
+    }
+
+    /// The header.
+    pub fn into_header(self) -> Vec<String> {
+        self.order
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn write(mut csv: CsvRows<Vec<u8>>, rows: &[Value]) -> (String, Vec<String>) {
+        for row in rows {
+            csv.row(row).unwrap();
+        }
+        let dropped = csv.dropped().iter().cloned().collect();
+        (String::from_utf8(csv.finish().unwrap()).unwrap(), dropped)
+    }
+
+    #[test]
+    fn keys_after_the_first_row_are_named_or_kept_under_a_given_header() {
+        let rows = [
+            json!({"id": 1, "a": {"b": 2}}),
+            json!({"id": 2, "late": "x", "a": {"c": 3}}),
+        ];
+        let (text, dropped) = write(CsvRows::new(Vec::new(), None), &rows);
+        assert_eq!(text, "a.b,id\n2,1\n,2\n");
+        assert_eq!(dropped, ["a.c", "late"]);
+        let mut columns = CsvColumns::default();
+        rows.iter().for_each(|r| columns.add(r));
+        let header = columns.into_header();
+        assert_eq!(header, ["a.b", "id", "a.c", "late"], "first-seen order");
+        let (text, dropped) = write(CsvRows::with_header(Vec::new(), header), &rows);
+        assert_eq!(text, "a.b,id,a.c,late\n2,1,,\n,2,3,x\n");
+        assert!(dropped.is_empty());
     }
 }

@@ -51,6 +51,13 @@ impl<W: Write> RowWriter<W> {
         RowWriter { sink }
     }
 
+    /// A CSV writer under a header chosen up front (see [`crate::output::CsvColumns`]).
+    pub fn csv(out: W, header: Vec<String>) -> RowWriter<W> {
+        RowWriter {
+            sink: Sink::Csv(Box::new(CsvRows::with_header(out, header))),
+        }
+    }
+
     /// Writes one row (or keeps it, for a table).
     pub fn row(&mut self, value: &Value) -> anyhow::Result<()> {
         match &mut self.sink {
@@ -69,11 +76,17 @@ impl<W: Write> RowWriter<W> {
     }
 
     /// Ends the list: closes a JSON array, renders a table (`no results` on a terminal when
-    /// empty), flushes, and hands the writer back.
+    /// empty), flushes, and hands the writer back. CSV that had to leave out columns (keys
+    /// first seen after the header was written) says so on stderr.
     pub fn finish(self) -> anyhow::Result<W> {
         match self.sink {
             Sink::Structured(structured) => structured.finish(),
-            Sink::Csv(csv) => csv.finish(),
+            Sink::Csv(csv) => {
+                if let Some(note) = dropped_note(csv.dropped()) {
+                    eprintln!("{note}");
+                }
+                csv.finish()
+            }
             Sink::Table(mut table) => {
                 if table.rows.is_empty() {
                     if table.options.is_tty {
@@ -90,6 +103,25 @@ impl<W: Write> RowWriter<W> {
             }
         }
     }
+}
+
+/// What to say when CSV left out columns.
+fn dropped_note(dropped: &std::collections::BTreeSet<String>) -> Option<String> {
+    if dropped.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = dropped.iter().take(5).map(String::as_str).collect();
+    let more = dropped.len().saturating_sub(names.len());
+    Some(format!(
+        "warning: {} column(s) first seen after the CSV header was written are not in it: {}{} (choose columns with --columns; `halo export --out FILE` writes every column)",
+        dropped.len(),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 #[cfg(test)]
