@@ -211,7 +211,10 @@ fn interrupted_and_resumed(format: &str) {
         ])
         .assert()
         .success()
-        .stderr(predicate::str::contains("resuming at page"));
+        .stderr(predicate::str::contains("resuming at page"))
+        .stderr(predicate::str::contains(
+            "(3000 in all, with the interrupted run's)",
+        ));
     let got = if format == "csv" {
         csv_ids(&out)
     } else {

@@ -164,6 +164,7 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
     };
     // A checkpoint from the start, so even an export killed at once can be resumed.
     keeper.save()?;
+    let earlier = resume.as_ref().map(|(_, cp)| cp.rows);
     let walked = {
         let walking = walk(
             &api,
@@ -217,14 +218,15 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         .with_context(|| format!("cannot rename {} to {}", finished.display(), out.display()))?;
     let _ = std::fs::remove_file(&partial);
     let _ = std::fs::remove_file(&state);
-    summary(
-        &session.client,
-        res,
-        rows,
-        pages,
-        &out.display().to_string(),
-        started,
-    )
+    let to = match earlier {
+        Some(n) => format!(
+            "{} ({} in all, with the interrupted run's)",
+            out.display(),
+            n + rows
+        ),
+        None => out.display().to_string(),
+    };
+    summary(&session.client, res, rows, pages, &to, started)
 }
 
 /// How often, at most, the checkpoint is written to disk while an export runs.
