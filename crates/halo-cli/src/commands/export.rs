@@ -156,11 +156,13 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         "ndjson",
         checkpoint.bytes,
     );
+    let behind = WriteBehind::start(file.try_clone()?, checkpoint.bytes);
     let mut keeper = Keeper {
         state: state.clone(),
         file: file.try_clone()?,
         checkpoint,
         saved: None,
+        behind,
     };
     // A checkpoint from the start, so even an export killed at once can be resumed.
     keeper.save()?;
@@ -201,6 +203,7 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         rows += more;
         pages += more_pages;
     }
+    keeper.behind.finish()?;
     let finished = if format == "ndjson" {
         file.sync_all()?;
         partial.clone()
@@ -243,6 +246,7 @@ struct Keeper {
     file: File,
     checkpoint: Checkpoint,
     saved: Option<Instant>,
+    behind: WriteBehind,
 }
 
 impl Keeper {
@@ -251,6 +255,7 @@ impl Keeper {
         self.checkpoint.page_size = page.page_size;
         self.checkpoint.rows += page.rows;
         self.checkpoint.bytes = sink.bytes();
+        self.behind.written(self.checkpoint.bytes);
         if self.saved.is_some_and(|at| at.elapsed() < CHECKPOINT_EVERY) {
             return Ok(());
         }
@@ -263,6 +268,58 @@ impl Keeper {
         self.file.sync_data()?;
         crate::fsutil::write_atomic(&self.state, &serde_json::to_vec(&self.checkpoint)?)?;
         self.saved = Some(Instant::now());
+        Ok(())
+    }
+}
+
+/// How many bytes are written between two syncs behind the writer.
+const WRITE_BEHIND: u64 = 4 << 20;
+
+/// Syncs the file on a thread of its own each time [`WRITE_BEHIND`] more bytes were written,
+/// so the disk writes while the walk goes on, and the sync before the final rename has only
+/// the tail left.
+struct WriteBehind {
+    kick: Option<std::sync::mpsc::SyncSender<()>>,
+    syncer: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    next: u64,
+}
+
+impl WriteBehind {
+    fn start(file: File, written: u64) -> WriteBehind {
+        let (kick, kicked) = std::sync::mpsc::sync_channel::<()>(1);
+        let syncer = std::thread::spawn(move || {
+            while kicked.recv().is_ok() {
+                file.sync_data()?;
+            }
+            Ok(())
+        });
+        WriteBehind {
+            kick: Some(kick),
+            syncer: Some(syncer),
+            next: written + WRITE_BEHIND,
+        }
+    }
+
+    /// The file holds `bytes` (some may still sit in the writer's buffer: the next sync
+    /// takes them).
+    fn written(&mut self, bytes: u64) {
+        if bytes >= self.next {
+            self.next = bytes + WRITE_BEHIND;
+            // A sync already waiting covers these bytes too.
+            if let Some(kick) = &self.kick {
+                let _ = kick.try_send(());
+            }
+        }
+    }
+
+    /// Waits for the syncs behind the writer; an error of theirs is the export's.
+    fn finish(&mut self) -> Result<()> {
+        self.kick = None;
+        if let Some(syncer) = self.syncer.take() {
+            syncer
+                .join()
+                .map_err(|_| anyhow::anyhow!("the thread syncing the file failed"))??;
+        }
         Ok(())
     }
 }
