@@ -16,6 +16,14 @@ fn world(config: SandboxConfig) -> World {
     w
 }
 
+/// A connected sandbox holding `n` tickets.
+fn seeded_world(n: u64) -> World {
+    world(SandboxConfig {
+        seed_tickets: n,
+        ..SandboxConfig::default()
+    })
+}
+
 /// The ids in an NDJSON file, checking each appears once.
 fn ids(path: &Path) -> HashSet<i64> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -54,10 +62,7 @@ fn seeded(n: i64) -> HashSet<i64> {
 
 #[test]
 fn an_export_writes_every_row_once_through_a_partial_file() {
-    let w = world(SandboxConfig {
-        seed_tickets: 1234,
-        ..SandboxConfig::default()
-    });
+    let w = seeded_world(1234);
     let dir = tempfile::tempdir().unwrap();
     #[cfg(unix)]
     let mode = |p: &Path| {
@@ -317,10 +322,7 @@ fn exhausted_retries_exit_5_and_leave_no_partial_file() {
 
 #[test]
 fn a_resume_refuses_a_file_shorter_than_its_checkpoint() {
-    let w = world(SandboxConfig {
-        seed_tickets: 10,
-        ..SandboxConfig::default()
-    });
+    let w = seeded_world(10);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
     let state = serde_json::json!({
@@ -350,10 +352,7 @@ fn a_resume_refuses_a_file_shorter_than_its_checkpoint() {
 
 #[test]
 fn csv_and_json_files_have_every_row_and_every_column() {
-    let w = world(SandboxConfig {
-        seed_tickets: 150,
-        ..SandboxConfig::default()
-    });
+    let w = seeded_world(150);
     // The last ticket carries a property no other has: a CSV header taken from the first
     // row would lose it.
     w.halo()

@@ -7,7 +7,7 @@
 use crate::paging::{Page, Row, key_of, no_rows, rows_key};
 use crate::resource::{IdKind, Resource};
 use bytes::Bytes;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -79,15 +79,20 @@ pub fn decode_list_raw(resource: &Resource, body: &Bytes) -> Result<Page<RawRow>
     // UTF-8 checked once for the whole reply, not again for every row.
     let text = std::str::from_utf8(body)
         .map_err(|e| format!("not JSON (invalid UTF-8 at byte {})", e.valid_up_to()))?;
-    let reply: Reply = serde_json::from_str(text).map_err(|e| crate::error::not_json(body, &e))?;
+    let mut json = serde_json::Deserializer::from_str(text);
+    let reply = NodeSeed { top: true }
+        .deserialize(&mut json)
+        .and_then(|node| json.end().map(|()| node))
+        .map_err(|e| crate::error::not_json(body, &e))?;
     let rows = |items: Vec<&RawValue>| items.into_iter().map(|r| slice_of(body, r)).collect();
+    let number = |v: Option<Value>| v.as_ref().and_then(crate::id::id_from_value);
     match reply {
-        Reply::Bare(items) => Ok(Page {
+        Node::Array(items) => Ok(Page {
             items: rows(items),
             record_count: None,
             page_size: None,
         }),
-        Reply::Wrapped {
+        Node::Object {
             mut arrays,
             record_count,
             page_size,
@@ -100,159 +105,101 @@ pub fn decode_list_raw(resource: &Resource, body: &Bytes) -> Result<Page<RawRow>
                 .ok_or_else(|| no_rows(resource))?;
             Ok(Page {
                 items: rows(arrays.swap_remove(at).1),
-                record_count: record_count
-                    .as_ref()
-                    .and_then(crate::id::id_from_value)
-                    .and_then(|n| u64::try_from(n).ok()),
-                page_size: page_size
-                    .as_ref()
-                    .and_then(crate::id::id_from_value)
-                    .and_then(|n| u32::try_from(n).ok()),
+                record_count: number(record_count).and_then(|n| u64::try_from(n).ok()),
+                page_size: number(page_size).and_then(|n| u32::try_from(n).ok()),
             })
         }
-        Reply::Other(kind) => Err(format!(
+        Node::Scalar(_, kind) => Err(format!(
             "a list of {} was expected, got {kind}",
             resource.path
         )),
     }
 }
 
-/// A list reply, borrowed from its text: the rows of a bare list, or every array-valued
-/// property of a wrapped one (rows and sidecars) with the paging numbers.
-enum Reply<'a> {
-    Bare(Vec<&'a RawValue>),
-    Wrapped {
+/// A value of a list reply, borrowed from its text and read only as far as a list needs: an
+/// array's elements; at the top, an object's array-valued properties (rows and sidecars) and
+/// paging numbers (an object further down is skipped); a scalar, with what kind it is.
+enum Node<'a> {
+    Array(Vec<&'a RawValue>),
+    Object {
         arrays: Vec<(Cow<'a, str>, Vec<&'a RawValue>)>,
         record_count: Option<Value>,
         page_size: Option<Value>,
     },
-    Other(&'static str),
+    Scalar(Value, &'static str),
 }
 
-impl<'de: 'a, 'a> de::Deserialize<'de> for Reply<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ReplyVisitor)
+/// Reads a [`Node`]; `top` for the reply itself.
+struct NodeSeed {
+    top: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed {
+    type Value = Node<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct ReplyVisitor;
-
-impl<'de> Visitor<'de> for ReplyVisitor {
-    type Value = Reply<'de>;
+impl<'de> Visitor<'de> for NodeSeed {
+    type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON list")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Reply<'de>, A::Error> {
-        elements(seq).map(Reply::Bare)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).max(16));
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reply<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
         let (mut arrays, mut record_count, mut page_size) = (Vec::new(), None, None);
+        if !self.top {
+            // An object below the top holds no rows: read through, kept as an empty one.
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        }
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match map.next_value::<Member>()? {
-                Member::Array(items) => arrays.push((key, items)),
-                Member::Scalar(v) if key == "record_count" => record_count = Some(v),
-                Member::Scalar(v) if key == "page_size" => page_size = Some(v),
+            match map.next_value_seed(NodeSeed { top: false })? {
+                Node::Array(items) => arrays.push((key, items)),
+                Node::Scalar(v, _) if key == "record_count" => record_count = Some(v),
+                Node::Scalar(v, _) if key == "page_size" => page_size = Some(v),
                 _ => {}
             }
         }
-        Ok(Reply::Wrapped {
+        Ok(Node::Object {
             arrays,
             record_count,
             page_size,
         })
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("a string"))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v), "a string"))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("a boolean"))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v), "a boolean"))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("a number"))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v), "a number"))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("a number"))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v), "a number"))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("a number"))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v), "a number"))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Reply<'de>, E> {
-        Ok(Reply::Other("null"))
-    }
-}
-
-/// The elements of an array, each borrowed as its text.
-fn elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<&'de RawValue>, A::Error> {
-    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).max(16));
-    while let Some(item) = seq.next_element::<&'de RawValue>()? {
-        items.push(item);
-    }
-    Ok(items)
-}
-
-/// One property of a wrapped list: an array's elements, a scalar (for the paging numbers),
-/// or anything else, skipped.
-enum Member<'a> {
-    Array(Vec<&'a RawValue>),
-    Scalar(Value),
-    Skipped,
-}
-
-impl<'de: 'a, 'a> de::Deserialize<'de> for Member<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MemberVisitor)
-    }
-}
-
-struct MemberVisitor;
-
-impl<'de> Visitor<'de> for MemberVisitor {
-    type Value = Member<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member<'de>, A::Error> {
-        elements(seq).map(Member::Array)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Member::Skipped)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Member<'de>, E> {
-        Ok(Member::Scalar(Value::from(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Member<'de>, E> {
-        Ok(Member::Scalar(Value::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Member<'de>, E> {
-        Ok(Member::Scalar(Value::from(v)))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Member<'de>, E> {
-        Ok(Member::Scalar(Value::from(v)))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Member<'de>, E> {
-        Ok(Member::Skipped)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Member<'de>, E> {
-        Ok(Member::Skipped)
+    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::Null, "null"))
     }
 }
 
