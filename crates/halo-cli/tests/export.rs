@@ -16,6 +16,13 @@ fn world(config: SandboxConfig) -> World {
     w
 }
 
+/// `halo export tickets --out OUT` with `more` arguments.
+fn export(w: &World, out: &Path, more: &[&str]) -> assert_cmd::Command {
+    let mut cmd = w.halo();
+    cmd.args(["export", "tickets", "--out"]).arg(out).args(more);
+    cmd
+}
+
 /// A connected sandbox holding `n` tickets.
 fn seeded_world(n: u64) -> World {
     world(SandboxConfig {
@@ -75,8 +82,7 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let out = dir.path().join("tickets.ndjson");
-    w.halo()
-        .args(["export", "tickets", "--out", out.to_str().unwrap()])
+    export(&w, &out, &[])
         .assert()
         .success()
         .stderr(predicate::str::contains("exported 1234 tickets"))
@@ -95,22 +101,9 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
     assert_eq!(names.len(), 1, "no partial or state file left: {names:?}");
     // An existing file is not overwritten without --force.
     std::fs::write(&out, "mine").unwrap();
-    w.halo()
-        .args(["export", "tickets", "--out", out.to_str().unwrap()])
-        .assert()
-        .code(2);
+    export(&w, &out, &[]).assert().code(2);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--force",
-            "--open-only",
-            "--format",
-            "csv",
-        ])
+    export(&w, &out, &["--force", "--open-only", "--format", "csv"])
         .assert()
         .success();
     assert!(
@@ -190,36 +183,21 @@ fn interrupted_and_resumed(format: &str) {
         .open(&partial)
         .unwrap();
     std::io::Write::write_all(&mut file, b"{\"id\": 99999, \"cut\": tr").unwrap();
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--format",
-            format,
-        ])
+    export(&w, &out, &["--format", format])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--resume"));
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--resume",
-            "--page-size",
-            "50",
-            "--format",
-            format,
-        ])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("resuming at page"))
-        .stderr(predicate::str::contains(
-            "(3000 in all, with the interrupted run's)",
-        ));
+    export(
+        &w,
+        &out,
+        &["--resume", "--page-size", "50", "--format", format],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("resuming at page"))
+    .stderr(predicate::str::contains(
+        "(3000 in all, with the interrupted run's)",
+    ));
     let got = if format == "csv" {
         csv_ids(&out)
     } else {
@@ -268,17 +246,7 @@ fn faults_short_tokens_and_the_rate_limit_still_give_every_row() {
     assert!(connected);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--page-size",
-            "50",
-            "--max-retries",
-            "8",
-        ])
+    export(&w, &out, &["--page-size", "50", "--max-retries", "8"])
         .assert()
         .success();
     assert_eq!(ids(&out), seeded(2500));
@@ -298,21 +266,14 @@ fn exhausted_retries_exit_5_and_leave_no_partial_file() {
     let w = world(config);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--page-size",
-            "10",
-            "--max-retries",
-            "0",
-            "--no-rate-limit",
-        ])
-        .assert()
-        .code(5)
-        .stderr(predicate::str::contains("429"));
+    export(
+        &w,
+        &out,
+        &["--page-size", "10", "--max-retries", "0", "--no-rate-limit"],
+    )
+    .assert()
+    .code(5)
+    .stderr(predicate::str::contains("429"));
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
@@ -331,14 +292,7 @@ fn a_resume_refuses_a_file_shorter_than_its_checkpoint() {
     });
     std::fs::write(dir.path().join("t.ndjson.partial.json"), state.to_string()).unwrap();
     std::fs::write(dir.path().join("t.ndjson.partial"), "{\"id\":1}\n").unwrap();
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--resume",
-        ])
+    export(&w, &out, &["--resume"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("holds less than its checkpoint"));
@@ -369,15 +323,7 @@ fn csv_and_json_files_have_every_row_and_every_column() {
         .success();
     let dir = tempfile::tempdir().unwrap();
     let csv_out = dir.path().join("t.csv");
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--format",
-            "csv",
-            "--out",
-            csv_out.to_str().unwrap(),
-        ])
+    export(&w, &csv_out, &["--format", "csv"])
         .assert()
         .success()
         .stderr(predicate::str::contains("warning").not());
@@ -396,15 +342,7 @@ fn csv_and_json_files_have_every_row_and_every_column() {
         .collect();
     assert_eq!(notes, ["only here"]);
     let json_out = dir.path().join("t.json");
-    w.halo()
-        .args([
-            "export",
-            "tickets",
-            "--format",
-            "json",
-            "--out",
-            json_out.to_str().unwrap(),
-        ])
+    export(&w, &json_out, &["--format", "json"])
         .assert()
         .success();
     let rows: Vec<serde_json::Value> =
