@@ -15,6 +15,8 @@ pub const AUTH: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 /// Rate limit exhausted.
 pub const RATE_LIMIT: u8 = 5;
+/// Interrupted (Ctrl-C), as shells report a command that SIGINT stopped: 128 + 2.
+pub const INTERRUPTED: u8 = 130;
 
 /// An error raised by the CLI itself, with its exit code.
 #[derive(Debug)]

@@ -137,42 +137,9 @@ fn interrupted_and_resumed(format: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.out");
     let state = dir.path().join("t.out.partial.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
-        .args([
-            "export",
-            "tickets",
-            "--out",
-            out.to_str().unwrap(),
-            "--concurrency",
-            "1",
-            "--page-size",
-            "50",
-            "--format",
-            format,
-        ])
-        .env("HALO_CONFIG_DIR", w.config_dir())
-        .env("HALO_KEYRING", "off")
-        .env_remove("HALO_PROFILE")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_slow_export(&w, &out, format);
     // Wait for a few pages to be checkpointed, then kill it hard.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let pages = std::fs::read(&state)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["next_page"].as_u64())
-            .unwrap_or(0);
-        if pages >= 6 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the export made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_checkpoint(&state, 6);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!out.exists(), "no output file from an interrupted run");
@@ -209,6 +176,82 @@ fn interrupted_and_resumed(format: &str) {
         1,
         "only the output is left"
     );
+}
+
+/// `halo export tickets --out OUT` a page of 50 at a time, as a process of its own.
+fn spawn_slow_export(w: &World, out: &Path, format: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
+        .args(["export", "tickets", "--out"])
+        .arg(out)
+        .args([
+            "--concurrency",
+            "1",
+            "--page-size",
+            "50",
+            "--format",
+            format,
+        ])
+        .env("HALO_CONFIG_DIR", w.config_dir())
+        .env("HALO_KEYRING", "off")
+        .env_remove("HALO_PROFILE")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the checkpoint in `state` is at page `page` or further; returns it.
+fn wait_for_checkpoint(state: &Path, page: u64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let checkpoint = std::fs::read(state)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if let Some(cp) = checkpoint.filter(|cp| cp["next_page"].as_u64() >= Some(page)) {
+            return cp;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_every_page_written_says_so_and_exits_130() {
+    let w = world(SandboxConfig {
+        seed_tickets: 3000,
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.ndjson");
+    let state = dir.path().join("t.ndjson.partial.json");
+    let child = spawn_slow_export(&w, &out, "ndjson");
+    let before = wait_for_checkpoint(&state, 2);
+    // SIGINT, as Ctrl-C sends it (the test's one use of a system command).
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exited = child.wait_with_output().unwrap();
+    assert_eq!(exited.status.code(), Some(130));
+    // The checkpoint written on the way out counts every row in the file, whole pages only.
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let partial = std::fs::read_to_string(dir.path().join("t.ndjson.partial")).unwrap();
+    assert!(after["rows"].as_u64() >= before["rows"].as_u64());
+    assert_eq!(after["rows"].as_u64(), Some(partial.lines().count() as u64));
+    assert_eq!(after["bytes"].as_u64(), Some(partial.len() as u64));
+    assert_eq!(after["rows"].as_u64().unwrap() % 50, 0);
+    export(&w, &out, &["--resume", "--page-size", "50"])
+        .assert()
+        .success();
+    assert_eq!(ids(&out), seeded(3000));
 }
 
 #[test]

@@ -192,10 +192,13 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         None => {
             // The walk was dropped between pages: its writer flushed every whole page.
             keeper.save()?;
-            return Err(anyhow::anyhow!(
-                "interrupted: the rows so far are in {}; run the same command with --resume to continue",
-                partial.display()
-            ));
+            return Err(anyhow::Error::new(Failure {
+                code: crate::exit::INTERRUPTED,
+                message: format!(
+                    "interrupted: the rows so far are in {}; run the same command with --resume to continue",
+                    partial.display()
+                ),
+            }));
         }
     };
     if m.get_flag("reconcile") {
