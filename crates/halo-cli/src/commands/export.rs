@@ -16,6 +16,8 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `halo export <resource>`: one subcommand per listable resource, or only `only` when it
@@ -192,28 +194,32 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         None => {
             // The walk was dropped between pages: its writer flushed every whole page.
             keeper.save()?;
-            return Err(anyhow::Error::new(Failure {
-                code: crate::exit::INTERRUPTED,
-                message: format!(
-                    "interrupted: the rows so far are in {}; run the same command with --resume to continue",
-                    partial.display()
-                ),
-            }));
+            return Err(interrupted(&partial));
         }
     };
-    if m.get_flag("reconcile") {
-        let (more, more_pages) = reconcile(&api, &query, &partial).await?;
+    keeper.behind.finish()?;
+    let reconciling = m.get_flag("reconcile");
+    if reconciling || format != "ndjson" {
+        // The walk is over: stopped from here on, a resume starts at its end.
+        keeper.save()?;
+    }
+    // Ctrl-C is this process's to handle from the walk on: it must still stop what follows.
+    if reconciling {
+        let (more, more_pages) = tokio::select! {
+            r = reconcile(&api, &query, &partial) => r?,
+            // The checkpoint ends before the rows the reconcile added: a resume drops them.
+            _ = tokio::signal::ctrl_c() => return Err(interrupted(&partial)),
+        };
         rows += more;
         pages += more_pages;
     }
-    keeper.behind.finish()?;
     let finished = if format == "ndjson" {
         file.sync_all()?;
         partial.clone()
     } else {
         drop(file);
         let converting = sidecar(&out, ".converting");
-        if let Err(e) = convert(&partial, &format, &converting) {
+        if let Err(e) = convert_interruptibly(&partial, &format, &converting).await {
             // The rows stay in the partial file: --resume writes the file again.
             let _ = std::fs::remove_file(&converting);
             return Err(e);
@@ -478,14 +484,52 @@ async fn reconcile(
     Ok((added, report.notes().pages))
 }
 
+/// Why an export stopped at Ctrl-C, and how to go on (exit 130).
+fn interrupted(partial: &Path) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code: crate::exit::INTERRUPTED,
+        message: format!(
+            "interrupted: the rows so far are in {}; run the same command with --resume to continue",
+            partial.display()
+        ),
+    })
+}
+
+/// [`convert`] on a thread of its own, stopped by Ctrl-C.
+async fn convert_interruptibly(partial: &Path, format: &str, to: &Path) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let job = {
+        let (partial, format, to, stop) = (
+            partial.to_path_buf(),
+            format.to_string(),
+            to.to_path_buf(),
+            stop.clone(),
+        );
+        tokio::task::spawn_blocking(move || convert(&partial, &format, &to, &stop))
+    };
+    tokio::pin!(job);
+    let done = tokio::select! {
+        r = &mut job => r,
+        _ = tokio::signal::ctrl_c() => {
+            stop.store(true, Ordering::Relaxed);
+            job.await
+        }
+    };
+    if stop.load(Ordering::Relaxed) {
+        return Err(interrupted(partial));
+    }
+    done.map_err(|e| anyhow::anyhow!("writing {} failed: {e}", to.display()))?
+}
+
 /// Writes `to` from the export's NDJSON `partial`: a JSON array of its lines, or CSV under
 /// the columns of every row (the file read twice: constant memory, and no column is lost to
-/// a header fixed by the first row).
-fn convert(partial: &Path, format: &str, to: &Path) -> Result<()> {
-    let lines = || -> Result<std::io::Lines<BufReader<File>>> {
+/// a header fixed by the first row). Gives up when `stop` is set.
+fn convert(partial: &Path, format: &str, to: &Path, stop: &AtomicBool) -> Result<()> {
+    let lines = || -> Result<_> {
         let file =
             File::open(partial).with_context(|| format!("cannot read {}", partial.display()))?;
-        Ok(BufReader::with_capacity(WRITE_BUFFER, file).lines())
+        let lines = BufReader::with_capacity(WRITE_BUFFER, file).lines();
+        Ok(lines.take_while(|_| !stop.load(Ordering::Relaxed)))
     };
     let row = |line: std::io::Result<String>| -> Result<serde_json::Value> {
         serde_json::from_str(&line?)
@@ -518,6 +562,9 @@ fn convert(partial: &Path, format: &str, to: &Path) -> Result<()> {
         }
         csv.finish()?
     };
+    if stop.load(Ordering::Relaxed) {
+        anyhow::bail!("stopped before {} was complete", to.display());
+    }
     out.into_inner()
         .map_err(|e| e.into_error())?
         .sync_all()
@@ -640,4 +687,38 @@ fn summary(
         s.rate_limited
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn converted(format: &str, lines: &str, stop: bool) -> Result<String> {
+        let dir = tempfile::tempdir()?;
+        let (partial, to) = (dir.path().join("p"), dir.path().join("out"));
+        std::fs::write(&partial, lines)?;
+        convert(&partial, format, &to, &AtomicBool::new(stop))?;
+        Ok(std::fs::read_to_string(&to)?)
+    }
+
+    #[test]
+    fn the_partial_file_becomes_json_or_csv_with_every_column() {
+        let lines = "{\"id\":1,\"a\":\"x\"}\n{\"id\":2,\"b\":{\"c\":3}}\n";
+        assert_eq!(
+            converted("json", lines, false).unwrap(),
+            "[{\"id\":1,\"a\":\"x\"},{\"id\":2,\"b\":{\"c\":3}}]\n"
+        );
+        assert_eq!(converted("json", "", false).unwrap(), "[]\n");
+        assert_eq!(
+            converted("csv", lines, false).unwrap(),
+            "a,id,b.c\nx,1,\n,2,3\n"
+        );
+        assert!(converted("csv", "{\"id\":1}\nnot json\n", false).is_err());
+    }
+
+    #[test]
+    fn a_conversion_told_to_stop_gives_up() {
+        let err = converted("csv", "{\"id\":1}\n", true).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err}");
+    }
 }
