@@ -137,7 +137,7 @@ fn interrupted_and_resumed(format: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.out");
     let state = dir.path().join("t.out.partial.json");
-    let mut child = spawn_slow_export(&w, &out, format);
+    let mut child = spawn_slow_export(&w, &out, &["--format", format]);
     // Wait for a few pages to be checkpointed, then kill it hard.
     wait_for_checkpoint(&state, 6);
     child.kill().unwrap();
@@ -179,22 +179,16 @@ fn interrupted_and_resumed(format: &str) {
 }
 
 /// `halo export tickets --out OUT` a page of 50 at a time, as a process of its own.
-fn spawn_slow_export(w: &World, out: &Path, format: &str) -> std::process::Child {
+fn spawn_slow_export(w: &World, out: &Path, more: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
         .args(["export", "tickets", "--out"])
         .arg(out)
-        .args([
-            "--concurrency",
-            "1",
-            "--page-size",
-            "50",
-            "--format",
-            format,
-        ])
+        .args(["--concurrency", "1", "--page-size", "50"])
+        .args(more)
         .env("HALO_CONFIG_DIR", w.config_dir())
         .env("HALO_KEYRING", "off")
         .env_remove("HALO_PROFILE")
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
 }
@@ -231,7 +225,7 @@ fn ctrl_c_keeps_every_page_written_says_so_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
     let state = dir.path().join("t.ndjson.partial.json");
-    let child = spawn_slow_export(&w, &out, "ndjson");
+    let child = spawn_slow_export(&w, &out, &[]);
     let before = wait_for_checkpoint(&state, 2);
     // SIGINT, as Ctrl-C sends it (the test's one use of a system command).
     let sent = std::process::Command::new("kill")
@@ -403,4 +397,48 @@ fn csv_and_json_files_have_every_row_and_every_column() {
         .assert()
         .success()
         .stderr(predicate::str::contains("x_late_note"));
+}
+
+#[test]
+fn rows_that_moved_during_the_walk_are_reported_and_reconciled() {
+    let w = world(SandboxConfig {
+        seed_tickets: 3000,
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.ndjson");
+    let child = spawn_slow_export(&w, &out, &["--reconcile"]);
+    // Once the first pages are written, delete five of their tickets: every later row moves
+    // five places up, so five rows slip past the walk.
+    wait_for_checkpoint(&dir.path().join("t.ndjson.partial.json"), 3);
+    for id in 1..=5 {
+        w.halo()
+            .args([
+                "tickets",
+                "delete",
+                &id.to_string(),
+                "--reason",
+                "moved",
+                "--yes",
+            ])
+            .assert()
+            .success();
+    }
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("drift: tickets changed from 3000 to 2995"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reconcile: 5 rows added"), "{stderr}");
+    assert_eq!(
+        ids(&out),
+        seeded(3000),
+        "the deleted ones were written before they went"
+    );
 }
