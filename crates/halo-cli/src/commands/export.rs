@@ -7,7 +7,7 @@ use crate::output::{CsvColumns, Format, OutputOptions, RowWriter};
 use anyhow::{Context, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
-use halopsa::paging::row_key;
+use halopsa::paging::Row;
 use halopsa::raw::RawRow;
 use halopsa::resource::{Ops, RESOURCES, Resource};
 use halopsa::{ListOptions, ResourceClient, ResumePoint};
@@ -363,26 +363,13 @@ fn resume_point(
             "the interrupted export was of another resource, filters or format: give the same command, or --force to start over",
         ));
     }
-    let file = File::open(partial).map_err(|_| {
-        Failure::usage(format!(
+    if !partial.exists() {
+        return Err(Failure::usage(format!(
             "nothing to resume: {} is missing",
             partial.display()
-        ))
-    })?;
-    let mut keys = Vec::new();
-    let mut read = 0u64;
-    for line in BufReader::new(file).lines() {
-        let line = line?;
-        read += line.len() as u64 + 1;
-        if read > cp.bytes {
-            break;
-        }
-        let row: serde_json::Value = serde_json::from_str(&line)
-            .with_context(|| format!("{} holds a line that is not JSON", partial.display()))?;
-        if let Some(k) = row_key(res, &row) {
-            keys.push(k);
-        }
+        )));
     }
+    let (keys, read) = written_keys(res, partial, cp.bytes)?;
     if read < cp.bytes {
         return Err(Failure::usage(format!(
             "{} holds less than its checkpoint says (was the machine stopped?); start over with --force",
@@ -399,6 +386,24 @@ fn resume_point(
         keys,
     };
     Ok((point, cp))
+}
+
+/// The keys of the rows in the whole lines of the first `up_to` bytes of the export's NDJSON
+/// `partial` (what a resume or a reconcile must not write again), and the bytes they took.
+fn written_keys(res: &Resource, partial: &Path, up_to: u64) -> Result<(Vec<String>, u64)> {
+    let file = File::open(partial).with_context(|| format!("cannot read {}", partial.display()))?;
+    let (mut keys, mut read) = (Vec::new(), 0u64);
+    for line in BufReader::with_capacity(WRITE_BUFFER, file).lines() {
+        let line = line?;
+        if read + line.len() as u64 + 1 > up_to {
+            break;
+        }
+        read += line.len() as u64 + 1;
+        let row = RawRow::parse(line)
+            .with_context(|| format!("{} holds a line that is not JSON", partial.display()))?;
+        keys.extend(row.key(res.id));
+    }
+    Ok((keys, read))
 }
 
 /// Streams the walk into `sink`; returns (rows, pages).
@@ -458,28 +463,29 @@ async fn reconcile(
     query: &[(String, String)],
     partial: &Path,
 ) -> Result<(u64, u32)> {
-    let res = api.resource();
-    let mut seen = HashSet::new();
-    for line in BufReader::new(File::open(partial)?).lines() {
-        if let Some(k) = serde_json::from_str::<serde_json::Value>(&line?)
-            .ok()
-            .and_then(|v| row_key(res, &v))
-        {
-            seen.insert(k);
-        }
-    }
-    let mut file = BufWriter::new(OpenOptions::new().append(true).open(partial)?);
-    let (rows, report) = api.list(query.to_vec(), ListOptions::default());
-    futures::pin_mut!(rows);
+    let id = api.resource().id;
+    let seen: HashSet<String> = written_keys(api.resource(), partial, u64::MAX)?
+        .0
+        .into_iter()
+        .collect();
+    let file = OpenOptions::new().append(true).open(partial)?;
+    let mut sink = Sink::new(
+        Box::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
+        "ndjson",
+        0,
+    );
+    let (pages, report) = api.list_pages::<RawRow>(query.to_vec(), ListOptions::default(), None);
+    futures::pin_mut!(pages);
     let mut added = 0;
-    while let Some(row) = rows.try_next().await? {
-        if row_key(res, &row).is_some_and(|k| !seen.contains(&k)) {
-            serde_json::to_writer(&mut file, &row)?;
-            file.write_all(b"\n")?;
-            added += 1;
+    while let Some(page) = pages.try_next().await? {
+        for row in &page.rows {
+            if row.key(id).is_some_and(|k| !seen.contains(&k)) {
+                sink.row(row)?;
+                added += 1;
+            }
         }
     }
-    file.flush()?;
+    sink.finish()?;
     eprintln!("reconcile: {added} rows added");
     Ok((added, report.notes().pages))
 }
