@@ -285,9 +285,18 @@ impl ConnectionSettings {
         }
     }
 
-    /// Refuses `http://` to anything but loopback unless allowed.
+    /// Refuses `http://` to anything but loopback unless allowed, and `https://` when the
+    /// settings name no https URL (the client then set up no TLS: see [`Self::uses_tls`]).
     pub(crate) fn check_transport(&self, url: &Url) -> Result<(), Error> {
-        if url.scheme() == "https" || self.allow_insecure_http || is_loopback(url) {
+        if url.scheme() == "https" {
+            if self.uses_tls() {
+                return Ok(());
+            }
+            return Err(Error::Config(format!(
+                "the instance is plain http but {url} is https: give the auth URL explicitly (--auth-url)"
+            )));
+        }
+        if self.allow_insecure_http || is_loopback(url) {
             return Ok(());
         }
         Err(Error::Config(format!(

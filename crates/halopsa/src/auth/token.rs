@@ -219,11 +219,6 @@ impl TokenManager {
             url.query_pairs_mut().append_pair("tenant", t);
         }
         s.check_transport(&url)?;
-        if url.scheme() == "https" && !s.uses_tls() {
-            return Err(Error::Config(format!(
-                "the instance is plain http but its token endpoint {url} is https: give the auth URL explicitly (--auth-url)"
-            )));
-        }
         debug!(target: "halopsa::auth", "token endpoint: {url} (discovered: {discovered})");
         Ok(TokenEndpoint {
             url,
