@@ -125,15 +125,7 @@ fn an_interrupted_csv_export_resumes_too() {
 
 /// Kills an export of 3,000 tickets after a few checkpoints, then resumes it.
 fn interrupted_and_resumed(format: &str) {
-    let faults = Faults {
-        latency: Duration::from_millis(40),
-        ..Faults::default()
-    };
-    let w = world(SandboxConfig {
-        seed_tickets: 3000,
-        faults,
-        ..SandboxConfig::default()
-    });
+    let w = slow_world();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.out");
     let state = dir.path().join("t.out.partial.json");
@@ -178,6 +170,19 @@ fn interrupted_and_resumed(format: &str) {
     );
 }
 
+/// A connected sandbox of 3,000 tickets answering each request after 40 ms: an export of
+/// it in pages of 50 takes about 2.4 s, time to act while it runs.
+fn slow_world() -> World {
+    world(SandboxConfig {
+        seed_tickets: 3000,
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+}
+
 /// `halo export tickets --out OUT` a page of 50 at a time, as a process of its own.
 fn spawn_slow_export(w: &World, out: &Path, more: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
@@ -214,14 +219,7 @@ fn wait_for_checkpoint(state: &Path, page: u64) -> serde_json::Value {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_keeps_every_page_written_says_so_and_exits_130() {
-    let w = world(SandboxConfig {
-        seed_tickets: 3000,
-        faults: Faults {
-            latency: Duration::from_millis(40),
-            ..Faults::default()
-        },
-        ..SandboxConfig::default()
-    });
+    let w = slow_world();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
     let state = dir.path().join("t.ndjson.partial.json");
@@ -401,14 +399,7 @@ fn csv_and_json_files_have_every_row_and_every_column() {
 
 #[test]
 fn rows_that_moved_during_the_walk_are_reported_and_reconciled() {
-    let w = world(SandboxConfig {
-        seed_tickets: 3000,
-        faults: Faults {
-            latency: Duration::from_millis(40),
-            ..Faults::default()
-        },
-        ..SandboxConfig::default()
-    });
+    let w = slow_world();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
     let child = spawn_slow_export(&w, &out, &["--reconcile"]);
