@@ -4,11 +4,12 @@ use crate::auth::{CachedToken, TokenEndpoint, TokenManager, TokenStore};
 use crate::error::{ApiError, AuthError, Error, cut, error_message};
 use crate::limiter::RateLimiter;
 use crate::redact;
+use crate::reply::{Failed, send_within_origin};
 use crate::retry::{Attempt, Decision, GiveUp, RetryPolicy};
 use crate::settings::ConnectionSettings;
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -45,11 +46,13 @@ pub fn is_hosted(instance: &url::Url) -> bool {
     .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
-/// The limit, the retry policy and the counters, shared by API calls and token requests.
+/// The limits, the retry policy and the counters, shared by API calls and token requests.
 pub(crate) struct Resilience {
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) policy: RetryPolicy,
     pub(crate) counters: Counters,
+    /// The largest reply body read, compressed or decompressed.
+    pub(crate) max_response: u64,
 }
 
 impl Resilience {
@@ -97,6 +100,11 @@ impl Resilience {
         loop {
             self.admit().await;
             let result = attempt_fn().await;
+            if let Err(f) = &result
+                && !f.retryable
+            {
+                return result.map(|r| (r, None)).map_err(|f| f.error);
+            }
             let (outcome, retry_after) = match &result {
                 Ok(r) => {
                     if r.status == 429 {
@@ -118,7 +126,7 @@ impl Resilience {
                     attempt += 1;
                 }
                 Decision::GiveUp(why) => {
-                    let note = give_up_note(why, attempt);
+                    let note = give_up_note(why, attempt, started.elapsed(), &self.policy);
                     return match result {
                         Ok(r) => Ok((r, Some(note))),
                         Err(f) => Err(match f.error {
@@ -196,6 +204,7 @@ pub struct ClientBuilder {
     user_agent: String,
     limiter: Option<Option<RateLimiter>>,
     retry: RetryPolicy,
+    max_response: u64,
 }
 
 impl ClientBuilder {
@@ -237,6 +246,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest reply body read, compressed and decompressed alike (default
+    /// [`DEFAULT_MAX_RESPONSE`](crate::DEFAULT_MAX_RESPONSE), 64 MiB): a larger one is
+    /// [`Error::TooLarge`], so a server that misbehaves cannot exhaust memory.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response = bytes.max(1);
+        self
+    }
+
     /// Builds the client. Fails on plain http to a non-loopback host unless allowed.
     pub fn build(self) -> Result<Client, Error> {
         let settings = self.settings;
@@ -245,6 +262,8 @@ impl ClientBuilder {
         // carries them: token requests and refreshes included (the PowerShell module lost them).
         let mut headers: HeaderMap = settings.headers().clone();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // Decoded by `reply`, which bounds both sizes (reqwest's own decoding bounds neither).
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         let ua = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the User-Agent is not a valid header value".into()))?;
         headers.insert(USER_AGENT, ua);
@@ -254,8 +273,13 @@ impl ClientBuilder {
             // http needs none of them.
             http = http.tls_certs_only(Vec::new());
         }
+        // No redirect is followed by the HTTP client itself: `reply::send_within_origin`
+        // follows them within the instance only, and token requests follow none. No
+        // `Referer` either: it would tell another host the full URL.
         let http = http
             .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .timeout(self.timeout)
             .connect_timeout(Duration::from_secs(15))
             .https_only(
@@ -272,7 +296,11 @@ impl ClientBuilder {
             limiter,
             policy: self.retry,
             counters: Counters::default(),
+            max_response: self.max_response,
         });
+        for secret in settings.secrets() {
+            redact::remember(secret);
+        }
         let tokens = TokenManager::new(
             settings.clone(),
             http.clone(),
@@ -362,7 +390,8 @@ impl ApiResponse {
             };
             Error::Decode {
                 url: self.url.clone(),
-                detail,
+                // serde quotes values of the reply: a server may echo a secret.
+                detail: redact::scrub(&detail).into_owned(),
             }
         })
     }
@@ -418,6 +447,7 @@ impl Client {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             limiter: None,
             retry: RetryPolicy::default(),
+            max_response: crate::reply::DEFAULT_MAX_RESPONSE,
         }
     }
 
@@ -487,7 +517,8 @@ impl Client {
         if (200..300).contains(&resp.status) {
             return Ok(resp);
         }
-        let text = String::from_utf8_lossy(&resp.body);
+        // A server may echo what it was sent: no secret reaches the message.
+        let text = redact::scrub(&String::from_utf8_lossy(&resp.body)).into_owned();
         Err(ApiError {
             status: resp.status,
             method: req.method.to_string(),
@@ -579,7 +610,8 @@ impl Client {
         }
         let started = Instant::now();
         Counters::add(&self.inner.shared.counters.requests, 1);
-        let resp = reply(&url, self.inner.http.execute(request).await).await?;
+        let resp =
+            send_within_origin(&self.inner.http, request, self.inner.shared.max_response).await?;
         let (status, headers, body) = (resp.status, &resp.headers, &resp.body);
         debug!(
             target: "halopsa::http",
@@ -600,52 +632,24 @@ impl Client {
     }
 }
 
-/// A request that got no reply, and whether it may have reached the server.
-pub(crate) struct Failed {
-    pub(crate) error: Error,
-    pub(crate) sent: bool,
-}
-
-impl Failed {
-    pub(crate) fn before(error: Error) -> Failed {
-        Failed { error, sent: false }
-    }
-
-    /// Connect, DNS and TLS failures happen before anything is written; anything else may
-    /// have reached the server.
-    pub(crate) fn transport(url: &url::Url, e: &reqwest::Error) -> Failed {
-        Failed {
-            error: Error::transport(url, e),
-            sent: !e.is_connect(),
-        }
-    }
-}
-
-/// A reply read whole, or why there was none (and whether the request may have been sent).
-pub(crate) async fn reply(
-    url: &url::Url,
-    resp: Result<reqwest::Response, reqwest::Error>,
-) -> Result<ApiResponse, Failed> {
-    let resp = resp.map_err(|e| Failed::transport(url, &e))?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    // A body cut short: the request reached the server.
-    let body = resp.bytes().await.map_err(|e| Failed {
-        error: Error::transport(url, &e),
-        sent: true,
-    })?;
-    Ok(ApiResponse {
-        status,
-        headers,
-        body,
-        url: url.to_string(),
-    })
-}
-
-/// What an error says when the retry policy gave up.
-pub(crate) fn give_up_note(why: GiveUp, attempts: u32) -> String {
+/// What an error says when the retry policy gave up after `retries` retries.
+pub(crate) fn give_up_note(
+    why: GiveUp,
+    retries: u32,
+    elapsed: Duration,
+    policy: &RetryPolicy,
+) -> String {
+    let retried = match retries {
+        1 => "1 retry".to_string(),
+        n => format!("{n} retries"),
+    };
     match why {
-        GiveUp::Exhausted => format!(" (gave up after {attempts} retries)"),
+        GiveUp::Exhausted => format!(" (gave up after {retried}, the most allowed)"),
+        GiveUp::OutOfTime => format!(
+            " (gave up after {retried} in {} s: the next wait would pass the {} s allowed for retries)",
+            elapsed.as_secs(),
+            policy.max_elapsed.as_secs()
+        ),
         GiveUp::MaybeSent => {
             " (not retried: the request may have reached Halo; check before sending it again)"
                 .to_string()

@@ -31,6 +31,52 @@ pub enum Error {
         /// What failed, with the JSON path (`tickets[3].id: invalid type ...`).
         detail: String,
     },
+    /// A reply was larger than the client's limit (see `ClientBuilder::max_response_bytes`).
+    #[error(
+        "the reply from {url} is larger than {}{}: refused, as a server that misbehaves could exhaust memory; raise the limit if such replies are real",
+        size(*.limit),
+        if *.inflated { " once decompressed" } else { "" }
+    )]
+    TooLarge {
+        /// The URL requested.
+        url: String,
+        /// The limit, in bytes.
+        limit: u64,
+        /// Whether it was the decompressed body (of a small compressed one) that went over.
+        inflated: bool,
+    },
+    /// A redirect the client does not follow: to another origin (headers and tokens stay with
+    /// the instance), or too many of them.
+    #[error("{url} was redirected to {to}: {reason}")]
+    Redirect {
+        /// The URL requested.
+        url: String,
+        /// Where the server sent it.
+        to: String,
+        /// Why it was not followed.
+        reason: &'static str,
+    },
+    /// A list walk that the server's answers would make endless or wrong.
+    #[error("listing {path} stopped at page {page}: {reason}")]
+    Paging {
+        /// The list's path.
+        path: String,
+        /// The page that showed it.
+        page: u32,
+        /// What the server did.
+        reason: String,
+    },
+}
+
+/// A byte count as people read it (`64 MiB`).
+pub(crate) fn size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
+            return format!("{} {name}", bytes / unit);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 impl Error {
@@ -98,6 +144,27 @@ pub enum AuthError {
     InvalidClient {
         /// The server's description.
         description: Option<String>,
+    },
+    /// `invalid_client` on a password grant: the application refused the sign-in (the
+    /// username, the password, the client ID or its secret may be wrong).
+    #[error(
+        "the sign-in was rejected (invalid_client{}): check the username and password, and the application's client ID (and its secret, if it has one)",
+        detail(.description)
+    )]
+    SignInRejected {
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// The token endpoint answered with a redirect, which is never followed: the request
+    /// carries the secret.
+    #[error(
+        "the token endpoint {url} answered with a redirect to {location}: a token request is never sent on (it carries the secret); if that server is the right one, give its address as the auth URL"
+    )]
+    Redirected {
+        /// The token URL.
+        url: String,
+        /// Where it pointed.
+        location: String,
     },
     /// `invalid_grant` on a password grant: wrong username or password.
     #[error("the username or password was rejected (invalid_grant{})", detail(.description))]
@@ -183,6 +250,8 @@ impl AuthError {
             AuthError::TokenRefused { .. } => Some(401),
             AuthError::Rejected { status, .. } | AuthError::NotJson { status, .. } => Some(*status),
             AuthError::RateLimited { .. } => Some(429),
+            AuthError::SignInRejected { .. } => Some(401),
+            AuthError::Redirected { .. } => None,
             _ => Some(400),
         }
     }

@@ -30,6 +30,7 @@ pub mod models;
 pub mod paging;
 pub mod raw;
 pub mod redact;
+mod reply;
 pub mod resource;
 mod resource_client;
 pub mod retry;
@@ -43,6 +44,7 @@ pub use client::{
 pub use error::{ApiError, AuthError, Error};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
+pub use reply::DEFAULT_MAX_RESPONSE;
 pub use resource_client::{
     ListOptions, ListRow, PageRows, ResourceClient, ResumePoint, WalkReport,
 };

@@ -68,8 +68,10 @@ pub enum Decision {
 pub enum GiveUp {
     /// A server error that retrying will not fix.
     NotRetryable,
-    /// Out of retries or out of time.
+    /// Out of retries.
     Exhausted,
+    /// Out of time: the next wait would end past the policy's `max_elapsed`.
+    OutOfTime,
     /// A non-idempotent request that may have reached the server.
     MaybeSent,
 }
@@ -111,7 +113,7 @@ impl RetryPolicy {
             None => self.backoff(attempt),
         };
         if elapsed.saturating_add(delay) > self.max_elapsed {
-            return Decision::GiveUp(GiveUp::Exhausted);
+            return Decision::GiveUp(GiveUp::OutOfTime);
         }
         Decision::Retry(delay)
     }
@@ -285,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn out_of_time_is_exhausted() {
+    fn out_of_time_gives_up_as_such() {
         let p = RetryPolicy::default();
         let after = Some(Duration::from_secs(10));
         let at = |elapsed| p.decide(&Method::GET, Attempt::Status(429), 0, elapsed, after);
@@ -295,7 +297,7 @@ mod tests {
         );
         assert_eq!(
             at(Duration::from_secs(291)),
-            Decision::GiveUp(GiveUp::Exhausted)
+            Decision::GiveUp(GiveUp::OutOfTime)
         );
     }
 
