@@ -1,6 +1,9 @@
 //! Redaction for logs: secrets and tokens never reach a log line, at any level.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::{PoisonError, RwLock};
 
 /// Placeholder printed in place of a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -51,12 +54,74 @@ pub fn json(value: &Value) -> Value {
     }
 }
 
-/// A body as it may be logged: JSON redacted, other text cut short.
+/// A body as it may be logged: JSON redacted, other text cut short, and every secret this
+/// process has sent ([`scrub`]) removed.
 pub fn body(bytes: &[u8]) -> String {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(v) => crate::error::cut(&json(&v).to_string(), 4000),
-        Err(_) => crate::error::cut(&String::from_utf8_lossy(bytes), 500),
+    let (shown, limit) = match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => (json(&v).to_string(), 4000),
+        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), 500),
+    };
+    crate::error::cut(&scrub(&shown), limit)
+}
+
+/// The secrets this process has sent (client secrets, passwords, access and refresh tokens),
+/// so that no text a server sends back can repeat them in a message or a log.
+static SENT: RwLock<Vec<SecretString>> = RwLock::new(Vec::new());
+
+/// How many secrets [`SENT`] keeps: tokens are added as they are minted, so a process that
+/// runs for days forgets the oldest (long expired) ones.
+const KEEP: usize = 256;
+
+/// Notes a secret this process sends, for [`scrub`]. Every [`crate::Client`] notes its
+/// settings' secrets and each token it obtains; callers note any other secret they send.
+pub fn remember(secret: &str) {
+    if secret.is_empty() {
+        return;
     }
+    let mut sent = SENT.write().unwrap_or_else(PoisonError::into_inner);
+    if sent.iter().any(|s| s.expose_secret() == secret) {
+        return;
+    }
+    if sent.len() >= KEEP {
+        sent.remove(0);
+    }
+    sent.push(SecretString::from(secret));
+}
+
+/// `text` with every secret this process has sent ([`remember`]) replaced by [`REDACTED`], in
+/// each form a server may echo it: as sent, form-encoded, percent-encoded or JSON-escaped.
+///
+/// Any text from a server that reaches a message or a log goes through this first: a token
+/// endpoint that echoes the form it was sent would otherwise put the client secret in an
+/// error message.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let sent = SENT.read().unwrap_or_else(PoisonError::into_inner);
+    let mut out = Cow::Borrowed(text);
+    for secret in sent.iter() {
+        for form in forms(secret.expose_secret()) {
+            if out.contains(form.as_str()) {
+                out = Cow::Owned(out.replace(form.as_str(), REDACTED));
+            }
+        }
+    }
+    out
+}
+
+/// The forms a secret may take in an echoed request: as sent, form-encoded (`+` for a space),
+/// percent-encoded, and JSON-escaped (longest first, so no form leaves part of another).
+fn forms(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string();
+    let mut forms = vec![secret.to_string(), form, percent, json];
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms.retain(|f| !f.is_empty());
+    forms
 }
 
 #[cfg(test)]
@@ -74,6 +139,24 @@ mod tests {
             assert!(!shown.contains(s), "{shown}");
         }
         assert!(shown.contains("\"ok\"") && shown.contains("3"));
+    }
+
+    #[test]
+    fn secrets_sent_are_scrubbed_from_any_text_in_any_form() {
+        remember("s3cr+t/v@lue x");
+        remember("");
+        let echoed = [
+            "grant_type=client_credentials&client_secret=s3cr%2Bt%2Fv%40lue+x&scope=all",
+            r#"{"error":"invalid_request","error_description":"bad form: s3cr+t/v@lue x"}"#,
+            "<html><body>client_secret=s3cr%2Bt%2Fv%40lue%20x</body></html>",
+        ];
+        for text in echoed {
+            let clean = scrub(text);
+            assert!(!clean.contains("s3cr"), "{clean}");
+            assert!(clean.contains(REDACTED), "{clean}");
+        }
+        assert!(matches!(scrub("nothing secret here"), Cow::Borrowed(_)));
+        assert!(!body(echoed[0].as_bytes()).contains("s3cr"));
     }
 
     #[test]

@@ -285,6 +285,16 @@ impl ConnectionSettings {
         }
     }
 
+    /// The secrets the settings hold (the client secret, the password), for
+    /// [`crate::redact::remember`].
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        let password = match &self.grant {
+            Grant::Password { password, .. } => Some(password.expose_secret()),
+            Grant::ClientCredentials { .. } => None,
+        };
+        self.client_secret().into_iter().chain(password).collect()
+    }
+
     /// Refuses `http://` to anything but loopback unless allowed, and `https://` when the
     /// settings name no https URL (the client then set up no TLS: see [`Self::uses_tls`]).
     pub(crate) fn check_transport(&self, url: &Url) -> Result<(), Error> {

@@ -54,6 +54,14 @@ impl CachedToken {
         self.expires_at.saturating_sub(now_unix())
     }
 
+    /// Notes the token's secrets for [`crate::redact::scrub`].
+    fn remember(&self) {
+        crate::redact::remember(self.access_token.expose_secret());
+        if let Some(r) = &self.refresh_token {
+            crate::redact::remember(r.expose_secret());
+        }
+    }
+
     /// Whether the token is expired or close enough to expiry to renew it now.
     ///
     /// The margin is the configured one (60 s by default) but never more than half the
@@ -138,6 +146,9 @@ impl TokenManager {
                 .as_ref()
                 .and_then(|s| s.load())
                 .filter(|t| t.fingerprint == fingerprint);
+            if let Some(t) = &slot.token {
+                t.remember();
+            }
         }
         if let Some(current) = &slot.token {
             let was_rejected =
@@ -152,6 +163,7 @@ impl TokenManager {
             );
         }
         let fresh = self.obtain(slot.token.as_ref()).await?;
+        fresh.remember();
         if let Some(store) = &self.store {
             store.save(&fresh);
         }
@@ -234,8 +246,12 @@ impl TokenManager {
         self.settings.check_transport(&url).ok()?;
         let get = || async {
             debug!(target: "halopsa::http", "GET {url}");
-            let resp = self.http.get(url.clone()).send().await;
-            crate::client::reply(&url, resp).await
+            let request = self
+                .http
+                .get(url.clone())
+                .build()
+                .map_err(|e| crate::reply::Failed::transport(&url, &e))?;
+            crate::reply::send_within_origin(&self.http, request, self.shared.max_response).await
         };
         match self
             .shared
@@ -324,12 +340,12 @@ impl TokenManager {
         &self,
         url: &Url,
         form: &TokenRequestForm,
-    ) -> Result<(u16, bytes::Bytes), Error> {
+    ) -> Result<crate::ApiResponse, Error> {
         let post = || async {
             crate::client::Counters::add(&self.shared.counters.token_requests, 1);
             let sent = std::time::Instant::now();
             let resp = self.http.post(url.clone()).form(form).send().await;
-            let reply = crate::client::reply(url, resp).await;
+            let reply = crate::reply::reply(url, resp, self.shared.max_response).await;
             if let Ok(r) = &reply {
                 debug!(target: "halopsa::http", "{} POST {} in {} ms", r.status, url.path(), sent.elapsed().as_millis());
             }
@@ -339,7 +355,7 @@ impl TokenManager {
             .shared
             .retrying("token request", &reqwest::Method::GET, post)
             .await?;
-        Ok((resp.status, resp.body))
+        Ok(resp)
     }
 
     async fn request(&self, form: TokenRequestForm) -> Result<TokenResponse, Error> {
@@ -347,8 +363,9 @@ impl TokenManager {
         let url = &endpoint.url;
         debug!(target: "halopsa::http", "POST {url} (grant_type={})", form.grant_type);
         trace!(target: "halopsa::http::body", "token request: {form:?}");
-        let (status, bytes) = self.post_with_retries(url, &form).await?;
-        trace!(target: "halopsa::http::body", "token reply: {}", crate::redact::body(&bytes));
+        let resp = self.post_with_retries(url, &form).await?;
+        let (status, bytes) = (resp.status, &resp.body);
+        trace!(target: "halopsa::http::body", "token reply: {}", crate::redact::body(bytes));
         if status == 429 {
             return Err(AuthError::RateLimited {
                 url: url.to_string(),
@@ -356,12 +373,26 @@ impl TokenManager {
             .into());
         }
         if (200..300).contains(&status) {
-            return serde_json::from_slice::<TokenResponse>(&bytes)
-                .map_err(|_| not_json(url, status, &bytes).into());
+            return serde_json::from_slice::<TokenResponse>(bytes)
+                .map_err(|_| not_json(url, status, bytes).into());
         }
-        let Ok(body) = serde_json::from_slice::<OAuthErrorBody>(&bytes) else {
-            return Err(not_json(url, status, &bytes).into());
+        // A token request is never sent on: it carries the secret (a 307 or 308 would make
+        // the HTTP client post it again to wherever the server points).
+        if let Some(to) = crate::reply::redirect_target(url, &resp) {
+            return Err(AuthError::Redirected {
+                url: url.to_string(),
+                location: to.to_string(),
+            }
+            .into());
+        }
+        let Ok(mut body) = serde_json::from_slice::<OAuthErrorBody>(bytes) else {
+            return Err(not_json(url, status, bytes).into());
         };
+        // A server may echo the form it was sent: no secret reaches the message.
+        body.error = crate::redact::scrub(&body.error).into_owned();
+        body.error_description = body
+            .error_description
+            .map(|d| crate::redact::scrub(&d).into_owned());
         Err(oauth_error(&form, &endpoint.tenant, status, body).into())
     }
 }
@@ -377,6 +408,9 @@ fn oauth_error(
         .as_deref()
         .is_some_and(|d| d.to_ascii_lowercase().contains("tenant"));
     match body.error.as_str() {
+        "invalid_client" if form.grant_type == GRANT_PASSWORD => {
+            AuthError::SignInRejected { description }
+        }
         "invalid_client" => AuthError::InvalidClient { description },
         _ if mentions_tenant => AuthError::UnknownTenant {
             tenant: tenant.clone(),
@@ -404,7 +438,8 @@ fn oauth_error(
 }
 
 fn not_json(url: &Url, status: u16, bytes: &[u8]) -> AuthError {
-    let text = String::from_utf8_lossy(bytes);
+    // Scrubbed before it is cut, so not even the start of a secret shows.
+    let text = crate::redact::scrub(&String::from_utf8_lossy(bytes)).into_owned();
     let html = looks_like_html(&text);
     let snippet = if html {
         strip_tags(&text)
