@@ -109,7 +109,7 @@ pub fn decode_list_raw(resource: &Resource, body: &Bytes) -> Result<Page<RawRow>
                 page_size: number(page_size).and_then(|n| u32::try_from(n).ok()),
             })
         }
-        Node::Scalar(_, kind) => Err(format!(
+        Node::Scalar(kind) => Err(format!(
             "a list of {} was expected, got {kind}",
             resource.path
         )),
@@ -126,7 +126,7 @@ enum Node<'a> {
         record_count: Option<Value>,
         page_size: Option<Value>,
     },
-    Scalar(Value, &'static str),
+    Scalar(&'static str),
 }
 
 /// Reads a [`Node`]; `top` for the reply itself.
@@ -164,11 +164,18 @@ impl<'de> Visitor<'de> for NodeSeed {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         }
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match map.next_value_seed(NodeSeed { top: false })? {
-                Node::Array(items) => arrays.push((key, items)),
-                Node::Scalar(v, _) if key == "record_count" => record_count = Some(v),
-                Node::Scalar(v, _) if key == "page_size" => page_size = Some(v),
-                _ => {}
+            // Read as values: numbers kept at full precision (`3.0` included) arrive as maps
+            // to any other visitor.
+            if key == "record_count" {
+                record_count = Some(map.next_value::<Value>()?);
+                continue;
+            }
+            if key == "page_size" {
+                page_size = Some(map.next_value::<Value>()?);
+                continue;
+            }
+            if let Node::Array(items) = map.next_value_seed(NodeSeed { top: false })? {
+                arrays.push((key, items));
             }
         }
         Ok(Node::Object {
@@ -178,28 +185,28 @@ impl<'de> Visitor<'de> for NodeSeed {
         })
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::from(v), "a string"))
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar("a string"))
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::from(v), "a boolean"))
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar("a boolean"))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::from(v), "a number"))
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar("a number"))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::from(v), "a number"))
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar("a number"))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::from(v), "a number"))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar("a number"))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar(Value::Null, "null"))
+        Ok(Node::Scalar("null"))
     }
 }
 

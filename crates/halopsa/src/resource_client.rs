@@ -4,7 +4,9 @@
 use crate::client::ApiResponse;
 use crate::client::{ApiRequest, Client};
 use crate::error::Error;
-use crate::paging::{MAX_PAGE_SIZE, Page, Pager, Row, WalkNotes, decode_list, decode_one, id_text};
+use crate::paging::{
+    MAX_PAGE_SIZE, Page, Pager, Row, WalkNotes, decode_list, decode_one, id_text, is_paging_param,
+};
 use crate::raw::{RawRow, decode_list_raw};
 use crate::resource::{IdKind, ListShape, Ops, Resource};
 use futures::{Stream, StreamExt};
@@ -21,6 +23,9 @@ pub struct ListOptions {
     pub limit: Option<u64>,
     /// Pages fetched at once once the first page has told how many there are (1: one by one).
     pub concurrency: usize,
+    /// The most pages asked for when the server gives no `record_count` (default
+    /// [`MAX_PAGES_WITHOUT_COUNT`](crate::paging::MAX_PAGES_WITHOUT_COUNT)).
+    pub max_pages: u32,
 }
 
 impl Default for ListOptions {
@@ -29,6 +34,7 @@ impl Default for ListOptions {
             page_size: MAX_PAGE_SIZE,
             limit: None,
             concurrency: 4,
+            max_pages: crate::paging::MAX_PAGES_WITHOUT_COUNT,
         }
     }
 }
@@ -42,7 +48,7 @@ pub trait ListRow: Row {
 fn decode_error(resp: &ApiResponse, detail: String) -> Error {
     Error::Decode {
         url: resp.url.clone(),
-        detail,
+        detail: crate::redact::scrub(&detail).into_owned(),
     }
 }
 
@@ -158,7 +164,11 @@ pub struct ResumePoint {
     pub next_page: u32,
     /// The effective page size of the earlier walk.
     pub page_size: u32,
-    /// [`crate::paging::row_key`] of every row already yielded.
+    /// The rows already yielded.
+    pub rows: u64,
+    /// `record_count` as the earlier walk first saw it.
+    pub record_count: Option<u64>,
+    /// [`crate::paging::row_key`] of every row already yielded that has one.
     pub keys: Vec<String>,
 }
 
@@ -261,6 +271,11 @@ impl ResourceClient {
         if !self.resource.ops.contains(Ops::LIST) {
             return Err(self.refuse("list"));
         }
+        if let Some((k, _)) = query.iter().find(|(k, _)| is_paging_param(k)) {
+            return Err(Error::Config(format!(
+                "'{k}' is a paging parameter, set by the walk itself: it is not a filter"
+            )));
+        }
         let resp = self
             .client
             .send(&self.page_request(query, page_no, page_size.clamp(1, MAX_PAGE_SIZE)))
@@ -293,6 +308,11 @@ impl ResourceClient {
     /// The walk of [`list`](Self::list), a page at a time (so a caller can checkpoint), from
     /// the start or from `resume`, rows decoded as `R` (`Value`, or [`RawRow`] to keep the
     /// server's bytes).
+    ///
+    /// The walk always ends: a page that brings no new row, or more pages than
+    /// `record_count` allows (with no count, [`ListOptions::max_pages`]), is
+    /// [`Error::Paging`]. Paging parameters in `query` are refused (the walk sets them). When
+    /// the rows produced fall short of `record_count`, [`WalkNotes::incomplete`] says so.
     pub fn list_pages<R: ListRow>(
         &self,
         query: Vec<(String, String)>,
@@ -304,9 +324,17 @@ impl ResourceClient {
     ) {
         let report = WalkReport::default();
         let pager = match resume {
-            Some(r) => Pager::resuming(self.resource, r.page_size, r.next_page, r.keys),
+            Some(r) => Pager::resuming(
+                self.resource,
+                r.page_size,
+                r.next_page,
+                r.rows,
+                r.record_count,
+                r.keys,
+            ),
             None => Pager::new(self.resource, options.page_size, options.limit),
-        };
+        }
+        .with_max_pages(options.max_pages);
         let walk = Walk::<R> {
             this: self.clone(),
             query,
@@ -326,7 +354,11 @@ impl ResourceClient {
             let page = page?;
             let page_no = walk.pager.next_page();
             let record_count = page.record_count;
-            let rows = walk.pager.accept(page);
+            let rows = walk.pager.accept(page).map_err(|e| Error::Paging {
+                path: format!("/api/{}", walk.this.resource.path),
+                page: e.page(),
+                reason: e.to_string(),
+            })?;
             if !walk.this.resource.paged {
                 // One request returns the whole list: nothing more to ask.
                 walk.pager.finish();

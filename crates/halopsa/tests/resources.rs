@@ -263,6 +263,7 @@ async fn a_row_inserted_mid_walk_leaves_every_row_exactly_once() {
             page_size: 10,
             limit: None,
             concurrency: 1,
+            ..ListOptions::default()
         },
     );
     futures::pin_mut!(stream);
@@ -367,6 +368,7 @@ async fn a_concurrent_walk_yields_every_row_once_in_order() {
         page_size: 50,
         limit: Some(120),
         concurrency: 6,
+        ..ListOptions::default()
     };
     let (rows, _) = walk(&client, "tickets", options).await;
     assert_eq!(rows.len(), 120);
