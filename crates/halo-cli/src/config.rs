@@ -97,10 +97,20 @@ pub struct Config {
 
 impl Config {
     /// Loads `config.toml` from the config dir (empty when absent). A file that is not valid
-    /// TOML is an error and is left untouched.
+    /// TOML is an error and is left untouched; so is a directory or file that another user
+    /// owns or may write to (they could point a profile at their own server).
     pub fn load() -> Result<Config> {
         let dir = config_dir()?;
+        fsutil::check_dir(&dir)?;
         let path = dir.join("config.toml");
+        if fsutil::exposure(&path)? == fsutil::Exposure::Writable {
+            return Err(Failure::usage(format!(
+                "refusing to read {}: another user owns it or may write to it (mode {}); run 'chmod 600 {}' if it is yours",
+                path.display(),
+                fsutil::mode_text(&path),
+                path.display()
+            )));
+        }
         let file = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 Failure::usage(format!(
@@ -110,6 +120,12 @@ impl Config {
                 ))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(Failure::usage(format!(
+                    "{} is not a valid halo config (it is not UTF-8 text); fix or remove it",
+                    path.display()
+                )));
+            }
             Err(e) => {
                 return Err(e).with_context(|| format!("cannot read {}", path.display()));
             }
@@ -141,14 +157,25 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_PROFILE.to_string())
     }
 
-    /// The named profile, or a usage error that lists the ones that exist.
+    /// The named profile, or a usage error that names it and lists the ones that exist.
     pub fn profile(&self, name: &str) -> Result<&Profile> {
         self.file.profiles.get(name).ok_or_else(|| {
             let known: Vec<_> = self.file.profiles.keys().map(String::as_str).collect();
-            Failure::usage(if known.is_empty() {
-                "no profile is stored: run 'halo connect' first (or set HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET)".to_string()
-            } else {
-                format!("no profile named '{name}' (profiles: {})", known.join(", "))
+            let current = self.file.current_profile.as_deref() == Some(name);
+            Failure::usage(match (known.is_empty(), current) {
+                (true, true) => format!(
+                    "the current profile '{name}' (named in {}) is not stored: run 'halo connect --profile {name} ...'",
+                    self.path().display()
+                ),
+                (true, false) => "no profile is stored: run 'halo connect' first (or set HALO_URL, HALO_CLIENT_ID and HALO_CLIENT_SECRET)".to_string(),
+                (false, true) => format!(
+                    "the current profile '{name}' (named in {}) does not exist (profiles: {}): 'halo profile use NAME' picks another",
+                    self.path().display(),
+                    known.join(", ")
+                ),
+                (false, false) => {
+                    format!("no profile named '{name}' (profiles: {})", known.join(", "))
+                }
             })
         })
     }
@@ -183,6 +210,28 @@ mod tests {
         for bad in ["", "../x", "a b", ".hidden", "a/b"] {
             assert!(check_profile_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_missing_profile_is_named_with_where_the_name_came_from() {
+        let mut config = Config {
+            dir: PathBuf::from("/cfg"),
+            file: ConfigFile {
+                current_profile: Some("gone".into()),
+                profiles: BTreeMap::new(),
+            },
+        };
+        let message = |c: &Config, name| c.profile(name).unwrap_err().to_string();
+        assert!(message(&config, "gone").contains("the current profile 'gone'"));
+        assert!(message(&config, "other").contains("no profile is stored"));
+        let p: Profile = toml::from_str(
+            "url = \"https://x.example\"\nclient_id = \"c\"\ngrant = \"password\"\nsecret_store = \"file\"",
+        )
+        .unwrap();
+        config.file.profiles.insert("acme".into(), p);
+        let m = message(&config, "gone");
+        assert!(m.contains("'gone'") && m.contains("profiles: acme"), "{m}");
+        assert!(message(&config, "x").contains("no profile named 'x'"));
     }
 
     #[test]

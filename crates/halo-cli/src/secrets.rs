@@ -135,6 +135,7 @@ impl SecretStore {
     }
 
     fn read_file(&self) -> Result<SecretsFile> {
+        fsutil::check_secret_file(&self.file)?;
         match std::fs::read_to_string(&self.file) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 crate::exit::Failure::usage(format!(

@@ -33,6 +33,20 @@ impl FileTokenStore {
 
 impl TokenStore for FileTokenStore {
     fn load(&self) -> Option<CachedToken> {
+        // A token others could read may have been seen, one they could write may be theirs:
+        // either way it is not used (a new one is minted, and written owner-only).
+        match fsutil::exposure(&self.path) {
+            Ok(fsutil::Exposure::Private) => {}
+            Ok(_) => {
+                tracing::warn!(
+                    "ignoring the cached token {}: others may read or write it (mode {})",
+                    self.path.display(),
+                    fsutil::mode_text(&self.path)
+                );
+                return None;
+            }
+            Err(_) => return None,
+        }
         let bytes = std::fs::read(&self.path).ok()?;
         // A damaged cache is just a miss: a new token is minted and the file rewritten.
         let d: OnDisk = serde_json::from_slice(&bytes).ok()?;
