@@ -15,6 +15,8 @@ pub const AUTH: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 /// Rate limit exhausted.
 pub const RATE_LIMIT: u8 = 5;
+/// The command ran out of the time `--timeout` gave it.
+pub const TIMED_OUT: u8 = 6;
 /// Interrupted (Ctrl-C), as shells report a command that SIGINT stopped: 128 + 2.
 pub const INTERRUPTED: u8 = 130;
 
@@ -76,11 +78,12 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
     OTHER
 }
 
-/// Prints the error on one line to stderr and returns its exit code.
+/// Prints the error on one line to stderr and returns its exit code. Whatever the error
+/// quotes, no secret this process sent is printed (`halopsa::redact::scrub`).
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let text = format!("{err:#}");
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    eprintln!("error: {line}");
+    eprintln!("error: {}", halopsa::redact::scrub(&line));
     ExitCode::from(code_for(err))
 }
 

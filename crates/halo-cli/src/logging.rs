@@ -17,9 +17,25 @@ pub fn init(verbosity: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Scrubbed(std::io::stderr()))
         .with_target(verbosity >= 2)
         .try_init();
+}
+
+/// Standard error with every secret this process sent taken out of each line written (the
+/// HTTP stack's own crates log too, at trace level, outside the library's redaction).
+struct Scrubbed(std::io::Stderr);
+
+impl std::io::Write for Scrubbed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(halopsa::redact::scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn directives(verbosity: u8) -> &'static str {

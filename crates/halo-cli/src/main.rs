@@ -95,16 +95,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let profile = cli.profile.as_deref();
     let output = output::OutputOptions::detect(cli.output, cli.columns.clone());
     match cli.command {
-        Command::Connect(args) => commands::connect::run(args, profile).await,
+        Command::Connect(args) => {
+            let timeout = args.pacing.timeout(false);
+            session::bounded(timeout, commands::connect::run(args, profile)).await
+        }
         Command::Profile(cmd) => commands::profile::run(cmd, profile),
         Command::Auth(AuthCommand::Status(pacing)) => {
-            commands::auth::status(profile, &pacing).await
+            session::bounded(
+                pacing.timeout(false),
+                commands::auth::status(profile, &pacing),
+            )
+            .await
         }
         Command::Logout => commands::auth::logout(profile),
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Demo => commands::demo::run().await,
         Command::Resources => commands::resources::run(&output),
-        Command::Api(args) => commands::api::run(args, profile, &output).await,
+        Command::Api(args) => {
+            let timeout = args.pacing.timeout(args.paginate);
+            session::bounded(timeout, commands::api::run(args, profile, &output)).await
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut cli::command(), "halo", &mut std::io::stdout());
             Ok(())

@@ -9,6 +9,7 @@ use halopsa::{Client, ConnectionSettings, Grant};
 use secrecy::SecretString;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Where a connection's settings came from.
 pub enum Source {
@@ -71,13 +72,56 @@ pub struct Pacing {
     /// Client-side rate limit, N requests per SECS rolling window (default: 300/300s for
     /// hosted instances, none otherwise; `halo connect` stores it in the profile).
     #[arg(long, value_name = "N/SECS", value_parser = halopsa::limiter::parse_rate)]
-    pub rate_limit: Option<(u32, std::time::Duration)>,
+    pub rate_limit: Option<(u32, Duration)>,
     /// No client-side rate limit.
     #[arg(long, conflicts_with = "rate_limit")]
     pub no_rate_limit: bool,
     /// Retries of a transient failure (429, 5xx, network) before giving up (default 5).
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
+    /// Bound on the whole command, e.g. 90s, 5m, 1h; 0 for none (default: 3m for a single
+    /// call, none for exports and walks of every page).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// The largest reply accepted, compressed or decompressed, e.g. 64MB (the default).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_response_size: Option<u64>,
+}
+
+/// How long a single call may take in all (retries and waits included) unless `--timeout`
+/// says otherwise.
+pub const SINGLE_CALL_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// `90s`, `5m`, `1h`, `250ms` or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let bad = || format!("'{text}' is not a duration like 90s, 5m or 1h");
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" | "secs" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" | "min" | "mins" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(bad()),
+    };
+    Ok(secs)
+}
+
+/// `64MB`, `512KB`, `1GB` (powers of 1024, `MiB` spellings too) or plain bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let bad = || format!("'{text}' is not a size like 64MB or 512KB");
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let scale: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale).filter(|n| *n > 0).ok_or_else(bad)
 }
 
 impl Pacing {
@@ -110,8 +154,47 @@ impl Pacing {
                 ..Default::default()
             });
         }
+        if let Some(bytes) = self.max_response_size {
+            builder = builder.max_response_bytes(bytes);
+        }
         Ok(builder)
     }
+
+    /// The bound on a command: `--timeout` (0: none), else [`SINGLE_CALL_TIMEOUT`] for a
+    /// single call and none for a `walk` (an export, every page of a list).
+    pub fn timeout(&self, walk: bool) -> Option<Duration> {
+        match self.timeout {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+            None if walk => None,
+            None => Some(SINGLE_CALL_TIMEOUT),
+        }
+    }
+}
+
+/// Runs `work` within `timeout` (see [`Pacing::timeout`]); running out of time is exit 6.
+pub async fn bounded<T>(
+    timeout: Option<Duration>,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout {
+        None => work.await,
+        Some(limit) => match tokio::time::timeout(limit, work).await {
+            Ok(result) => result,
+            Err(_) => Err(timed_out(limit, "")),
+        },
+    }
+}
+
+/// The error of a command stopped by its time bound, with `then` said after (exit 6).
+pub fn timed_out(limit: Duration, then: &str) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code: crate::exit::TIMED_OUT,
+        message: format!(
+            "timed out after {} (--timeout){then}",
+            crate::commands::duration(limit.as_secs().max(1))
+        ),
+    })
 }
 
 /// Opens the connection a command should use: the environment when `HALO_URL` is set and no
@@ -212,4 +295,34 @@ fn from_env(config: &Config, pacing: &Pacing) -> Result<Session> {
         client,
         source: Source::Environment,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_read_as_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration("soon").is_err() && parse_duration("5y").is_err());
+        assert_eq!(parse_size("64MB"), Ok(64 << 20));
+        assert_eq!(parse_size("512kib"), Ok(512 << 10));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("0").is_err() && parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn single_calls_are_bounded_and_walks_are_not_unless_asked() {
+        let mut p = Pacing::default();
+        assert_eq!(p.timeout(false), Some(SINGLE_CALL_TIMEOUT));
+        assert_eq!(p.timeout(true), None);
+        p.timeout = Some(Duration::from_secs(5));
+        assert_eq!(p.timeout(true), Some(Duration::from_secs(5)));
+        p.timeout = Some(Duration::ZERO);
+        assert_eq!(p.timeout(false), None);
+    }
 }

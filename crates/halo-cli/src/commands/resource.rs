@@ -47,9 +47,6 @@ const MAIN_FILTERS: &[&str] = &[
     "deleted",
 ];
 
-/// Query parameters that belong to paging, set by the walk itself.
-const PAGING: &[&str] = &["pageinate", "page_no", "page_size"];
-
 /// Options every command shares.
 pub struct Globals {
     /// `--profile`.
@@ -102,7 +99,7 @@ pub fn filter_args(path: &str) -> Vec<Arg> {
     filter::params_for("GET", path)
         .unwrap_or(&[])
         .iter()
-        .filter(|p| !PAGING.contains(&p.name))
+        .filter(|p| !halopsa::paging::is_paging_param(p.name))
         .filter_map(|p| {
             let long = flag_name(p.name);
             if OWN_FLAGS.contains(&long.as_str()) || !seen.insert(long.to_ascii_lowercase()) {
@@ -336,7 +333,10 @@ pub fn filters(
 ) -> Result<Vec<(String, String)>> {
     let params: &[Param] = filter::params_for("GET", method_path).unwrap_or(&[]);
     let mut query = Vec::new();
-    for p in params.iter().filter(|p| !PAGING.contains(&p.name)) {
+    for p in params
+        .iter()
+        .filter(|p| !halopsa::paging::is_paging_param(p.name))
+    {
         let id = format!("f:{}", p.name);
         if m.try_contains_id(&id).unwrap_or(false)
             && let Some(values) = m.get_many::<String>(&id)
@@ -352,6 +352,12 @@ pub fn filters(
         let (name, value) = pair
             .split_once('=')
             .ok_or_else(|| Failure::usage(format!("--filter '{pair}' is not name=value")))?;
+        if halopsa::paging::is_paging_param(name) {
+            return Err(Failure::usage(format!(
+                "--filter {}: paging is halo's own (it would fight the walk): use --page N, --page-size N, --limit N or --all",
+                name.trim()
+            )));
+        }
         let name = match filter::check("GET", method_path, name.trim()) {
             Ok(exact) => exact.to_string(),
             Err(_) if allow_unknown => name.trim().to_string(),
@@ -387,6 +393,20 @@ pub async fn run(res: &'static Resource, m: &ArgMatches, globals: Globals) -> Re
             res.name
         )));
     };
+    let walk = verb == "list" && (m.get_flag("all") || m.contains_id("limit"));
+    session::bounded(
+        globals.pacing.timeout(walk),
+        verb_run(res, verb, m, &globals),
+    )
+    .await
+}
+
+async fn verb_run(
+    res: &'static Resource,
+    verb: &str,
+    m: &ArgMatches,
+    globals: &Globals,
+) -> Result<()> {
     let session = session::open(globals.profile.as_deref(), &globals.pacing)?;
     let api = session.client.resource(res);
     let out = std::io::stdout().lock();
@@ -520,6 +540,7 @@ async fn list(
             page_size,
             limit,
             concurrency: m.get_one::<usize>("concurrency").copied().unwrap_or(4),
+            ..ListOptions::default()
         },
     );
     futures::pin_mut!(stream);
@@ -533,6 +554,12 @@ async fn list(
     if let Some((from, to)) = notes.count_changed {
         eprintln!(
             "warning: the number of {} changed from {from} to {to} during the listing",
+            res.name
+        );
+    }
+    if let Some((promised, got)) = notes.incomplete {
+        eprintln!(
+            "warning: incomplete: Halo's record_count promised {promised} {} but {got} were listed (more than rows added or removed meanwhile explain)",
             res.name
         );
     }

@@ -1,6 +1,8 @@
 //! `halo export RESOURCE [filters]`: every row, streamed to a file in constant memory, written
 //! through `FILE.partial` and renamed on success, resumable by page.
 
+mod target;
+
 use crate::commands::resource::{Globals, concurrency_arg, filter_args, filter_common, filters};
 use crate::exit::Failure;
 use crate::output::{CsvColumns, Format, OutputOptions, RowWriter};
@@ -8,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
 use halopsa::paging::Row;
+use halopsa::paging::WalkNotes;
 use halopsa::raw::RawRow;
 use halopsa::resource::{Ops, RESOURCES, Resource};
 use halopsa::{ListOptions, ResourceClient, ResumePoint};
@@ -19,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use target::{Partial, Target};
 
 /// `halo export <resource>`: one subcommand per listable resource, or only `only` when it
 /// names one.
@@ -59,6 +63,9 @@ struct Checkpoint {
     next_page: u32,
     bytes: u64,
     rows: u64,
+    /// `record_count` as the first page gave it (what a resumed walk is checked against).
+    #[serde(default)]
+    record_count: Option<u64>,
 }
 
 fn sidecar(out: &Path, suffix: &str) -> PathBuf {
@@ -86,159 +93,303 @@ pub async fn run(m: &ArgMatches, globals: Globals) -> Result<()> {
         .unwrap_or_else(|| "ndjson".into());
     let options = ListOptions {
         page_size: m.get_one::<u32>("page-size").copied().unwrap_or(100),
-        limit: None,
         concurrency: m.get_one::<usize>("concurrency").copied().unwrap_or(4),
+        ..ListOptions::default()
     };
-    let session = crate::session::open(globals.profile.as_deref(), &globals.pacing)?;
-    let api = session.client.resource(res);
-    let started = Instant::now();
-    let Some(out) = m.get_one::<String>("out").map(PathBuf::from) else {
-        let stdout = BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout());
-        let sink = Sink::new(Box::new(stdout), &format, 0);
-        let (rows, pages) = walk(&api, query, options, None, sink, None).await?;
-        return summary(
-            &session.client,
-            res,
-            rows,
-            pages,
-            "standard output",
-            started,
-        );
-    };
-    let partial = sidecar(&out, ".partial");
-    let state = sidecar(&out, ".partial.json");
     let force = m.get_flag("force");
-    if out.exists() && !force {
+    // The target is checked before anything is fetched.
+    let target = match m.get_one::<String>("out") {
+        Some(out) => Some(target::inspect(out, force)?),
+        None => None,
+    };
+    if let Some(Target::Stream(path)) = &target
+        && (m.get_flag("resume") || m.get_flag("reconcile"))
+    {
         return Err(Failure::usage(format!(
-            "{} exists: choose another --out, or --force to replace it",
-            out.display()
+            "{} is not a regular file: --resume and --reconcile need one",
+            path.display()
         )));
     }
-    let resume = if m.get_flag("resume") {
-        Some(resume_point(res, &query, &format, &partial, &state)?)
-    } else {
-        if partial.exists() && !force {
-            return Err(Failure::usage(format!(
-                "an interrupted export of {} exists: --resume to continue it, or --force to start over",
-                out.display()
-            )));
-        }
-        None
+    let session = crate::session::open(globals.profile.as_deref(), &globals.pacing)?;
+    let api = session.client.resource(res);
+    let job = Job {
+        client: &session.client,
+        api: &api,
+        query,
+        format,
+        options,
+        timeout: globals.pacing.timeout(true),
+        started: Instant::now(),
     };
-    let file = match &resume {
-        Some((_, cp)) => {
-            let mut f = OpenOptions::new()
+    match target {
+        None => {
+            let stdout = BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout());
+            job.to_stream(Box::new(stdout), "standard output").await
+        }
+        Some(Target::Stream(path)) => {
+            // Written through, never replaced: a pipe's reader or a device gets the rows.
+            let file = OpenOptions::new()
                 .write(true)
-                .open(&partial)
-                .with_context(|| format!("cannot open {}", partial.display()))?;
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let out = BufWriter::with_capacity(WRITE_BUFFER, file);
+            job.to_stream(Box::new(out), &path.display().to_string())
+                .await
+        }
+        Some(Target::File(out)) => {
+            job.to_file(&out, force, m.get_flag("resume"), m.get_flag("reconcile"))
+                .await
+        }
+    }
+}
+
+/// One export: what to walk and how.
+struct Job<'a> {
+    client: &'a halopsa::Client,
+    api: &'a ResourceClient,
+    query: Vec<(String, String)>,
+    format: String,
+    options: ListOptions,
+    timeout: Option<Duration>,
+    started: Instant,
+}
+
+impl Job<'_> {
+    /// Every row into `out` (standard output, a pipe, a device), in the chosen format.
+    async fn to_stream(&self, out: Box<dyn Write + Send + '_>, to: &str) -> Result<()> {
+        let sink = Sink::new(out, &self.format, 0);
+        let walking = walk(self.api, self.query.clone(), self.options, None, sink, None);
+        let (rows, pages, notes) = match interruptible(walking, self.timeout).await {
+            Ok(r) => r?,
+            Err(Stop::Interrupted) => return Err(interrupted_to(to)),
+            Err(Stop::TimedOut(limit)) => return Err(crate::session::timed_out(limit, "")),
+        };
+        summary(
+            self.client,
+            self.api.resource(),
+            rows,
+            pages,
+            &notes,
+            to,
+            self.started,
+        )?;
+        match notes.incomplete {
+            Some(gap) => Err(incomplete(self.api.resource(), gap, to, None)),
+            None => Ok(()),
+        }
+    }
+
+    /// Every row into the file `out`, through `FILE.partial` (owned and locked for the whole
+    /// run), resumable, then moved into place.
+    async fn to_file(
+        &self,
+        out: &Path,
+        force: bool,
+        resume: bool,
+        reconciling: bool,
+    ) -> Result<()> {
+        let (res, format) = (self.api.resource(), self.format.as_str());
+        let partial_path = sidecar(out, ".partial");
+        let state = sidecar(out, ".partial.json");
+        let (partial, resume) = if resume {
+            let partial = Partial::reopen(&partial_path, out)?;
+            let point = resume_point(res, &self.query, format, &partial_path, &state)?;
+            (partial, Some(point))
+        } else {
+            (Partial::create(&partial_path, out, force)?, None)
+        };
+        let file = partial.file.try_clone()?;
+        if let Some((_, cp)) = &resume {
+            let mut f = file.try_clone()?;
             f.set_len(cp.bytes)?;
             f.seek(std::io::SeekFrom::End(0))?;
-            f
         }
-        None => File::create(&partial)
-            .with_context(|| format!("cannot create {}", partial.display()))?,
-    };
-    let checkpoint = Checkpoint {
-        resource: res.path.to_string(),
-        query: query.clone(),
-        format: format.clone(),
-        page_size: options.page_size,
-        next_page: 1,
-        bytes: 0,
-        rows: 0,
-    };
-    let checkpoint = resume
-        .as_ref()
-        .map(|(_, cp)| cp.clone())
-        .unwrap_or(checkpoint);
-    // Rows go to the partial file as NDJSON whatever the format, so any export can be
-    // resumed; CSV and JSON are written from it once every row is in.
-    let sink = Sink::new(
-        Box::new(BufWriter::with_capacity(WRITE_BUFFER, file.try_clone()?)),
-        "ndjson",
-        checkpoint.bytes,
-    );
-    let behind = WriteBehind::start(file.try_clone()?, checkpoint.bytes);
-    let mut keeper = Keeper {
-        state: state.clone(),
-        file: file.try_clone()?,
-        checkpoint,
-        saved: None,
-        behind,
-    };
-    // A checkpoint from the start, so even an export killed at once can be resumed.
-    keeper.save()?;
-    let earlier = resume.as_ref().map(|(_, cp)| cp.rows);
-    let walked = {
-        let walking = walk(
-            &api,
-            query.clone(),
-            options,
-            resume.map(|(p, _)| p),
-            sink,
-            Some(&mut keeper),
-        );
-        tokio::select! {
-            r = walking => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    };
-    let (mut rows, mut pages) = match walked {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            // No half-written file is left behind (the output file was never created).
-            let _ = std::fs::remove_file(&partial);
-            let _ = std::fs::remove_file(&state);
-            return Err(e);
-        }
-        None => {
-            // The walk was dropped between pages: its writer flushed every whole page.
-            keeper.save()?;
-            return Err(interrupted(&partial));
-        }
-    };
-    keeper.behind.finish()?;
-    let reconciling = m.get_flag("reconcile");
-    if reconciling || format != "ndjson" {
-        // The walk is over: stopped from here on, a resume starts at its end.
-        keeper.save()?;
-    }
-    // Ctrl-C is this process's to handle from the walk on: it must still stop what follows.
-    if reconciling {
-        let (more, more_pages) = tokio::select! {
-            r = reconcile(&api, &query, &partial) => r?,
-            // The checkpoint ends before the rows the reconcile added: a resume drops them.
-            _ = tokio::signal::ctrl_c() => return Err(interrupted(&partial)),
+        let checkpoint = match &resume {
+            Some((_, cp)) => cp.clone(),
+            None => Checkpoint {
+                resource: res.path.to_string(),
+                query: self.query.clone(),
+                format: self.format.clone(),
+                page_size: self.options.page_size,
+                next_page: 1,
+                bytes: 0,
+                rows: 0,
+                record_count: None,
+            },
         };
-        rows += more;
-        pages += more_pages;
-    }
-    let finished = if format == "ndjson" {
-        file.sync_all()?;
-        partial.clone()
-    } else {
-        drop(file);
-        let converting = sidecar(&out, ".converting");
-        if let Err(e) = convert_interruptibly(&partial, &format, &converting).await {
-            // The rows stay in the partial file: --resume writes the file again.
-            let _ = std::fs::remove_file(&converting);
-            return Err(e);
+        // Rows go to the partial file as NDJSON whatever the format, so any export can be
+        // resumed; CSV and JSON are written from it once every row is in.
+        let sink = Sink::new(
+            Box::new(BufWriter::with_capacity(WRITE_BUFFER, file.try_clone()?)),
+            "ndjson",
+            checkpoint.bytes,
+        );
+        let behind = WriteBehind::start(file.try_clone()?, checkpoint.bytes);
+        let mut keeper = Keeper {
+            state: state.clone(),
+            file: file.try_clone()?,
+            checkpoint,
+            saved: None,
+            behind,
+        };
+        // A checkpoint from the start, so even an export killed at once can be resumed.
+        keeper.save()?;
+        let earlier = resume.as_ref().map(|(_, cp)| cp.rows);
+        let walked = {
+            let walking = walk(
+                self.api,
+                self.query.clone(),
+                self.options,
+                resume.map(|(p, _)| p),
+                sink,
+                Some(&mut keeper),
+            );
+            interruptible(walking, self.timeout).await
+        };
+        let (mut rows, mut pages, notes) = match walked {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                // No half-written file is left behind (the output file was never created).
+                let _ = std::fs::remove_file(&partial.path);
+                let _ = std::fs::remove_file(&state);
+                return Err(e);
+            }
+            Err(stop) => {
+                // The walk was dropped between pages: its writer flushed every whole page.
+                keeper.save()?;
+                return Err(stopped(stop, &partial.path));
+            }
+        };
+        keeper.behind.finish()?;
+        if let Some(gap) = notes.incomplete {
+            // What came is kept, with its checkpoint: nothing is thrown away.
+            keeper.save()?;
+            summary(
+                self.client,
+                res,
+                rows,
+                pages,
+                &notes,
+                &partial.path.display().to_string(),
+                self.started,
+            )?;
+            return Err(incomplete(
+                res,
+                gap,
+                &out.display().to_string(),
+                Some(&partial.path),
+            ));
         }
-        converting
+        if reconciling || format != "ndjson" {
+            // The walk is over: stopped from here on, a resume starts at its end.
+            keeper.save()?;
+        }
+        // Ctrl-C is this process's to handle from the walk on: it must still stop what follows.
+        if reconciling {
+            let (more, more_pages) = match interruptible(
+                reconcile(self.api, &self.query, &partial.path),
+                self.timeout,
+            )
+            .await
+            {
+                Ok(r) => r?,
+                // The checkpoint ends before the rows the reconcile added: a resume drops them.
+                Err(stop) => return Err(stopped(stop, &partial.path)),
+            };
+            rows += more;
+            pages += more_pages;
+        }
+        let finished = if format == "ndjson" {
+            file.sync_all()?;
+            partial.path.clone()
+        } else {
+            drop(file);
+            let converting = sidecar(out, ".converting");
+            if let Err(e) =
+                convert_interruptibly(&partial.path, format, &converting, self.timeout).await
+            {
+                // The rows stay in the partial file: --resume writes the file again.
+                let _ = std::fs::remove_file(&converting);
+                return Err(e);
+            }
+            converting
+        };
+        target::publish(&finished, out, force)?;
+        let _ = std::fs::remove_file(&partial.path);
+        let _ = std::fs::remove_file(&state);
+        let to = match earlier {
+            Some(n) => format!(
+                "{} ({} in all, with the interrupted run's)",
+                out.display(),
+                n + rows
+            ),
+            None => out.display().to_string(),
+        };
+        summary(self.client, res, rows, pages, &notes, &to, self.started)
+    }
+}
+
+/// Why a step stopped before its end.
+enum Stop {
+    /// Ctrl-C.
+    Interrupted,
+    /// `--timeout` ran out.
+    TimedOut(Duration),
+}
+
+/// Runs `work` until it ends, Ctrl-C is pressed, or `timeout` (from now) runs out.
+async fn interruptible<T>(
+    work: impl std::future::Future<Output = T>,
+    timeout: Option<Duration>,
+) -> Result<T, Stop> {
+    let deadline = async {
+        match timeout {
+            Some(limit) => {
+                tokio::time::sleep(limit).await;
+                limit
+            }
+            None => std::future::pending().await,
+        }
     };
-    std::fs::rename(&finished, &out)
-        .with_context(|| format!("cannot rename {} to {}", finished.display(), out.display()))?;
-    let _ = std::fs::remove_file(&partial);
-    let _ = std::fs::remove_file(&state);
-    let to = match earlier {
-        Some(n) => format!(
-            "{} ({} in all, with the interrupted run's)",
-            out.display(),
-            n + rows
+    tokio::select! {
+        done = work => Ok(done),
+        _ = tokio::signal::ctrl_c() => Err(Stop::Interrupted),
+        limit = deadline => Err(Stop::TimedOut(limit)),
+    }
+}
+
+/// The error of an export stopped with its rows kept in `partial`.
+fn stopped(stop: Stop, partial: &Path) -> anyhow::Error {
+    match stop {
+        Stop::Interrupted => interrupted(partial),
+        Stop::TimedOut(limit) => crate::session::timed_out(
+            limit,
+            &format!(
+                ": the rows so far are in {}; run the same command with --resume to continue",
+                partial.display()
+            ),
         ),
-        None => out.display().to_string(),
+    }
+}
+
+/// An export whose rows fell short of `record_count` (exit 1), naming where they are.
+fn incomplete(
+    res: &Resource,
+    (promised, got): (u64, u64),
+    to: &str,
+    kept: Option<&Path>,
+) -> anyhow::Error {
+    let kept = match kept {
+        Some(p) => format!(
+            "; the {got} rows are kept in {} (nothing was written to {to}): run it again with --force once the server answers in full",
+            p.display()
+        ),
+        None => String::new(),
     };
-    summary(&session.client, res, rows, pages, &to, started)
+    anyhow::anyhow!(
+        "the export is incomplete: Halo's record_count promised {promised} {} but the walk produced {got}, more than rows added or removed meanwhile explain{kept}",
+        res.name
+    )
 }
 
 /// How often, at most, the checkpoint is written to disk while an export runs.
@@ -260,6 +411,9 @@ struct Keeper {
 
 impl Keeper {
     fn page_done(&mut self, page: &PageDone, sink: &mut Sink) -> Result<()> {
+        if self.checkpoint.record_count.is_none() {
+            self.checkpoint.record_count = page.record_count;
+        }
         self.checkpoint.next_page = page.page_no + 1;
         self.checkpoint.page_size = page.page_size;
         self.checkpoint.rows += page.rows;
@@ -338,6 +492,7 @@ struct PageDone {
     page_no: u32,
     page_size: u32,
     rows: u64,
+    record_count: Option<u64>,
 }
 
 /// Where an interrupted export stands: its checkpoint, the keys of the rows it wrote (read
@@ -383,6 +538,8 @@ fn resume_point(
     let point = ResumePoint {
         next_page: cp.next_page,
         page_size: cp.page_size,
+        rows: cp.rows,
+        record_count: cp.record_count,
         keys,
     };
     Ok((point, cp))
@@ -406,7 +563,7 @@ fn written_keys(res: &Resource, partial: &Path, up_to: u64) -> Result<(Vec<Strin
     Ok((keys, read))
 }
 
-/// Streams the walk into `sink`; returns (rows, pages).
+/// Streams the walk into `sink`; returns the rows, the pages and what the walk noticed.
 async fn walk(
     api: &ResourceClient,
     query: Vec<(String, String)>,
@@ -414,7 +571,7 @@ async fn walk(
     resume: Option<ResumePoint>,
     mut sink: Sink<'_>,
     mut keeper: Option<&mut Keeper>,
-) -> Result<(u64, u32)> {
+) -> Result<(u64, u32, WalkNotes)> {
     // Rows stay as the server's bytes: only their ids are read (for de-duplication).
     let (pages, report) = api.list_pages::<RawRow>(query, options, resume);
     futures::pin_mut!(pages);
@@ -436,25 +593,28 @@ async fn walk(
                 page_no: page.page_no,
                 page_size: page.page_size,
                 rows: n,
+                record_count: page.record_count,
             };
             k.page_done(&done, &mut sink)?;
         }
     }
     bar.finish_and_clear();
     sink.finish()?;
-    if let Some((from, to)) = report.notes().count_changed {
+    let notes = report.notes();
+    if let Some((from, to)) = notes.count_changed {
         eprintln!(
             "drift: {} changed from {from} to {to} rows during the export (rows added or removed meanwhile; --reconcile adds rows that moved past the walk)",
             api.resource().name
         );
     }
-    Ok((rows, count))
+    Ok((rows, count, notes))
 }
 
 /// Every row of `api` as NDJSON into `out` (the demo's export); returns (rows, pages).
 pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Result<(u64, u32)> {
     let sink = Sink::new(out, "ndjson", 0);
-    walk(api, Vec::new(), ListOptions::default(), None, sink, None).await
+    let (rows, pages, _) = walk(api, Vec::new(), ListOptions::default(), None, sink, None).await?;
+    Ok((rows, pages))
 }
 
 /// A second walk after a drifting one: adds rows the first did not write.
@@ -501,8 +661,21 @@ fn interrupted(partial: &Path) -> anyhow::Error {
     })
 }
 
-/// [`convert`] on a thread of its own, stopped by Ctrl-C.
-async fn convert_interruptibly(partial: &Path, format: &str, to: &Path) -> Result<()> {
+/// Why an export to a stream stopped at Ctrl-C (exit 130).
+fn interrupted_to(to: &str) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code: crate::exit::INTERRUPTED,
+        message: format!("interrupted: the export to {to} stopped part-way"),
+    })
+}
+
+/// [`convert`] on a thread of its own, stopped by Ctrl-C or the time bound.
+async fn convert_interruptibly(
+    partial: &Path,
+    format: &str,
+    to: &Path,
+    timeout: Option<Duration>,
+) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let job = {
         let (partial, format, to, stop) = (
@@ -514,16 +687,14 @@ async fn convert_interruptibly(partial: &Path, format: &str, to: &Path) -> Resul
         tokio::task::spawn_blocking(move || convert(&partial, &format, &to, &stop))
     };
     tokio::pin!(job);
-    let done = tokio::select! {
-        r = &mut job => r,
-        _ = tokio::signal::ctrl_c() => {
+    let done = match interruptible(&mut job, timeout).await {
+        Ok(r) => r,
+        Err(why) => {
             stop.store(true, Ordering::Relaxed);
-            job.await
+            let _ = job.await;
+            return Err(stopped(why, partial));
         }
     };
-    if stop.load(Ordering::Relaxed) {
-        return Err(interrupted(partial));
-    }
     done.map_err(|e| anyhow::anyhow!("writing {} failed: {e}", to.display()))?
 }
 
@@ -541,9 +712,12 @@ fn convert(partial: &Path, format: &str, to: &Path, stop: &AtomicBool) -> Result
         serde_json::from_str(&line?)
             .with_context(|| format!("{} holds a line that is not JSON", partial.display()))
     };
+    // A stale one is an earlier run's: this export holds the partial file's lock.
+    crate::fsutil::remove_if_present(to)?;
     let out = BufWriter::with_capacity(
         WRITE_BUFFER,
-        File::create(to).with_context(|| format!("cannot create {}", to.display()))?,
+        crate::fsutil::create_new(to, false)
+            .with_context(|| format!("cannot create {}", to.display()))?,
     );
     let out = if format == "json" {
         // Every line is one JSON value already: no need to parse it.
@@ -679,13 +853,18 @@ fn summary(
     res: &Resource,
     rows: u64,
     pages: u32,
+    notes: &WalkNotes,
     to: &str,
     started: Instant,
 ) -> Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let s = client.stats();
+    let unkeyed = match notes.unkeyed {
+        0 => String::new(),
+        n => format!(" ({n} without an id, kept as they came)"),
+    };
     eprintln!(
-        "exported {rows} {} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
+        "exported {rows} {}{unkeyed} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
         res.name,
         rows as f64 / secs.max(0.001),
         s.requests,
