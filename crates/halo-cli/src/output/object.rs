@@ -36,7 +36,7 @@ pub fn write_object<W: Write>(
             serde_json::to_writer(&mut out, value)?;
             out.write_all(b"\n")?;
         }
-        Format::Yaml => yaml_serde::to_writer(&mut out, value)?,
+        Format::Yaml => yaml_serde::to_writer(&mut out, &super::value::yaml(value))?,
         Format::Csv => {
             let mut csv = CsvRows::new(&mut out, columns);
             csv.row(value)?;

@@ -53,7 +53,7 @@ impl<W: Write> Structured<W> {
                 self.out.write_all(b"\n")?;
             }
             // A one-item sequence per row: together they are one sequence.
-            Style::Yaml => yaml_serde::to_writer(&mut self.out, std::slice::from_ref(row))?,
+            Style::Yaml => yaml_serde::to_writer(&mut self.out, &[super::value::yaml(row)])?,
         }
         Ok(())
     }

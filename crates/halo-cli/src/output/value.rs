@@ -32,6 +32,49 @@ pub(super) fn text(value: &Value) -> String {
     }
 }
 
+/// A value for YAML output. Numbers are kept as the server wrote them (serde_json's
+/// `arbitrary_precision`), which only serde_json's own writer understands: here each becomes
+/// a YAML integer or float, or, when it fits neither exactly (more digits than 64 bits hold),
+/// a string of its digits, so no digit is lost.
+pub(super) fn yaml(value: &Value) -> yaml_serde::Value {
+    use yaml_serde::Value as Y;
+    match value {
+        Value::Null => Y::Null,
+        Value::Bool(b) => Y::Bool(*b),
+        Value::String(s) => Y::String(s.clone()),
+        Value::Number(n) => {
+            let digits = n.to_string();
+            match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Y::Number(i.into()),
+                (None, Some(u), _) => Y::Number(u.into()),
+                (None, None, Some(f)) if f.is_finite() && exact_in_f64(&digits) => {
+                    Y::Number(f.into())
+                }
+                _ => Y::String(digits),
+            }
+        }
+        Value::Array(items) => Y::Sequence(items.iter().map(yaml).collect()),
+        Value::Object(map) => Y::Mapping(
+            map.iter()
+                .map(|(k, v)| (Y::String(k.clone()), yaml(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Whether a decimal number (not an integer too large for 64 bits) survives a trip through
+/// an f64: at most 15 significant digits do.
+fn exact_in_f64(digits: &str) -> bool {
+    let mantissa = digits.split(['e', 'E']).next().unwrap_or(digits);
+    if !mantissa.contains('.') {
+        return false; // an integer beyond i64 and u64
+    }
+    let significant = mantissa
+        .trim_start_matches(['-', '+', '0', '.'])
+        .replace('.', "");
+    significant.trim_end_matches('0').len() <= 15
+}
+
 /// CSV field text: like [`text`], but an array of scalars is joined with `;`.
 pub(super) fn csv_text(value: &Value) -> String {
     match value {
@@ -89,6 +132,26 @@ mod tests {
         assert_eq!(text(&json!({"a": [1]})), r#"{"a":[1]}"#);
         assert_eq!(csv_text(&json!(["a", 1, null])), "a;1;");
         assert_eq!(csv_text(&json!([{"a": 1}])), r#"[{"a":1}]"#);
+    }
+
+    #[test]
+    fn yaml_numbers_are_numbers_with_every_digit() {
+        let v: Value = serde_json::from_str(
+            r#"{"a": 10, "b": -3, "c": 7.5, "d": 3.0, "big": 1000000000000000000000000000001, "e": 1e400, "f": 0.1234567890123456789}"#,
+        )
+        .unwrap();
+        let text = yaml_serde::to_string(&yaml(&v)).unwrap();
+        for line in [
+            "a: 10",
+            "b: -3",
+            "c: 7.5",
+            "d: 3.0",
+            "big: '1000000000000000000000000000001'",
+            "f: '0.1234567890123456789'",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(!text.contains("serde_json"), "{text}");
     }
 
     #[test]
