@@ -2,6 +2,8 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod fake;
+
 use halo_sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 
