@@ -644,6 +644,7 @@ pub(crate) fn give_up_note(
         n => format!("{n} retries"),
     };
     match why {
+        GiveUp::Exhausted if retries == 0 => " (not retried: retries are off)".to_string(),
         GiveUp::Exhausted => format!(" (gave up after {retried}, the most allowed)"),
         GiveUp::OutOfTime => format!(
             " (gave up after {retried} in {} s: the next wait would pass the {} s allowed for retries)",

@@ -358,16 +358,25 @@ pub(crate) fn key_of(
     ticket_id: Option<&Value>,
     id: Option<&Value>,
 ) -> Option<String> {
-    let usable = |v: Option<&Value>| v.and_then(usable_id);
+    key_from(kind, ticket_id, id, usable_id)
+}
+
+/// [`key_of`] for ids in any form, each turned into key text by `usable`.
+pub(crate) fn key_from<T>(
+    kind: IdKind,
+    ticket_id: Option<T>,
+    id: Option<T>,
+    usable: impl Fn(T) -> Option<String>,
+) -> Option<String> {
     match kind {
-        IdKind::PerTicket => Some(format!("{}/{}", usable(ticket_id)?, usable(id)?)),
+        IdKind::PerTicket => Some(format!("{}/{}", usable(ticket_id?)?, usable(id?)?)),
         IdKind::None => None,
-        _ => usable(id),
+        _ => usable(id?),
     }
 }
 
 /// An id as key text, when it is a usable one (see [`key_of`]).
-fn usable_id(v: &Value) -> Option<String> {
+pub(crate) fn usable_id(v: &Value) -> Option<String> {
     match v {
         Value::Number(_) | Value::String(_) => {
             let text = id_text(v);

@@ -4,7 +4,7 @@
 //! a slice of the reply's buffer (no copy), and only its ids are ever read (for de-duplication),
 //! and only as far as needed.
 
-use crate::paging::{Page, Row, key_of, no_rows, rows_key};
+use crate::paging::{Page, Row, key_from, no_rows, rows_key, usable_id};
 use crate::resource::{IdKind, Resource};
 use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -59,8 +59,23 @@ impl Row for RawRow {
             return None;
         }
         let ids = read_ids(&self.0, id == IdKind::PerTicket);
-        key_of(id, ids.ticket_id.as_ref(), ids.id.as_ref())
+        key_from(id, ids.ticket_id, ids.id, raw_key)
     }
+}
+
+/// The key text of an id as it appears in a row: a plain integer is its own text (the common
+/// case, read with no allocation but the key's); anything else (`3.0`, `"3"`, a GUID, null)
+/// is decoded and judged as [`crate::paging`] judges a value.
+fn raw_key(text: &[u8]) -> Option<String> {
+    let digits = text.strip_prefix(b"-").unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || text.len() == 1)
+        && digits.len() < 19;
+    if plain {
+        return (text != b"0").then(|| String::from_utf8_lossy(text).into_owned());
+    }
+    usable_id(&serde_json::from_slice::<Value>(text).ok()?)
 }
 
 /// `raw`, which was read from `body`, as a slice of `body` (a copy only if it is not one).
@@ -212,9 +227,9 @@ impl<'de> Visitor<'de> for NodeSeed {
 
 /// The ids of a row.
 #[derive(Default, Debug, PartialEq)]
-struct Ids {
-    id: Option<Value>,
-    ticket_id: Option<Value>,
+struct Ids<'a> {
+    id: Option<&'a [u8]>,
+    ticket_id: Option<&'a [u8]>,
 }
 
 /// Reads `id` (and `ticket_id` when `with_ticket`) of a row by walking its top-level
@@ -222,7 +237,7 @@ struct Ids {
 /// looked at. serde_json has no such partial read, and a full one costs as much as the
 /// split. The row was checked to be JSON when its page was split; on anything else this
 /// finds less, never panics.
-fn read_ids(row: &[u8], with_ticket: bool) -> Ids {
+fn read_ids(row: &[u8], with_ticket: bool) -> Ids<'_> {
     let mut ids = Ids::default();
     let mut at = skip_ws(row, 0);
     if row.get(at) != Some(&b'{') {
@@ -250,9 +265,7 @@ fn read_ids(row: &[u8], with_ticket: bool) -> Ids {
         if let Some(slot) = slot
             && slot.is_none()
         {
-            *slot = row
-                .get(at..value_end)
-                .and_then(|v| serde_json::from_slice(v).ok());
+            *slot = row.get(at..value_end);
         }
         if ids.id.is_some() && (!with_ticket || ids.ticket_id.is_some()) {
             return ids;

@@ -84,9 +84,7 @@ pub(crate) async fn reply(
         .map(|v| v.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("" | "identity") => Body::Plain(BytesMut::with_capacity(
-            declared.unwrap_or(0).min(limit) as usize,
-        )),
+        None | Some("" | "identity") => Body::Plain(Vec::new(), 0),
         Some("gzip" | "x-gzip") => Body::Gzip(
             Box::new(flate2::write::MultiGzDecoder::new(Capped {
                 out: Vec::new(),
@@ -108,7 +106,7 @@ pub(crate) async fn reply(
         sent: true,
         retryable: true,
     })? {
-        match body.push(&chunk, limit) {
+        match body.push(chunk, limit) {
             Ok(()) => {}
             Err(Pushed::Over { inflated }) => return Err(too_large(inflated)),
             Err(Pushed::Damaged(why)) => return Err(damaged(url, &why)),
@@ -136,7 +134,8 @@ fn damaged(url: &Url, why: &str) -> Failed {
 
 /// A body being read.
 enum Body {
-    Plain(BytesMut),
+    /// The chunks as they came (a body in one chunk is kept without a copy) and their size.
+    Plain(Vec<Bytes>, u64),
     /// The decoder and the compressed bytes it was given.
     Gzip(Box<flate2::write::MultiGzDecoder<Capped>>, u64),
 }
@@ -151,13 +150,14 @@ enum Pushed {
 }
 
 impl Body {
-    fn push(&mut self, chunk: &[u8], limit: u64) -> Result<(), Pushed> {
+    fn push(&mut self, chunk: Bytes, limit: u64) -> Result<(), Pushed> {
         match self {
-            Body::Plain(buf) => {
-                if (buf.len() + chunk.len()) as u64 > limit {
+            Body::Plain(chunks, size) => {
+                *size += chunk.len() as u64;
+                if *size > limit {
                     return Err(Pushed::Over { inflated: false });
                 }
-                buf.extend_from_slice(chunk);
+                chunks.push(chunk);
                 Ok(())
             }
             Body::Gzip(decoder, compressed) => {
@@ -166,7 +166,7 @@ impl Body {
                     return Err(Pushed::Over { inflated: false });
                 }
                 decoder
-                    .write_all(chunk)
+                    .write_all(&chunk)
                     .map_err(|e| gzip_error(decoder.get_ref(), e))
             }
         }
@@ -174,7 +174,17 @@ impl Body {
 
     fn finish(self) -> Result<Bytes, Pushed> {
         match self {
-            Body::Plain(buf) => Ok(buf.freeze()),
+            Body::Plain(mut chunks, size) => Ok(match chunks.len() {
+                0 => Bytes::new(),
+                1 => chunks.remove(0),
+                _ => {
+                    let mut whole = BytesMut::with_capacity(size as usize);
+                    for c in &chunks {
+                        whole.extend_from_slice(c);
+                    }
+                    whole.freeze()
+                }
+            }),
             Body::Gzip(mut decoder, _) => {
                 decoder
                     .try_finish()
@@ -288,9 +298,9 @@ mod tests {
 
     fn read(body: &mut Body, chunks: &[&[u8]], limit: u64) -> Result<Bytes, Pushed> {
         for c in chunks {
-            body.push(c, limit)?;
+            body.push(Bytes::copy_from_slice(c), limit)?;
         }
-        std::mem::replace(body, Body::Plain(BytesMut::new())).finish()
+        std::mem::replace(body, Body::Plain(Vec::new(), 0)).finish()
     }
 
     fn gz(limit: u64) -> Body {
@@ -306,7 +316,7 @@ mod tests {
 
     #[test]
     fn bodies_within_the_limit_are_read_whole_gzip_or_not() {
-        let mut plain = Body::Plain(BytesMut::new());
+        let mut plain = Body::Plain(Vec::new(), 0);
         let got = read(&mut plain, &[b"{\"a\"", b":1}"], 8).ok().unwrap();
         assert_eq!(&got[..], b"{\"a\":1}");
         let data = vec![b'x'; 10_000];
@@ -318,7 +328,7 @@ mod tests {
 
     #[test]
     fn each_limit_holds_and_damage_is_named() {
-        let mut plain = Body::Plain(BytesMut::new());
+        let mut plain = Body::Plain(Vec::new(), 0);
         assert!(matches!(
             read(&mut plain, &[b"12345", b"6789"], 8),
             Err(Pushed::Over { inflated: false })

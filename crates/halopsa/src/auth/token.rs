@@ -250,7 +250,7 @@ impl TokenManager {
                 .http
                 .get(url.clone())
                 .build()
-                .map_err(|e| crate::reply::Failed::transport(&url, &e))?;
+                .map_err(|e| crate::reply::Failed::before(Error::transport(&url, &e)))?;
             crate::reply::send_within_origin(&self.http, request, self.shared.max_response).await
         };
         match self
