@@ -31,21 +31,6 @@ fn seeded_world(n: u64) -> World {
     })
 }
 
-/// The ids in an NDJSON file, checking each appears once.
-fn ids(path: &Path) -> HashSet<i64> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut ids = HashSet::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(
-            ids.insert(v["id"].as_i64().unwrap()),
-            "id {} twice",
-            v["id"]
-        );
-    }
-    ids
-}
-
 /// The ids in a CSV file (the `id` column), checking each appears once.
 fn csv_ids(path: &Path) -> HashSet<i64> {
     let mut reader = csv::Reader::from_path(path).unwrap();
@@ -185,14 +170,11 @@ fn slow_world() -> World {
 
 /// `halo export tickets --out OUT` a page of 50 at a time, as a process of its own.
 fn spawn_slow_export(w: &World, out: &Path, more: &[&str]) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
+    w.process()
         .args(["export", "tickets", "--out"])
         .arg(out)
         .args(["--concurrency", "1", "--page-size", "50"])
         .args(more)
-        .env("HALO_CONFIG_DIR", w.config_dir())
-        .env("HALO_KEYRING", "off")
-        .env_remove("HALO_PROFILE")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()

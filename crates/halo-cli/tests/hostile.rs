@@ -7,8 +7,9 @@ mod common;
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use common::fake::{FAKE_SECRET, Fake, Seen, halo, silence};
+use common::fake::{FAKE_SECRET, command, halo_at, start};
 use common::*;
+use halo_sandbox::fake::{Fake, Seen, silence, with_token as halo};
 use halo_sandbox::{Faults, SandboxConfig};
 use predicates::prelude::*;
 use serde_json::json;
@@ -27,7 +28,7 @@ struct FakeWorld {
 impl FakeWorld {
     fn new(reply: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> FakeWorld {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let fake = Fake::start(&rt, reply);
+        let fake = start(&rt, reply);
         FakeWorld {
             fake,
             dir: tempfile::tempdir().unwrap(),
@@ -36,7 +37,7 @@ impl FakeWorld {
     }
 
     fn halo(&self) -> assert_cmd::Command {
-        self.fake.halo(self.dir.path())
+        halo_at(&self.fake, self.dir.path())
     }
 }
 
@@ -51,21 +52,6 @@ fn stderr(out: &std::process::Output) -> String {
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The ids in an NDJSON file, each once.
-fn ids(path: &Path) -> HashSet<i64> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut ids = HashSet::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(
-            ids.insert(v["id"].as_i64().unwrap()),
-            "id {} twice",
-            v["id"]
-        );
-    }
-    ids
 }
 
 #[test]
@@ -157,10 +143,10 @@ fn paging_parameters_are_refused_as_filters() {
 #[test]
 fn a_token_endpoint_redirect_sends_the_secret_nowhere() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let elsewhere = Fake::start(&rt, |_| StatusCode::OK.into_response());
+    let elsewhere = start(&rt, |_| StatusCode::OK.into_response());
     for status in [307, 308] {
         let to = format!("{}/auth/token", elsewhere.url);
-        let fake = Fake::start(&rt, move |_| {
+        let fake = start(&rt, move |_| {
             (
                 StatusCode::from_u16(status).unwrap(),
                 [(header::LOCATION, to.clone())],
@@ -168,7 +154,7 @@ fn a_token_endpoint_redirect_sends_the_secret_nowhere() {
                 .into_response()
         });
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = fake.halo(dir.path());
+        let mut cmd = halo_at(&fake, dir.path());
         cmd.env_remove("HALO_URL").args([
             "connect",
             "--url",
@@ -231,9 +217,9 @@ fn an_echoing_token_endpoint_shows_no_secret_at_any_verbosity() {
 #[test]
 fn a_profile_header_never_follows_a_redirect_elsewhere() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let elsewhere = Fake::start(&rt, |_| axum::Json(json!({"id": 1})).into_response());
+    let elsewhere = start(&rt, |_| axum::Json(json!({"id": 1})).into_response());
     let to = elsewhere.url.clone();
-    let fake = Fake::start(
+    let fake = start(
         &rt,
         halo(move |seen| {
             let location = format!("{to}{}", seen.path);
@@ -241,7 +227,7 @@ fn a_profile_header_never_follows_a_redirect_elsewhere() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    fake.halo(dir.path())
+    halo_at(&fake, dir.path())
         .env_remove("HALO_URL")
         .args([
             "connect",
@@ -323,7 +309,7 @@ fn a_decompression_bomb_fails_clearly_in_bounded_memory() {
         &["export", "tickets", "--out", out.to_str().unwrap()],
     ];
     for args in runs {
-        let mut cmd = w.fake.command(w.dir.path());
+        let mut cmd = command(&w.fake, w.dir.path());
         cmd.args(args);
         let (done, peak_kib) = run_measured(cmd);
         assert_eq!(done.status.code(), Some(1), "{}", stderr(&done));
@@ -448,13 +434,10 @@ fn two_exports_of_one_file_at_once_one_refuses_and_the_file_is_exact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
     let spawn = |more: &[&str]| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"))
+        w.process()
             .args(["export", "tickets", "--page-size", "50", "--out"])
             .arg(&out)
             .args(more)
-            .env("HALO_CONFIG_DIR", w.config_dir())
-            .env("HALO_KEYRING", "off")
-            .env_remove("HALO_PROFILE")
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
@@ -504,8 +487,7 @@ fn two_exports_of_one_file_at_once_one_refuses_and_the_file_is_exact() {
 
 #[test]
 fn the_export_target_is_checked_before_any_request() {
-    let w = World::new();
-    w.connect().assert().success();
+    let w = World::connected();
     let dir = tempfile::tempdir().unwrap();
     let requests = || w.sandbox.stats().requests;
     let before = requests();
@@ -537,8 +519,7 @@ fn the_export_target_is_checked_before_any_request() {
 #[test]
 fn a_fifo_is_written_through_and_never_replaced() {
     use std::os::unix::fs::FileTypeExt;
-    let w = World::new();
-    w.connect().assert().success();
+    let w = World::connected();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
@@ -577,8 +558,7 @@ fn a_fifo_is_written_through_and_never_replaced() {
 #[cfg(unix)]
 #[test]
 fn planted_links_beside_an_export_are_never_written_through() {
-    let w = World::new();
-    w.connect().assert().success();
+    let w = World::connected();
     let dir = tempfile::tempdir().unwrap();
     let victim = dir.path().join("victim");
     std::fs::write(&victim, "theirs").unwrap();
@@ -614,8 +594,7 @@ fn chmod(path: &Path, mode: u32) {
 #[cfg(unix)]
 #[test]
 fn loose_permissions_are_refused_or_warned_about() {
-    let w = World::new();
-    w.connect().assert().success();
+    let w = World::connected();
     let dir = w.config_dir();
     let get = || {
         let mut cmd = w.halo();
@@ -681,8 +660,7 @@ fn a_shared_config_dir_gets_no_secret_through_planted_links() {
 
 #[test]
 fn messages_say_what_actually_failed() {
-    let w = World::new();
-    w.connect().assert().success();
+    let w = World::connected();
     let path = w.config_dir().join("config.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(

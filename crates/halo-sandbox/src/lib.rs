@@ -20,6 +20,7 @@ mod api;
 mod auth;
 mod clock;
 mod config;
+pub mod fake;
 mod faults;
 mod filters;
 mod journal;

@@ -2,10 +2,10 @@
 //! walk ends, no redirect carries a secret or a header elsewhere, no reply can exhaust memory,
 //! and no text a server sends back repeats a secret.
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
+use halo_sandbox::fake::{Fake, Seen, with_token as halo};
 use halopsa::paging::WalkNotes;
 use halopsa::resource::find;
 use halopsa::retry::RetryPolicy;
@@ -13,84 +13,14 @@ use halopsa::{ApiRequest, AuthError, Client, ConnectionSettings, Error, Grant, L
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRET: &str = "Sup3r-S3cret/value+1";
 const PASSWORD: &str = "agent-pa55word";
 
-/// A request as the fake server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: Method,
-    path: String,
-    query: String,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Seen {
-    fn param(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
-
-/// A server answering every request with `reply`, recording what it saw.
-struct Fake {
-    url: String,
-    log: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Fake {
-    async fn start(reply: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> Fake {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (seen_log, reply) = (log.clone(), Arc::new(reply));
-        let app = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let (log, reply) = (seen_log.clone(), reply.clone());
-                async move {
-                    let seen = Seen {
-                        method,
-                        path: uri.path().to_string(),
-                        query: uri.query().unwrap_or("").to_string(),
-                        headers,
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    };
-                    let resp = reply(&seen);
-                    log.lock().unwrap().push(seen);
-                    resp
-                }
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Fake { url, log }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn hits(&self, path: &str) -> usize {
-        self.seen().iter().filter(|s| s.path == path).count()
-    }
-}
-
-/// A token for any token request, else `api`.
-fn halo(api: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> impl Fn(&Seen) -> Response {
-    move |seen: &Seen| {
-        if seen.path == "/auth/token" {
-            return axum::Json(json!({
-                "access_token": "the-access-token-xyz", "token_type": "Bearer",
-                "expires_in": 3600, "scope": "all"
-            }))
-            .into_response();
-        }
-        api(seen)
-    }
+/// A fake server answering with `reply`.
+async fn serve(reply: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> Fake {
+    Fake::start(reply).await.unwrap()
 }
 
 fn settings(url: &str, grant: Grant) -> ConnectionSettings {
@@ -145,7 +75,7 @@ async fn walk(c: &Client, options: ListOptions) -> (Result<Vec<Value>, Error>, W
 #[tokio::test]
 async fn a_server_that_repeats_its_page_ends_the_walk_at_the_second_page() {
     // A bare array with no record_count, the same 100 rows whatever the page.
-    let fake = Fake::start(halo(|_| axum::Json(rows(1..=100)).into_response())).await;
+    let fake = serve(halo(|_| axum::Json(rows(1..=100)).into_response())).await;
     let c = client(&fake.url);
     let (result, _) = walk(&c, ListOptions::default()).await;
     match result {
@@ -157,7 +87,7 @@ async fn a_server_that_repeats_its_page_ends_the_walk_at_the_second_page() {
     }
     assert_eq!(fake.hits("/api/Tickets"), 2);
     // The same with a record_count that promises 100 pages, fetched four at a time.
-    let fake = Fake::start(halo(|_| {
+    let fake = serve(halo(|_| {
         axum::Json(json!({"record_count": 10_000, "tickets": rows(1..=100)})).into_response()
     }))
     .await;
@@ -172,7 +102,7 @@ async fn a_server_that_repeats_its_page_ends_the_walk_at_the_second_page() {
 
 #[tokio::test]
 async fn a_server_inventing_rows_forever_is_stopped_by_the_page_cap() {
-    let fake = Fake::start(halo(|seen| {
+    let fake = serve(halo(|seen| {
         let page: i64 = seen.param("page_no").unwrap().parse().unwrap();
         axum::Json(rows(page * 100 - 99..=page * 100)).into_response()
     }))
@@ -193,7 +123,7 @@ async fn a_server_inventing_rows_forever_is_stopped_by_the_page_cap() {
 async fn rows_short_of_record_count_are_noted_and_keyless_rows_kept() {
     // record_count 10,000, then nothing: pages empty from the first, or from the second.
     for filled in [0, 1] {
-        let fake = Fake::start(halo(move |seen| {
+        let fake = serve(halo(move |seen| {
             let page: i64 = seen.param("page_no").unwrap().parse().unwrap();
             let rows = if page <= filled {
                 rows(1..=100)
@@ -209,7 +139,7 @@ async fn rows_short_of_record_count_are_noted_and_keyless_rows_kept() {
         assert_eq!(notes.incomplete, Some((10_000, got)));
     }
     // Three rows with "id": null are three rows.
-    let fake = Fake::start(halo(|_| {
+    let fake = serve(halo(|_| {
         axum::Json(json!({"record_count": 3, "tickets": [
             {"id": null, "summary": "a"}, {"id": null, "summary": "b"}, {"id": null, "summary": "c"}
         ]}))
@@ -223,7 +153,7 @@ async fn rows_short_of_record_count_are_noted_and_keyless_rows_kept() {
 
 #[tokio::test]
 async fn paging_parameters_are_refused_as_filters_before_any_request() {
-    let fake = Fake::start(halo(|_| axum::Json(rows(1..=3)).into_response())).await;
+    let fake = serve(halo(|_| axum::Json(rows(1..=3)).into_response())).await;
     let c = client(&fake.url);
     for name in ["page_no", "PAGE_SIZE", "pageinate"] {
         let (stream, _) = c
@@ -237,10 +167,10 @@ async fn paging_parameters_are_refused_as_filters_before_any_request() {
 
 #[tokio::test]
 async fn a_token_endpoint_redirect_is_never_followed() {
-    let elsewhere = Fake::start(|_| StatusCode::OK.into_response()).await;
+    let elsewhere = serve(|_| StatusCode::OK.into_response()).await;
     for status in [307u16, 308, 302] {
         let to = format!("{}/auth/token", elsewhere.url);
-        let fake = Fake::start(move |_| {
+        let fake = serve(move |_| {
             let mut resp = StatusCode::from_u16(status).unwrap().into_response();
             resp.headers_mut()
                 .insert(header::LOCATION, HeaderValue::from_str(&to).unwrap());
@@ -286,7 +216,7 @@ async fn an_echoing_token_endpoint_never_shows_a_secret() {
     ];
     for shape in shapes {
         for grant in [secret(), password()] {
-            let fake = Fake::start(move |seen| shape(&seen.body)).await;
+            let fake = serve(move |seen| shape(&seen.body)).await;
             let c = Client::builder(settings(&fake.url, grant))
                 .retry(quick_retries())
                 .build()
@@ -307,7 +237,7 @@ async fn an_echoing_token_endpoint_never_shows_a_secret() {
 
 #[tokio::test]
 async fn an_api_error_echoing_the_token_never_shows_it() {
-    let fake = Fake::start(halo(|seen| {
+    let fake = serve(halo(|seen| {
         let auth = seen.headers[header::AUTHORIZATION]
             .to_str()
             .unwrap()
@@ -327,16 +257,16 @@ async fn an_api_error_echoing_the_token_never_shows_it() {
         panic!("{err:?}")
     };
     for text in [err.to_string(), api.body.clone()] {
-        assert!(!text.contains("the-access-token"), "{text}");
+        assert!(!text.contains("fake-access-token"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
     }
 }
 
 #[tokio::test]
 async fn api_redirects_stay_within_the_origin() {
-    let elsewhere = Fake::start(|_| axum::Json(json!({"id": 666})).into_response()).await;
+    let elsewhere = serve(|_| axum::Json(json!({"id": 666})).into_response()).await;
     let to = elsewhere.url.clone();
-    let fake = Fake::start(halo(move |seen| {
+    let fake = serve(halo(move |seen| {
         let location = match seen.path.as_str() {
             "/api/Tickets/1" => format!("{to}/api/Tickets/1"),
             "/api/Tickets/2" => "/api/Tickets/3".to_string(),
@@ -388,7 +318,7 @@ fn zeros_gzipped() -> Vec<u8> {
 #[tokio::test]
 async fn replies_over_the_limit_are_refused_compressed_or_not() {
     let member = zeros_gzipped();
-    let fake = Fake::start(halo(move |seen| match seen.path.as_str() {
+    let fake = serve(halo(move |seen| match seen.path.as_str() {
         // 100 gzip members of 1 MB each: 100 MB from 100 KB.
         "/api/Bomb" => ([(header::CONTENT_ENCODING, "gzip")], member.repeat(100)).into_response(),
         "/api/Big" => vec![b' '; 3 << 20].into_response(),
@@ -417,7 +347,7 @@ async fn replies_over_the_limit_are_refused_compressed_or_not() {
 
 #[tokio::test]
 async fn giving_up_says_how_many_retries_were_made() {
-    let fake = Fake::start(halo(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())).await;
+    let fake = serve(halo(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())).await;
     let err = client(&fake.url)
         .send(&ApiRequest::get("Tickets/1"))
         .await
@@ -432,7 +362,7 @@ async fn giving_up_says_how_many_retries_were_made() {
 
 #[tokio::test]
 async fn a_password_grant_refused_as_invalid_client_says_what_to_check() {
-    let fake = Fake::start(|_| {
+    let fake = serve(|_| {
         (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"error": "invalid_client"})),

@@ -24,6 +24,13 @@ impl World {
         World::with(SandboxConfig::default())
     }
 
+    /// A sandbox with a stored profile (`halo connect` done).
+    pub fn connected() -> World {
+        let w = World::new();
+        w.connect().assert().success();
+        w
+    }
+
     pub fn with(config: SandboxConfig) -> World {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let sandbox = rt.block_on(Sandbox::start(config)).unwrap();
@@ -44,7 +51,12 @@ impl World {
 
     /// `halo` with an isolated config dir, no keyring and no inherited HALO_* variables.
     pub fn halo(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("halo").unwrap();
+        assert_cmd::Command::from_std(self.process())
+    }
+
+    /// [`World::halo`] as a plain process command (to spawn and act on while it runs).
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"));
         for (k, _) in std::env::vars() {
             if k.starts_with("HALO_") || k == "RUST_LOG" {
                 cmd.env_remove(k);
@@ -94,4 +106,19 @@ impl World {
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The ids in an NDJSON file, checking each appears once.
+pub fn ids(path: &Path) -> std::collections::HashSet<i64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            ids.insert(v["id"].as_i64().unwrap()),
+            "id {} twice",
+            v["id"]
+        );
+    }
+    ids
 }
