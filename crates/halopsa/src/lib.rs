@@ -26,6 +26,7 @@ pub mod error;
 pub mod filter;
 pub mod id;
 pub mod limiter;
+pub mod list;
 pub mod models;
 pub mod paging;
 pub mod raw;
@@ -44,10 +45,9 @@ pub use client::{
 pub use error::{ApiError, AuthError, Error};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
+pub use list::ListRow;
 pub use reply::DEFAULT_MAX_RESPONSE;
-pub use resource_client::{
-    ListOptions, ListRow, PageRows, ResourceClient, ResumePoint, WalkReport,
-};
+pub use resource_client::{ListOptions, PageRows, ResourceClient, ResumePoint, WalkReport};
 pub use settings::{ConnectionSettings, Grant};
 pub use typed::Typed;
 

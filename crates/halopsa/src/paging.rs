@@ -16,14 +16,9 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// A row of a list: a decoded JSON value, or the server's bytes kept as they are
 /// ([`crate::raw::RawRow`], for exports that write rows back out unchanged).
 pub trait Row: Sized + Send + 'static {
-    /// The key that tells rows apart (see [`row_key`]).
+    /// The key that tells rows apart, for a resource whose ids are of kind `id` (see
+    /// [`crate::id`]); `None` for a row without a usable id.
     fn key(&self, id: IdKind) -> Option<String>;
-}
-
-impl Row for Value {
-    fn key(&self, id: IdKind) -> Option<String> {
-        key_of(id, self.get("ticket_id"), self.get("id"))
-    }
 }
 
 /// One page as the server answered it.
@@ -260,7 +255,7 @@ impl Pager {
     }
 
     /// A walk that continues an earlier one at `next_page`, with the effective page size it
-    /// found, the `rows` it already yielded and their keys (see [`row_key`]; rows without a
+    /// found, the `rows` it already yielded and their keys (see [`Row::key`]; rows without a
     /// key have none), and `record_count` as the earlier walk first saw it.
     pub fn resuming(
         resource: &Resource,
@@ -343,149 +338,6 @@ fn hash(key: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     h.finish()
-}
-
-/// The key that tells a row of `resource` apart (what de-duplication compares).
-pub fn row_key(resource: &Resource, row: &Value) -> Option<String> {
-    row.key(resource.id)
-}
-
-/// Rows are told apart by `(ticket_id, id)` for actions (ids are per ticket), by `id`
-/// otherwise. An id that is absent, null, zero, empty or not a scalar is no key: such rows
-/// cannot be told apart, so they are kept, never merged.
-pub(crate) fn key_of(
-    kind: IdKind,
-    ticket_id: Option<&Value>,
-    id: Option<&Value>,
-) -> Option<String> {
-    key_from(kind, ticket_id, id, usable_id)
-}
-
-/// [`key_of`] for ids in any form, each turned into key text by `usable`.
-pub(crate) fn key_from<T>(
-    kind: IdKind,
-    ticket_id: Option<T>,
-    id: Option<T>,
-    usable: impl Fn(T) -> Option<String>,
-) -> Option<String> {
-    match kind {
-        IdKind::PerTicket => Some(format!("{}/{}", usable(ticket_id?)?, usable(id?)?)),
-        IdKind::None => None,
-        _ => usable(id?),
-    }
-}
-
-/// An id as key text, when it is a usable one (see [`key_of`]).
-pub(crate) fn usable_id(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(_) | Value::String(_) => {
-            let text = id_text(v);
-            let text = text.trim();
-            (!text.is_empty() && text != "0").then(|| text.to_string())
-        }
-        _ => None,
-    }
-}
-
-/// An id as text, whatever its JSON form (`3`, `3.0`, `"3"` and GUIDs).
-pub fn id_text(v: &Value) -> String {
-    match crate::id::id_from_value(v) {
-        Some(n) => n.to_string(),
-        None => match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        },
-    }
-}
-
-/// Arrays some lists carry beside their rows (`/Attachment`'s `folders`, ...).
-const SIDECARS: &[&str] = &[
-    "folders",
-    "include_children",
-    "columns",
-    "available_columns",
-];
-
-/// Which property of a wrapped list holds the rows, given the names of its array-valued
-/// properties: the resource's key, else the one that is not a known sidecar (Halo's list
-/// shapes vary, and some are unconfirmed).
-pub(crate) fn rows_key<'a>(
-    resource: &Resource,
-    arrays: impl Iterator<Item = &'a str>,
-) -> Option<String> {
-    let arrays: Vec<&str> = arrays.collect();
-    if let Some(key) = resource.list_key().filter(|k| arrays.contains(k)) {
-        return Some(key.to_string());
-    }
-    let rows: Vec<&str> = arrays
-        .into_iter()
-        .filter(|k| !SIDECARS.contains(k))
-        .collect();
-    (rows.len() == 1).then(|| rows[0].to_string())
-}
-
-pub(crate) fn no_rows(resource: &Resource) -> String {
-    format!(
-        "a list of {} was expected, but the reply has no array of rows",
-        resource.path
-    )
-}
-
-/// The rows of a list reply: a bare array, else the property [`rows_key`] picks.
-pub fn decode_list(resource: &Resource, body: Value) -> Result<Page, String> {
-    match body {
-        Value::Array(items) => Ok(Page {
-            items,
-            record_count: None,
-            page_size: None,
-        }),
-        Value::Object(mut map) => {
-            let record_count = map
-                .get("record_count")
-                .and_then(|v| crate::id::id_from_value(v).and_then(|n| u64::try_from(n).ok()));
-            let page_size = map
-                .get("page_size")
-                .and_then(crate::id::id_from_value)
-                .and_then(|n| u32::try_from(n).ok());
-            let arrays = map
-                .iter()
-                .filter(|(_, v)| v.is_array())
-                .map(|(k, _)| k.as_str());
-            match rows_key(resource, arrays).and_then(|k| map.remove(&k)) {
-                Some(Value::Array(items)) => Ok(Page {
-                    items,
-                    record_count,
-                    page_size,
-                }),
-                _ => Err(no_rows(resource)),
-            }
-        }
-        other => Err(format!(
-            "a list of {} was expected, got {}",
-            resource.path,
-            kind(&other)
-        )),
-    }
-}
-
-/// One object from a single GET or POST reply: the object, or the only element of an array.
-pub fn decode_one(body: Value) -> Result<Value, String> {
-    match body {
-        Value::Object(_) => Ok(body),
-        Value::Array(mut items) if items.len() == 1 => Ok(items.remove(0)),
-        other => Err(format!("one object was expected, got {}", kind(&other))),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
@@ -769,36 +621,5 @@ mod tests {
             page_size: None,
         };
         assert_eq!(pager.accept(page).unwrap().len(), 2);
-    }
-
-    #[test]
-    fn list_shapes_are_all_accepted() {
-        let tickets = find("Tickets").unwrap();
-        let p = decode_list(
-            tickets,
-            json!({"record_count": 2, "tickets": [{"id": 1}, {"id": 2}], "include_children": []}),
-        )
-        .unwrap();
-        assert_eq!((p.items.len(), p.record_count), (2, Some(2)));
-        assert_eq!(
-            decode_list(tickets, json!([{"id": 1}]))
-                .unwrap()
-                .items
-                .len(),
-            1
-        );
-        let teams = find("Team").unwrap();
-        let p = decode_list(teams, json!({"teams": [{"id": 1}], "folders": []})).unwrap();
-        assert_eq!(p.items.len(), 1, "the one non-sidecar array");
-        let p = decode_list(
-            find("Asset").unwrap(),
-            json!({"record_count": "3.0", "page_size": 50, "assets": []}),
-        )
-        .unwrap();
-        assert_eq!((p.record_count, p.page_size), (Some(3), Some(50)));
-        assert!(decode_list(tickets, json!({"message": "x"})).is_err());
-        assert!(decode_list(tickets, json!("x")).is_err());
-        assert_eq!(decode_one(json!([{"id": 1}])).unwrap(), json!({"id": 1}));
-        assert!(decode_one(json!([])).is_err());
     }
 }

@@ -1,13 +1,13 @@
 //! Rows kept as the server's bytes, for exports that write them back out unchanged.
 //!
-//! A list reply is split into rows in one validating pass ([`decode_list_raw`]); each row is
-//! a slice of the reply's buffer (no copy), and only its ids are ever read (for de-duplication),
-//! and only as far as needed.
+//! A list reply is split into rows in one validating pass ([`crate::list::decode_list`]); each
+//! row is a slice of the reply's buffer (no copy), and only its ids are ever read (for
+//! de-duplication), and only as far as needed.
 
-use crate::paging::{Page, Row, key_from, no_rows, rows_key, usable_id};
-use crate::resource::{IdKind, Resource};
+use crate::id::{key_from, raw_key};
+use crate::paging::Row;
+use crate::resource::IdKind;
 use bytes::Bytes;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -23,7 +23,7 @@ impl RawRow {
     pub fn parse(text: impl Into<Bytes>) -> Result<RawRow, serde_json::Error> {
         let bytes = text.into();
         let raw: &RawValue = serde_json::from_slice(&bytes)?;
-        Ok(slice_of(&bytes, raw))
+        Ok(RawRow::slice_of(&bytes, raw))
     }
 
     /// The bytes as the server sent them.
@@ -63,165 +63,15 @@ impl Row for RawRow {
     }
 }
 
-/// The key text of an id as it appears in a row: a plain integer is its own text (the common
-/// case, read with no allocation but the key's); anything else (`3.0`, `"3"`, a GUID, null)
-/// is decoded and judged as [`crate::paging`] judges a value.
-fn raw_key(text: &[u8]) -> Option<String> {
-    let digits = text.strip_prefix(b"-").unwrap_or(text);
-    let plain = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits[0] != b'0' || text.len() == 1)
-        && digits.len() < 19;
-    if plain {
-        return (text != b"0").then(|| String::from_utf8_lossy(text).into_owned());
-    }
-    usable_id(&serde_json::from_slice::<Value>(text).ok()?)
-}
-
-/// `raw`, which was read from `body`, as a slice of `body` (a copy only if it is not one).
-fn slice_of(body: &Bytes, raw: &RawValue) -> RawRow {
-    let text = raw.get().as_bytes();
-    let start = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
-    match start.checked_add(text.len()) {
-        Some(end) if end <= body.len() => RawRow(body.slice(start..end)),
-        _ => RawRow(Bytes::copy_from_slice(text)),
-    }
-}
-
-/// The rows of a list reply (the rule of [`crate::paging::decode_list`]: a bare array, else
-/// the property [`rows_key`] picks), read in one pass that checks the whole reply is JSON.
-pub fn decode_list_raw(resource: &Resource, body: &Bytes) -> Result<Page<RawRow>, String> {
-    // UTF-8 checked once for the whole reply, not again for every row.
-    let text = std::str::from_utf8(body)
-        .map_err(|e| format!("not JSON (invalid UTF-8 at byte {})", e.valid_up_to()))?;
-    let mut json = serde_json::Deserializer::from_str(text);
-    let reply = NodeSeed { top: true }
-        .deserialize(&mut json)
-        .and_then(|node| json.end().map(|()| node))
-        .map_err(|e| crate::error::not_json(body, &e))?;
-    let rows = |items: Vec<&RawValue>| items.into_iter().map(|r| slice_of(body, r)).collect();
-    let number = |v: Option<Value>| v.as_ref().and_then(crate::id::id_from_value);
-    match reply {
-        Node::Array(items) => Ok(Page {
-            items: rows(items),
-            record_count: None,
-            page_size: None,
-        }),
-        Node::Object {
-            mut arrays,
-            record_count,
-            page_size,
-        } => {
-            let key = rows_key(resource, arrays.iter().map(|(k, _)| k.as_ref()))
-                .ok_or_else(|| no_rows(resource))?;
-            let at = arrays
-                .iter()
-                .position(|(k, _)| *k == key)
-                .ok_or_else(|| no_rows(resource))?;
-            Ok(Page {
-                items: rows(arrays.swap_remove(at).1),
-                record_count: number(record_count).and_then(|n| u64::try_from(n).ok()),
-                page_size: number(page_size).and_then(|n| u32::try_from(n).ok()),
-            })
+impl RawRow {
+    /// `raw`, which was read from `body`, as a slice of `body` (a copy only if it is not one).
+    pub(crate) fn slice_of(body: &Bytes, raw: &RawValue) -> RawRow {
+        let text = raw.get().as_bytes();
+        let start = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+        match start.checked_add(text.len()) {
+            Some(end) if end <= body.len() => RawRow(body.slice(start..end)),
+            _ => RawRow(Bytes::copy_from_slice(text)),
         }
-        Node::Scalar(kind) => Err(format!(
-            "a list of {} was expected, got {kind}",
-            resource.path
-        )),
-    }
-}
-
-/// A value of a list reply, borrowed from its text and read only as far as a list needs: an
-/// array's elements; at the top, an object's array-valued properties (rows and sidecars) and
-/// paging numbers (an object further down is skipped); a scalar, with what kind it is.
-enum Node<'a> {
-    Array(Vec<&'a RawValue>),
-    Object {
-        arrays: Vec<(Cow<'a, str>, Vec<&'a RawValue>)>,
-        record_count: Option<Value>,
-        page_size: Option<Value>,
-    },
-    Scalar(&'static str),
-}
-
-/// Reads a [`Node`]; `top` for the reply itself.
-struct NodeSeed {
-    top: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for NodeSeed {
-    type Value = Node<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NodeSeed {
-    type Value = Node<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).max(16));
-        while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            items.push(item);
-        }
-        Ok(Node::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let (mut arrays, mut record_count, mut page_size) = (Vec::new(), None, None);
-        if !self.top {
-            // An object below the top holds no rows: read through, kept as an empty one.
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        }
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            // Read as values: numbers kept at full precision (`3.0` included) arrive as maps
-            // to any other visitor.
-            if key == "record_count" {
-                record_count = Some(map.next_value::<Value>()?);
-                continue;
-            }
-            if key == "page_size" {
-                page_size = Some(map.next_value::<Value>()?);
-                continue;
-            }
-            if let Node::Array(items) = map.next_value_seed(NodeSeed { top: false })? {
-                arrays.push((key, items));
-            }
-        }
-        Ok(Node::Object {
-            arrays,
-            record_count,
-            page_size,
-        })
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("a string"))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("a boolean"))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("a number"))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("a number"))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("a number"))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Scalar("null"))
     }
 }
 
@@ -356,67 +206,7 @@ fn value_end(b: &[u8], mut at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::find;
     use proptest::prelude::*;
-
-    fn decode(res: &str, body: &'static [u8]) -> Result<Page<RawRow>, String> {
-        decode_list_raw(find(res).unwrap(), &Bytes::from_static(body))
-    }
-
-    #[test]
-    fn rows_are_slices_of_the_reply_and_keyed_like_values() {
-        let body = br#"{"record_count": 2, "page_size": "2", "tickets": [{"id": 1, "x": {"y": [1]}}, {"id": "2.0"}], "include_children": []}"#;
-        let p = decode("Tickets", body).unwrap();
-        assert_eq!(
-            (p.items.len(), p.record_count, p.page_size),
-            (2, Some(2), Some(2))
-        );
-        assert_eq!(
-            p.items[0].as_bytes(),
-            br#"{"id": 1, "x": {"y": [1]}}"#,
-            "bytes kept as sent"
-        );
-        assert_eq!(p.items[1].key(IdKind::Int), Some("2".to_string()));
-        let bare = decode("Agent", b" [{\"id\": 3}]").unwrap();
-        assert_eq!(bare.items.len(), 1);
-        assert_eq!(bare.items[0].key(IdKind::Int), Some("3".to_string()));
-    }
-
-    #[test]
-    fn the_rows_property_follows_the_list_shape_rule() {
-        let p = decode("Team", br#"{"folders": [{"id": 9}], "teams": [{"id": 1}]}"#).unwrap();
-        assert_eq!(p.items.len(), 1, "the one non-sidecar array");
-        assert_eq!(p.items[0].as_bytes(), br#"{"id": 1}"#);
-        let p = decode(
-            "Asset",
-            br#"{"record_count": 3.0, "page_size": 50, "x": {"a": [1]}, "ok": true, "assets": []}"#,
-        )
-        .unwrap();
-        assert_eq!((p.record_count, p.page_size), (Some(3), Some(50)));
-        assert!(decode("Tickets", br#"{"message": "no"}"#).is_err());
-        assert!(
-            decode("Tickets", br#""x""#)
-                .unwrap_err()
-                .contains("got a string")
-        );
-    }
-
-    #[test]
-    fn a_reply_that_is_not_json_is_refused_whole() {
-        for bad in [
-            &br#"{"tickets": [{"id": 1}, {"id": 2"#[..],
-            br#"{"tickets": [{"id": 1,}]}"#,
-            b"<html>busy</html>",
-            br#"{"tickets": [{"id": 1}]} trailing"#,
-            b"{\"tickets\": [\"\xff\"]}",
-        ] {
-            assert!(
-                decode_list_raw(find("Tickets").unwrap(), &Bytes::copy_from_slice(bad)).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
 
     #[test]
     fn ids_are_read_wherever_they_are_and_in_any_form() {

@@ -4,11 +4,10 @@
 use crate::client::ApiResponse;
 use crate::client::{ApiRequest, Client};
 use crate::error::Error;
-use crate::paging::{
-    MAX_PAGE_SIZE, Page, Pager, Row, WalkNotes, decode_list, decode_one, id_text, is_paging_param,
-};
-use crate::raw::{RawRow, decode_list_raw};
-use crate::resource::{IdKind, ListShape, Ops, Resource};
+use crate::id::id_text;
+use crate::list::{ListRow, decode_list, decode_one};
+use crate::paging::{MAX_PAGE_SIZE, Page, Pager, WalkNotes, is_paging_param};
+use crate::resource::{IdKind, Ops, Resource};
 use futures::{Stream, StreamExt};
 use reqwest::Method;
 use serde_json::Value;
@@ -39,45 +38,10 @@ impl Default for ListOptions {
     }
 }
 
-/// A row type a list can be decoded into: JSON values, or the server's bytes ([`RawRow`]).
-pub trait ListRow: Row {
-    /// The rows of one list reply of `resource`.
-    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<Self>, Error>;
-}
-
 fn decode_error(resp: &ApiResponse, detail: String) -> Error {
     Error::Decode {
         url: resp.url.clone(),
         detail: crate::redact::scrub(&detail).into_owned(),
-    }
-}
-
-impl ListRow for Value {
-    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<Value>, Error> {
-        let body: Value = resp.json()?;
-        if resource.list == ListShape::Single {
-            return Ok(Page {
-                items: vec![body],
-                record_count: Some(1),
-                page_size: None,
-            });
-        }
-        decode_list(resource, body).map_err(|d| decode_error(resp, d))
-    }
-}
-
-impl ListRow for RawRow {
-    fn decode(resource: &Resource, resp: &ApiResponse) -> Result<Page<RawRow>, Error> {
-        if resource.list == ListShape::Single {
-            let row =
-                RawRow::parse(resp.body.clone()).map_err(|e| decode_error(resp, e.to_string()))?;
-            return Ok(Page {
-                items: vec![row],
-                record_count: Some(1),
-                page_size: None,
-            });
-        }
-        decode_list_raw(resource, &resp.body).map_err(|d| decode_error(resp, d))
     }
 }
 
@@ -168,7 +132,7 @@ pub struct ResumePoint {
     pub rows: u64,
     /// `record_count` as the earlier walk first saw it.
     pub record_count: Option<u64>,
-    /// [`crate::paging::row_key`] of every row already yielded that has one.
+    /// The key ([`crate::paging::Row::key`]) of every row already yielded that has one.
     pub keys: Vec<String>,
 }
 
@@ -280,7 +244,7 @@ impl ResourceClient {
             .client
             .send(&self.page_request(query, page_no, page_size.clamp(1, MAX_PAGE_SIZE)))
             .await?;
-        R::decode(self.resource, &resp)
+        decode_list(self.resource, &resp.body).map_err(|d| decode_error(&resp, d))
     }
 
     /// Every row matching `query`, page by page, in order, duplicates dropped. After the

@@ -36,7 +36,7 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn id_of(v: &Value) -> String {
-    halopsa::paging::id_text(&v["id"])
+    halopsa::id::id_text(&v["id"])
 }
 
 #[tokio::test]

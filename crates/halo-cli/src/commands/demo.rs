@@ -124,7 +124,7 @@ pub async fn run() -> Result<()> {
     let created = tickets
         .create(vec![json!({"summary": "Demo: printer on floor 2 offline", "client_id": 1, "site_id": 1, "details": "Raised by halo demo"})])
         .await?;
-    let id = halopsa::paging::id_text(&created[0]["id"]);
+    let id = halopsa::id::id_text(&created[0]["id"]);
     println!(
         "  created ticket {id} for {}",
         created[0]["client_name"].as_str().unwrap_or("?")

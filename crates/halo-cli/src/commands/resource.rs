@@ -453,7 +453,7 @@ async fn verb_run(
             }
             if let Some(given) = objects[0]
                 .get("id")
-                .map(halopsa::paging::id_text)
+                .map(halopsa::id::id_text)
                 .filter(|g| *g != id)
             {
                 return Err(Failure::usage(format!(
