@@ -68,7 +68,7 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 AUTH
             } else if e.is_not_found() {
                 NOT_FOUND
-            } else if matches!(e, halopsa::Error::Config(_)) {
+            } else if e.is_usage() {
                 USAGE
             } else {
                 OTHER
@@ -78,12 +78,49 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
     OTHER
 }
 
-/// Prints the error on one line to stderr and returns its exit code. Whatever the error
-/// quotes, no secret this process sent is printed (`halopsa::redact::scrub`).
-pub fn report(err: &anyhow::Error) -> ExitCode {
+/// The error as one line, with a hint in the CLI's own terms (which flag to give) where the
+/// library's error calls for one. Whatever the error quotes, no secret this process sent is
+/// in it (`halopsa::redact::scrub`).
+pub fn line(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    eprintln!("error: {}", halopsa::redact::scrub(&line));
+    let mut line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(hint) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<halopsa::Error>())
+        .and_then(hint)
+    {
+        line = format!("{line}; {hint}");
+    }
+    halopsa::redact::scrub(&line).into_owned()
+}
+
+/// Which flag mends a library error, where one does.
+fn hint(e: &halopsa::Error) -> Option<&'static str> {
+    use halopsa::{AuthError, Error, retry::GiveUp};
+    match e {
+        Error::InsecureHttp { .. } => Some("--insecure-http allows it (never recommended)"),
+        Error::TlsNotSetUp { .. } => Some("give the auth URL with --auth-url"),
+        Error::TooLarge { .. } => Some("--max-response-size raises the limit"),
+        Error::UnknownFilter(_) => {
+            Some("--help lists the filters; --allow-unknown-filter sends it anyway")
+        }
+        Error::Auth(AuthError::UnknownTenant { .. }) => Some("give it with --tenant"),
+        Error::Auth(AuthError::NotJson { .. } | AuthError::Redirected { .. }) => {
+            Some("--auth-url names the authorisation server")
+        }
+        _ => match e.gave_up() {
+            Some(g) if g.why == GiveUp::Exhausted && g.attempts > 1 => {
+                Some("--max-retries N allows more")
+            }
+            Some(g) if g.why == GiveUp::Exhausted => Some("--max-retries N retries it"),
+            _ => None,
+        },
+    }
+}
+
+/// Prints the error on one line to stderr and returns its exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", line(err));
     ExitCode::from(code_for(err))
 }
 
@@ -103,9 +140,20 @@ mod tests {
             path: "/api/x".into(),
             message: "not found".into(),
             body: String::new(),
+            gave_up: None,
         }));
         assert_eq!(code_for(&nf.context("loading")), NOT_FOUND);
         assert_eq!(code_for(&Failure::usage("bad")), USAGE);
+        let http = anyhow::Error::new(halopsa::Error::InsecureHttp {
+            host: "halo.example.com".into(),
+        });
+        assert_eq!(code_for(&http), USAGE);
+        let shown = line(&http.context("connecting"));
+        assert!(
+            shown.starts_with("connecting: refusing plain http:// to halo.example.com")
+                && shown.ends_with("; --insecure-http allows it (never recommended)"),
+            "{shown}"
+        );
         assert_eq!(code_for(&anyhow::anyhow!("x")), OTHER);
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{ApiError, AuthError, Error, cut, error_message};
 use crate::limiter::RateLimiter;
 use crate::redact;
 use crate::reply::{Failed, send_within_origin};
-use crate::retry::{Attempt, Decision, GiveUp, RetryPolicy};
+use crate::retry::{Attempt, Decision, GaveUp, RetryPolicy};
 use crate::settings::ConnectionSettings;
 use bytes::Bytes;
 use reqwest::Method;
@@ -83,20 +83,20 @@ impl Resilience {
 
     /// Sends with `attempt` (within the rate limit) until the policy is done: the one retry
     /// loop of API calls, token requests and discovery. Returns the last reply, whatever its
-    /// status, with a note when the policy gave up on it; a request that got no reply is an
-    /// error saying why it was not retried.
+    /// status, with the record of why the policy gave up on it, if it did; a request that got
+    /// no reply is an error carrying that record.
     pub(crate) async fn retrying<F, Fut>(
         &self,
         what: &str,
         method: &Method,
         mut attempt_fn: F,
-    ) -> Result<(ApiResponse, Option<String>), Error>
+    ) -> Result<(ApiResponse, Option<GaveUp>), Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<ApiResponse, Failed>>,
     {
         let started = Instant::now();
-        let mut attempt = 0;
+        let (mut attempt, mut waited) = (0, Duration::ZERO);
         loop {
             self.admit().await;
             let result = attempt_fn().await;
@@ -124,15 +124,32 @@ impl Resilience {
                 Decision::Retry(delay) => {
                     self.back_off(what, delay, attempt).await;
                     attempt += 1;
+                    waited += delay;
                 }
                 Decision::GiveUp(why) => {
-                    let note = give_up_note(why, attempt, started.elapsed(), &self.policy);
+                    let record = GaveUp {
+                        why,
+                        attempts: attempt + 1,
+                        last_status: result.as_ref().ok().map(|r| r.status),
+                        waited,
+                        elapsed: started.elapsed(),
+                        max_elapsed: self.policy.max_elapsed,
+                    };
                     return match result {
-                        Ok(r) => Ok((r, Some(note))),
+                        Ok(r) => Ok((r, Some(record))),
                         Err(f) => Err(match f.error {
-                            Error::Transport { url, reason } => Error::Transport {
+                            Error::Transport {
                                 url,
-                                reason: format!("{reason}{note}"),
+                                reason,
+                                sent,
+                                cause,
+                                ..
+                            } => Error::Transport {
+                                url,
+                                reason,
+                                sent,
+                                gave_up: Some(Box::new(record)),
+                                cause,
                             },
                             other => other,
                         }),
@@ -264,8 +281,9 @@ impl ClientBuilder {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         // Decoded by `reply`, which bounds both sizes (reqwest's own decoding bounds neither).
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        let ua = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::Config("the User-Agent is not a valid header value".into()))?;
+        let ua = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            Error::InvalidSettings("the User-Agent is not a valid header value".into())
+        })?;
         headers.insert(USER_AGENT, ua);
         let mut http = reqwest::Client::builder();
         if !settings.uses_tls() {
@@ -287,7 +305,7 @@ impl ClientBuilder {
                     && !crate::settings::is_loopback(settings.instance()),
             )
             .build()
-            .map_err(|e| Error::Config(format!("could not set up HTTP: {e}")))?;
+            .map_err(|e| Error::Setup(format!("could not set up HTTP: {e}")))?;
         let limiter = match self.limiter {
             Some(chosen) => chosen,
             None => is_hosted(settings.instance()).then(RateLimiter::hosted),
@@ -483,17 +501,17 @@ impl Client {
         let shared = &self.inner.shared;
         let what = format!("{} {}", req.method, req.path);
         let token = self.inner.tokens.token(None).await?;
-        let (resp, note) = shared
+        let (resp, gave_up) = shared
             .retrying(&what, &req.method, || {
                 self.execute(req, &token.access_token)
             })
             .await?;
         if resp.status != 401 {
-            return self.finish(req, resp, note);
+            return self.finish(req, resp, gave_up);
         }
         debug!(target: "halopsa::http", "401: renewing the token and retrying once");
         let token = self.inner.tokens.token(Some(&token.access_token)).await?;
-        let (resp, note) = shared
+        let (resp, gave_up) = shared
             .retrying(&what, &req.method, || {
                 self.execute(req, &token.access_token)
             })
@@ -504,7 +522,7 @@ impl Client {
             }
             .into());
         }
-        self.finish(req, resp, note)
+        self.finish(req, resp, gave_up)
     }
 
     /// A reply as the caller sees it: the response on 2xx, else the API error.
@@ -512,7 +530,7 @@ impl Client {
         &self,
         req: &ApiRequest,
         resp: ApiResponse,
-        note: Option<String>,
+        gave_up: Option<GaveUp>,
     ) -> Result<ApiResponse, Error> {
         if (200..300).contains(&resp.status) {
             return Ok(resp);
@@ -523,12 +541,9 @@ impl Client {
             status: resp.status,
             method: req.method.to_string(),
             path: format!("/api/{}", req.path.trim_start_matches('/')),
-            message: format!(
-                "{}{}",
-                error_message(resp.status, &text),
-                note.unwrap_or_default()
-            ),
+            message: error_message(resp.status, &text),
             body: cut(&text, 4096),
+            gave_up: gave_up.map(Box::new),
         }
         .into())
     }
@@ -592,7 +607,7 @@ impl Client {
             builder = builder.json(body);
         }
         let request = builder.build().map_err(|e| {
-            Failed::before(Error::Config(format!("could not build the request: {e}")))
+            Failed::before(Error::Setup(format!("could not build the request: {e}")))
         })?;
         debug!(target: "halopsa::http", "{} {}", request.method(), request.url());
         if tracing::enabled!(target: "halopsa::http::headers", tracing::Level::TRACE) {
@@ -629,33 +644,6 @@ impl Client {
         }
         trace!(target: "halopsa::http::body", "< {}", redact::body(body));
         Ok(resp)
-    }
-}
-
-/// What an error says when the retry policy gave up after `retries` retries.
-pub(crate) fn give_up_note(
-    why: GiveUp,
-    retries: u32,
-    elapsed: Duration,
-    policy: &RetryPolicy,
-) -> String {
-    let retried = match retries {
-        1 => "1 retry".to_string(),
-        n => format!("{n} retries"),
-    };
-    match why {
-        GiveUp::Exhausted if retries == 0 => " (not retried: retries are off)".to_string(),
-        GiveUp::Exhausted => format!(" (gave up after {retried}, the most allowed)"),
-        GiveUp::OutOfTime => format!(
-            " (gave up after {retried} in {} s: the next wait would pass the {} s allowed for retries)",
-            elapsed.as_secs(),
-            policy.max_elapsed.as_secs()
-        ),
-        GiveUp::MaybeSent => {
-            " (not retried: the request may have reached Halo; check before sending it again)"
-                .to_string()
-        }
-        _ => String::new(),
     }
 }
 

@@ -1,27 +1,76 @@
 //! The library's one public error type, and the parsing of Halo's many error-body shapes.
 
+use crate::filter::UnknownFilter;
+use crate::retry::GaveUp;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Everything that can go wrong talking to Halo.
+///
+/// Messages say what is wrong in the library's terms; a caller (the CLI) adds hints in its
+/// own (which flag to give), matching on the variant.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The settings or arguments are unusable (bad URL, bad header, plain http...).
+    /// The connection settings are unusable: a bad URL, header, scope or client id.
     #[error("{0}")]
-    Config(String),
+    InvalidSettings(String),
+    /// Plain `http://` to a host other than this machine, which the settings do not allow.
+    #[error(
+        "refusing plain http:// to {host}: credentials and data would cross the network unencrypted; use https://"
+    )]
+    InsecureHttp {
+        /// The host named.
+        host: String,
+    },
+    /// An `https` URL reached from settings that name only plain-http ones, so no TLS was set
+    /// up (an authorisation server discovered on https for a local http instance).
+    #[error("the instance is plain http but {url} is https, and no TLS was set up for it")]
+    TlsNotSetUp {
+        /// The https URL.
+        url: String,
+    },
+    /// An operation the resource does not support in Halo.
+    #[error("Halo does not support {operation} on {resource} ({path})")]
+    Unsupported {
+        /// The resource's CLI name.
+        resource: &'static str,
+        /// Its path below `/api`.
+        path: &'static str,
+        /// What was asked.
+        operation: Operation,
+    },
+    /// Input that cannot be sent as it is (an object with an id to create, an action without
+    /// its ticket, a paging parameter as a filter...).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A filter name Halo's OpenAPI file does not list for the call (Halo would ignore it).
+    #[error(transparent)]
+    UnknownFilter(#[from] UnknownFilter),
+    /// The HTTP client or a request could not be built.
+    #[error("{0}")]
+    Setup(String),
     /// Authentication failed; the message names what to fix.
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// Halo answered with an error status.
     #[error(transparent)]
     Api(#[from] ApiError),
-    /// The request did not complete (DNS, TCP, TLS, timeout...).
-    #[error("could not reach {url}: {reason}")]
+    /// The request got no reply (DNS, TCP, TLS, timeout, a connection cut mid-body...).
+    #[error("could not reach {url}: {reason}{}", gave_up_text(.gave_up))]
     Transport {
         /// The URL requested (no secrets in it).
         url: String,
         /// The innermost cause, readable.
         reason: String,
+        /// Whether the request may have reached the server (false: it failed before anything
+        /// was written, e.g. a refused connection).
+        sent: bool,
+        /// Why the retries stopped, when they did.
+        gave_up: Option<Box<GaveUp>>,
+        /// The HTTP client's error (its text is `reason`; kept out of `source()` so a chain of
+        /// causes does not say it twice).
+        cause: Arc<reqwest::Error>,
     },
     /// The reply was not the JSON expected; `path` names where decoding failed.
     #[error("unexpected reply from {url}: {detail}")]
@@ -33,7 +82,7 @@ pub enum Error {
     },
     /// A reply was larger than the client's limit (see `ClientBuilder::max_response_bytes`).
     #[error(
-        "the reply from {url} is larger than {}{}: refused, as a server that misbehaves could exhaust memory; raise the limit if such replies are real",
+        "the reply from {url} is larger than {}{}: refused, as a server that misbehaves could exhaust memory",
         size(*.limit),
         if *.inflated { " once decompressed" } else { "" }
     )]
@@ -109,9 +158,33 @@ impl Error {
             || matches!(self, Error::Auth(AuthError::RateLimited { .. }))
     }
 
-    pub(crate) fn transport(url: &url::Url, err: &reqwest::Error) -> Error {
+    /// Why the retries stopped, when the error came after some (or none were allowed).
+    pub fn gave_up(&self) -> Option<&GaveUp> {
+        match self {
+            Error::Transport { gave_up, .. } => gave_up.as_deref(),
+            Error::Api(e) => e.gave_up.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A mistake in what the caller asked (settings, input, filters, an unsupported
+    /// operation), as opposed to a failure of the server or the network.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidSettings(_)
+                | Error::InsecureHttp { .. }
+                | Error::TlsNotSetUp { .. }
+                | Error::Unsupported { .. }
+                | Error::InvalidInput(_)
+                | Error::UnknownFilter(_)
+        )
+    }
+
+    /// The error of a request that got no reply: `sent` when it may have reached the server.
+    pub(crate) fn transport(url: &url::Url, err: reqwest::Error, sent: bool) -> Error {
         let mut reason = err.to_string();
-        let mut source = std::error::Error::source(err);
+        let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
             reason = s.to_string();
             source = s.source();
@@ -122,14 +195,47 @@ impl Error {
         Error::Transport {
             url: url.as_str().to_string(),
             reason,
+            sent,
+            gave_up: None,
+            cause: Arc::new(err),
         }
     }
 }
 
-impl From<crate::filter::UnknownFilter> for Error {
-    fn from(e: crate::filter::UnknownFilter) -> Self {
-        Error::Config(e.to_string())
+/// The operations of the generic layer, as [`Error::Unsupported`] names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Listing.
+    List,
+    /// Getting one object.
+    Get,
+    /// Creating.
+    Create,
+    /// Updating.
+    Update,
+    /// Deleting.
+    Delete,
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Operation::List => "list",
+            Operation::Get => "get",
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        })
     }
+}
+
+/// ` (gave up ...)` after a message, or nothing.
+fn gave_up_text(gave_up: &Option<Box<GaveUp>>) -> String {
+    gave_up
+        .as_ref()
+        .map(|g| format!(" ({g})"))
+        .unwrap_or_default()
 }
 
 /// A failed token request or a token the API refused, with a message that says what to fix.
@@ -191,7 +297,7 @@ pub enum AuthError {
     },
     /// The authorisation server does not know the tenant (or needs one).
     #[error(
-        "the tenant {} was not accepted{}: check --tenant (shown under Configuration > Integrations > Halo API > API Details)",
+        "the tenant {} was not accepted{}: check it (shown under Configuration > Integrations > Halo API > API Details)",
         .tenant.as_deref().map(|t| format!("'{t}'")).unwrap_or_else(|| "(none given)".into()),
         detail(.description)
     )]
@@ -213,7 +319,7 @@ pub enum AuthError {
     },
     /// The token endpoint answered something that is not OAuth JSON (an HTML page, a proxy error).
     #[error(
-        "the token endpoint {url} answered HTTP {status} with {kind} instead of a token: check the instance URL (or --auth-url){}",
+        "the token endpoint {url} answered HTTP {status} with {kind} instead of a token: check the instance URL (and the auth URL, if one was given){}",
         .snippet.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default()
     )]
     NotJson {
@@ -267,7 +373,7 @@ fn detail(description: &Option<String>) -> String {
 
 /// Halo answered an API call with an error status.
 #[derive(Debug, Error)]
-#[error("{method} {path} failed with HTTP {status}: {message}")]
+#[error("{method} {path} failed with HTTP {status}: {message}{}", gave_up_text(.gave_up))]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
@@ -279,6 +385,8 @@ pub struct ApiError {
     pub message: String,
     /// The raw body, as text (cut to 4 KiB).
     pub body: String,
+    /// Why the retries stopped, when the status was one worth retrying.
+    pub gave_up: Option<Box<GaveUp>>,
 }
 
 /// Takes the readable message out of one of Halo's error bodies.
@@ -508,7 +616,7 @@ mod tests {
             tenant: Some("acme".into()),
             description: Some("Unknown tenant 'acme'.".into()),
         };
-        assert!(e.to_string().contains("tenant 'acme'") && e.to_string().contains("--tenant"));
+        assert!(e.to_string().contains("tenant 'acme'") && e.to_string().contains("API Details"));
         assert!(Error::Auth(e).is_auth());
     }
 }

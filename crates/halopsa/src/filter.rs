@@ -80,7 +80,7 @@ pub struct UnknownFilter {
 
 fn hint(suggestions: &[&str]) -> String {
     match suggestions {
-        [] => "see the valid names with --help".to_owned(),
+        [] => "no valid name is close to it".to_owned(),
         [one] => format!("did you mean {one}?"),
         [init @ .., last] => format!("did you mean {} or {last}?", init.join(", ")),
     }
@@ -572,7 +572,7 @@ mod tests {
         let err = check("GET", "Tickets", "zzzzzzzzzzzz")
             .err()
             .map(|e| e.to_string());
-        assert!(err.is_some_and(|e| e.ends_with("; see the valid names with --help")));
+        assert!(err.is_some_and(|e| e.ends_with("; no valid name is close to it")));
         assert_eq!(hint(&["a", "b", "c"]), "did you mean a, b or c?");
     }
 

@@ -42,7 +42,7 @@ pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT,
 };
-pub use error::{ApiError, AuthError, Error};
+pub use error::{ApiError, AuthError, Error, Operation};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
 pub use list::ListRow;

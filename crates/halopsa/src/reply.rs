@@ -45,10 +45,11 @@ impl Failed {
 
     /// Connect, DNS and TLS failures happen before anything is written; anything else may
     /// have reached the server.
-    pub(crate) fn transport(url: &Url, e: &reqwest::Error) -> Failed {
+    pub(crate) fn transport(url: &Url, e: reqwest::Error) -> Failed {
+        let sent = !e.is_connect();
         Failed {
-            error: Error::transport(url, e),
-            sent: !e.is_connect(),
+            error: Error::transport(url, e, sent),
+            sent,
             retryable: true,
         }
     }
@@ -61,7 +62,7 @@ pub(crate) async fn reply(
     resp: Result<reqwest::Response, reqwest::Error>,
     limit: u64,
 ) -> Result<ApiResponse, Failed> {
-    let mut resp = resp.map_err(|e| Failed::transport(url, &e))?;
+    let mut resp = resp.map_err(|e| Failed::transport(url, e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let too_large = |inflated| {
@@ -102,7 +103,7 @@ pub(crate) async fn reply(
     };
     // A body cut short: the request reached the server.
     while let Some(chunk) = resp.chunk().await.map_err(|e| Failed {
-        error: Error::transport(url, &e),
+        error: Error::transport(url, e, true),
         sent: true,
         retryable: true,
     })? {

@@ -3,7 +3,7 @@
 
 use crate::client::ApiResponse;
 use crate::client::{ApiRequest, Client};
-use crate::error::Error;
+use crate::error::{Error, Operation};
 use crate::id::id_text;
 use crate::list::{ListRow, decode_list, decode_one};
 use crate::paging::{MAX_PAGE_SIZE, Page, Pager, WalkNotes, is_paging_param};
@@ -183,11 +183,12 @@ impl ResourceClient {
         self.resource
     }
 
-    fn refuse(&self, op: &str) -> Error {
-        Error::Config(format!(
-            "Halo does not support {op} on {} ({})",
-            self.resource.name, self.resource.path
-        ))
+    fn refuse(&self, operation: Operation) -> Error {
+        Error::Unsupported {
+            resource: self.resource.name,
+            path: self.resource.path,
+            operation,
+        }
     }
 
     fn decode_err(&self, url: &str, detail: String) -> Error {
@@ -233,10 +234,10 @@ impl ResourceClient {
         page_size: u32,
     ) -> Result<Page<R>, Error> {
         if !self.resource.ops.contains(Ops::LIST) {
-            return Err(self.refuse("list"));
+            return Err(self.refuse(Operation::List));
         }
         if let Some((k, _)) = query.iter().find(|(k, _)| is_paging_param(k)) {
-            return Err(Error::Config(format!(
+            return Err(Error::InvalidInput(format!(
                 "'{k}' is a paging parameter, set by the walk itself: it is not a filter"
             )));
         }
@@ -370,7 +371,7 @@ impl ResourceClient {
     /// The request for one object (`ticket_id` is needed for actions).
     pub fn get_request(&self, id: &str, query: &[(String, String)]) -> Result<ApiRequest, Error> {
         if !self.resource.ops.contains(Ops::GET) {
-            return Err(self.refuse("get"));
+            return Err(self.refuse(Operation::Get));
         }
         let mut req = match self.resource.id {
             IdKind::None => ApiRequest::get(self.resource.path),
@@ -378,7 +379,7 @@ impl ResourceClient {
         };
         req.query = query.to_vec();
         if self.resource.id == IdKind::PerTicket && !query.iter().any(|(k, _)| k == "ticket_id") {
-            return Err(Error::Config(
+            return Err(Error::InvalidInput(
                 "action ids are numbered within their ticket: give ticket_id too".into(),
             ));
         }
@@ -394,14 +395,16 @@ impl ResourceClient {
     /// The request that creates `objects` (Halo's POST takes an array; no id means create).
     pub fn create_request(&self, objects: Vec<Value>) -> Result<ApiRequest, Error> {
         if !self.resource.ops.contains(Ops::CREATE) {
-            return Err(self.refuse("create"));
+            return Err(self.refuse(Operation::Create));
         }
         for (i, o) in objects.iter().enumerate() {
             if !o.is_object() {
-                return Err(Error::Config(format!("element {i} is not a JSON object")));
+                return Err(Error::InvalidInput(format!(
+                    "element {i} is not a JSON object"
+                )));
             }
             if o.get("id").is_some_and(|id| !is_zero_id(id)) {
-                return Err(Error::Config(format!(
+                return Err(Error::InvalidInput(format!(
                     "element {i} has an id: Halo would update that object, not create one (use update)"
                 )));
             }
@@ -412,11 +415,11 @@ impl ResourceClient {
     /// The request that updates `objects`; each must carry its id (a missing id would create).
     pub fn update_request(&self, objects: Vec<Value>) -> Result<ApiRequest, Error> {
         if !self.resource.ops.contains(Ops::UPDATE) {
-            return Err(self.refuse("update"));
+            return Err(self.refuse(Operation::Update));
         }
         for (i, o) in objects.iter().enumerate() {
             if o.get("id").is_none_or(is_zero_id) {
-                return Err(Error::Config(format!(
+                return Err(Error::InvalidInput(format!(
                     "element {i} has no id: an update without one would create a duplicate"
                 )));
             }
@@ -465,10 +468,10 @@ impl ResourceClient {
         query: &[(String, String)],
     ) -> Result<ApiRequest, Error> {
         if !self.resource.ops.contains(Ops::DELETE) {
-            return Err(self.refuse("delete"));
+            return Err(self.refuse(Operation::Delete));
         }
         if self.resource.id == IdKind::PerTicket && !query.iter().any(|(k, _)| k == "ticket_id") {
-            return Err(Error::Config(
+            return Err(Error::InvalidInput(
                 "deleting an action needs its ticket_id (action ids are per ticket)".into(),
             ));
         }

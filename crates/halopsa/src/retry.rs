@@ -76,6 +76,49 @@ pub enum GiveUp {
     MaybeSent,
 }
 
+/// Why the retries of one request stopped, as an error carries it: what was tried and how
+/// long it took, instead of a note glued onto a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GaveUp {
+    /// Why.
+    pub why: GiveUp,
+    /// Requests sent, the first included.
+    pub attempts: u32,
+    /// The status of the last reply, if there was one.
+    pub last_status: Option<u16>,
+    /// Time spent waiting before retries.
+    pub waited: Duration,
+    /// Time from the first attempt to the end of the last.
+    pub elapsed: Duration,
+    /// The policy's bound on that time.
+    pub max_elapsed: Duration,
+}
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let retries = self.attempts.saturating_sub(1);
+        let retried = match retries {
+            1 => "1 retry".to_string(),
+            n => format!("{n} retries"),
+        };
+        match self.why {
+            GiveUp::Exhausted if retries == 0 => f.write_str("not retried: retries are off"),
+            GiveUp::Exhausted => write!(f, "gave up after {retried}, the most allowed"),
+            GiveUp::OutOfTime => write!(
+                f,
+                "gave up after {retried} in {} s: the next wait would pass the {} s allowed for retries",
+                self.elapsed.as_secs(),
+                self.max_elapsed.as_secs()
+            ),
+            GiveUp::MaybeSent => f.write_str(
+                "not retried: the request may have reached Halo; check before sending it again",
+            ),
+            GiveUp::NotRetryable => f.write_str("not retried: retrying would not help"),
+        }
+    }
+}
+
 impl RetryPolicy {
     /// The decision after attempt number `attempt` (0-based) of a request with `method`,
     /// `elapsed` since the first attempt, and the server's Retry-After if any.
@@ -163,6 +206,29 @@ mod tests {
             Decision::Retry(d) => d,
             other => panic!("expected a retry, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_give_up_record_says_what_was_tried() {
+        let record = |why, attempts| GaveUp {
+            why,
+            attempts,
+            last_status: Some(503),
+            waited: Duration::from_secs(3),
+            elapsed: Duration::from_secs(301),
+            max_elapsed: Duration::from_secs(300),
+        };
+        let text = |why, attempts| record(why, attempts).to_string();
+        assert_eq!(
+            text(GiveUp::Exhausted, 6),
+            "gave up after 5 retries, the most allowed"
+        );
+        assert_eq!(text(GiveUp::Exhausted, 1), "not retried: retries are off");
+        assert_eq!(
+            text(GiveUp::OutOfTime, 2),
+            "gave up after 1 retry in 301 s: the next wait would pass the 300 s allowed for retries"
+        );
+        assert!(text(GiveUp::MaybeSent, 1).contains("may have reached Halo"));
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl ConnectionSettings {
     ) -> Result<ConnectionSettings, Error> {
         let client_id = client_id.into();
         if client_id.trim().is_empty() {
-            return Err(Error::Config("the client ID is empty".into()));
+            return Err(Error::InvalidSettings("the client ID is empty".into()));
         }
         Ok(ConnectionSettings {
             instance: normalise_instance(instance)?,
@@ -175,9 +175,10 @@ impl ConnectionSettings {
     /// A header sent with every request, token requests included (`"Name: value"` or name/value).
     pub fn with_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
         let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| Error::Config(format!("'{name}' is not a valid header name")))?;
-        let value = HeaderValue::from_str(value.trim())
-            .map_err(|_| Error::Config(format!("the value of header '{name}' is not valid")))?;
+            .map_err(|_| Error::InvalidSettings(format!("'{name}' is not a valid header name")))?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+            Error::InvalidSettings(format!("the value of header '{name}' is not valid"))
+        })?;
         self.headers.append(name, value);
         Ok(self)
     }
@@ -185,7 +186,7 @@ impl ConnectionSettings {
     /// Parses `"Name: value"` and adds it with [`with_header`](Self::with_header).
     pub fn with_header_line(self, line: &str) -> Result<Self, Error> {
         let (name, value) = line.split_once(':').ok_or_else(|| {
-            Error::Config(format!("header '{line}' is not of the form 'Name: value'"))
+            Error::InvalidSettings(format!("header '{line}' is not of the form 'Name: value'"))
         })?;
         self.with_header(name, value)
     }
@@ -302,17 +303,16 @@ impl ConnectionSettings {
             if self.uses_tls() {
                 return Ok(());
             }
-            return Err(Error::Config(format!(
-                "the instance is plain http but {url} is https: give the auth URL explicitly (--auth-url)"
-            )));
+            return Err(Error::TlsNotSetUp {
+                url: url.to_string(),
+            });
         }
         if self.allow_insecure_http || is_loopback(url) {
             return Ok(());
         }
-        Err(Error::Config(format!(
-            "refusing plain http:// to {}: use https://, or allow it explicitly (--insecure-http)",
-            url.host_str().unwrap_or("?")
-        )))
+        Err(Error::InsecureHttp {
+            host: url.host_str().unwrap_or("?").to_string(),
+        })
     }
 }
 
@@ -327,10 +327,11 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 fn parse_http_url(text: &str, what: &str) -> Result<Url, Error> {
-    let url = Url::parse(text.trim())
-        .map_err(|e| Error::Config(format!("the {what} '{text}' is not a valid URL: {e}")))?;
+    let url = Url::parse(text.trim()).map_err(|e| {
+        Error::InvalidSettings(format!("the {what} '{text}' is not a valid URL: {e}"))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(Error::Config(format!(
+        return Err(Error::InvalidSettings(format!(
             "the {what} '{text}' must start with https://"
         )));
     }
@@ -359,7 +360,7 @@ fn strip_api_prefix(path: &str) -> &str {
 
 fn join(base: &Url, rest: &str) -> Result<Url, Error> {
     let text = format!("{}/{}", base.as_str().trim_end_matches('/'), rest);
-    Url::parse(&text).map_err(|e| Error::Config(format!("bad URL '{text}': {e}")))
+    Url::parse(&text).map_err(|e| Error::InvalidSettings(format!("bad URL '{text}': {e}")))
 }
 
 /// Rejects scope names Halo is known to refuse, naming the one to use instead.
@@ -375,7 +376,7 @@ fn check_scope(scope: &str) -> Result<(), Error> {
         Some(a) => format!("use '{verb}:{a}'"),
         None => "agents come under 'all' or 'admin'".to_string(),
     };
-    Err(Error::Config(format!(
+    Err(Error::InvalidSettings(format!(
         "Halo has no scope '{scope}' ({hint})"
     )))
 }

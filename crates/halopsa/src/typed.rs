@@ -18,8 +18,9 @@ pub struct Typed<M> {
 impl Client {
     /// Typed operations on `M`'s resource (e.g. `client.typed::<Ticket>()`).
     pub fn typed<M: Model>(&self) -> Result<Typed<M>, Error> {
-        let resource = find(M::PATH)
-            .ok_or_else(|| Error::Config(format!("{} is not in the resource table", M::PATH)))?;
+        let resource = find(M::PATH).ok_or_else(|| {
+            Error::InvalidInput(format!("{} is not in the resource table", M::PATH))
+        })?;
         Ok(self.resource(resource).typed())
     }
 }
@@ -45,7 +46,9 @@ fn decode<M: Model>(value: Value, at: &str) -> Result<M, Error> {
 fn encode<M: Model>(objects: Vec<M>) -> Result<Vec<Value>, Error> {
     objects
         .into_iter()
-        .map(|o| serde_json::to_value(o).map_err(|e| Error::Config(format!("cannot encode: {e}"))))
+        .map(|o| {
+            serde_json::to_value(o).map_err(|e| Error::InvalidInput(format!("cannot encode: {e}")))
+        })
         .collect()
 }
 

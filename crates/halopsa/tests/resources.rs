@@ -117,11 +117,11 @@ async fn create_update_delete_round_trip() {
     assert_eq!(got["note"], "hello");
     assert!(matches!(
         actions.get_request("1", &[]),
-        Err(Error::Config(_))
+        Err(Error::InvalidInput(_))
     ));
     assert!(matches!(
         actions.delete_request("1", &[]),
-        Err(Error::Config(_))
+        Err(Error::InvalidInput(_))
     ));
 }
 
@@ -149,11 +149,11 @@ async fn an_update_of_a_missing_id_is_refused_and_creates_nothing() {
     assert_eq!(err.status(), Some(400));
     assert!(matches!(
         tickets.update_request(vec![json!({"summary": "no id"})]),
-        Err(Error::Config(_))
+        Err(Error::InvalidInput(_))
     ));
     assert!(matches!(
         tickets.create_request(vec![json!({"id": 5})]),
-        Err(Error::Config(_))
+        Err(Error::InvalidInput(_))
     ));
     assert_eq!(tickets.count(&[]).await.unwrap(), before);
 }

@@ -226,7 +226,7 @@ impl TokenManager {
             }
         };
         let mut url = Url::parse(&format!("{}/token", base.as_str().trim_end_matches('/')))
-            .map_err(|e| Error::Config(format!("bad auth URL '{base}': {e}")))?;
+            .map_err(|e| Error::InvalidSettings(format!("bad auth URL '{base}': {e}")))?;
         if let Some(t) = &tenant {
             url.query_pairs_mut().append_pair("tenant", t);
         }
@@ -250,7 +250,7 @@ impl TokenManager {
                 .http
                 .get(url.clone())
                 .build()
-                .map_err(|e| crate::reply::Failed::before(Error::transport(&url, &e)))?;
+                .map_err(|e| crate::reply::Failed::before(Error::transport(&url, e, false)))?;
             crate::reply::send_within_origin(&self.http, request, self.shared.max_response).await
         };
         match self
