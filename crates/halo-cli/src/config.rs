@@ -1,5 +1,6 @@
 //! The configuration directory and `config.toml`: profiles (never secrets).
 
+use crate::context::Env;
 use crate::exit::Failure;
 use crate::fsutil;
 use anyhow::{Context, Result};
@@ -12,8 +13,8 @@ pub const DEFAULT_PROFILE: &str = "default";
 
 /// `$HALO_CONFIG_DIR`, else the platform's config dir plus `halo` (`~/.config/halo` on Linux
 /// and macOS, `%APPDATA%\halo` on Windows).
-pub fn config_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("HALO_CONFIG_DIR").filter(|d| !d.is_empty()) {
+pub fn config_dir(env: &Env) -> Result<PathBuf> {
+    if let Some(dir) = env.var("HALO_CONFIG_DIR") {
         return Ok(PathBuf::from(dir));
     }
     use etcetera::BaseStrategy;
@@ -99,8 +100,7 @@ impl Config {
     /// Loads `config.toml` from the config dir (empty when absent). A file that is not valid
     /// TOML is an error and is left untouched; so is a directory or file that another user
     /// owns or may write to (they could point a profile at their own server).
-    pub fn load() -> Result<Config> {
-        let dir = config_dir()?;
+    pub fn load(dir: PathBuf) -> Result<Config> {
         fsutil::check_dir(&dir)?;
         let path = dir.join("config.toml");
         if fsutil::exposure(&path)? == fsutil::Exposure::Writable {

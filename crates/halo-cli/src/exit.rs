@@ -1,7 +1,6 @@
 //! Exit codes (documented in README) and the mapping from errors to them.
 
 use std::fmt;
-use std::process::ExitCode;
 
 /// Success.
 pub const OK: u8 = 0;
@@ -116,12 +115,6 @@ fn hint(e: &halopsa::Error) -> Option<&'static str> {
             _ => None,
         },
     }
-}
-
-/// Prints the error on one line to stderr and returns its exit code.
-pub fn report(err: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {}", line(err));
-    ExitCode::from(code_for(err))
 }
 
 #[cfg(test)]

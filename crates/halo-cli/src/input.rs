@@ -1,9 +1,9 @@
 //! Objects to write, from `--json FILE|-` and `--set name=value`.
 
+use crate::context::Context;
 use crate::exit::Failure;
 use anyhow::Result;
 use serde_json::{Map, Value};
-use std::io::Read;
 
 /// A `--set` value: JSON when it parses as JSON (`3`, `true`, `null`, `[1,2]`, `{"a":1}`,
 /// `"quoted"`), otherwise the text itself.
@@ -25,10 +25,11 @@ pub fn sets(pairs: &[String]) -> Result<Map<String, Value>> {
 }
 
 /// Reads JSON from `source`, a file or `-` for standard input: (a name for messages, value).
-pub fn read_json(source: &str) -> Result<(String, Value)> {
+pub fn read_json(ctx: &mut Context, source: &str) -> Result<(String, Value)> {
     let (name, text) = if source == "-" {
         let mut text = String::new();
-        std::io::stdin()
+        ctx.io
+            .input()
             .read_to_string(&mut text)
             .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
         ("standard input".to_string(), text)
@@ -48,8 +49,8 @@ pub fn read_json(source: &str) -> Result<(String, Value)> {
 }
 
 /// Reads `--json FILE` (or `-` for standard input): one object or an array of objects.
-pub fn json_objects(source: &str) -> Result<Vec<Value>> {
-    let (name, value) = read_json(source)?;
+pub fn json_objects(ctx: &mut Context, source: &str) -> Result<Vec<Value>> {
+    let (name, value) = read_json(ctx, source)?;
     match value {
         Value::Object(_) => Ok(vec![value]),
         Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => Ok(items),
@@ -60,10 +61,10 @@ pub fn json_objects(source: &str) -> Result<Vec<Value>> {
 }
 
 /// The objects of a create or update: from `--json` and/or `--set` (applied to every object).
-pub fn objects(json: Option<&str>, set: &[String]) -> Result<Vec<Value>> {
+pub fn objects(ctx: &mut Context, json: Option<&str>, set: &[String]) -> Result<Vec<Value>> {
     let fields = sets(set)?;
     let mut objects = match json {
-        Some(source) => json_objects(source)?,
+        Some(source) => json_objects(ctx, source)?,
         None if fields.is_empty() => {
             return Err(Failure::usage(
                 "nothing to write: give --set name=value or --json FILE|-",
@@ -102,23 +103,24 @@ mod tests {
 
     #[test]
     fn json_files_must_hold_objects() {
-        let dir = std::env::temp_dir().join(format!("halo-input-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let write = |name: &str, text: &str| {
             let p = dir.join(name);
             std::fs::write(&p, text).unwrap();
             p.to_string_lossy().into_owned()
         };
+        let (mut ctx, _) = Context::test();
+        let ctx = &mut ctx;
         let one = write("one.json", r#"{"summary": "x"}"#);
-        let objs = objects(Some(&one), &["client_id=3".into()]).unwrap();
+        let objs = objects(ctx, Some(&one), &["client_id=3".into()]).unwrap();
         assert_eq!(objs, vec![json!({"summary": "x", "client_id": 3})]);
         let many = write("many.json", r#"[{"a": 1}, {"a": 2}]"#);
-        assert_eq!(json_objects(&many).unwrap().len(), 2);
+        assert_eq!(json_objects(ctx, &many).unwrap().len(), 2);
         let bad = write("bad.json", "not json");
-        let err = json_objects(&bad).unwrap_err().to_string();
+        let err = json_objects(ctx, &bad).unwrap_err().to_string();
         assert!(err.contains("is not JSON (line 1"), "{err}");
-        assert!(json_objects(&write("num.json", "3")).is_err());
-        assert!(objects(None, &[]).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(json_objects(ctx, &write("num.json", "3")).is_err());
+        assert!(objects(ctx, None, &[]).is_err());
     }
 }

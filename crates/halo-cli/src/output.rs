@@ -17,9 +17,6 @@ pub use csv_rows::CsvColumns;
 pub use object::write_object;
 pub use rows::RowWriter;
 
-use std::ffi::OsString;
-use std::io::IsTerminal;
-
 /// Width used when neither `COLUMNS` nor the terminal tells one.
 const DEFAULT_WIDTH: usize = 100;
 
@@ -54,30 +51,14 @@ pub struct OutputOptions {
 }
 
 impl OutputOptions {
-    /// From the environment: `is_tty` when stdout is a terminal; width from `COLUMNS`, else the
-    /// terminal, else 100; color on a terminal unless `NO_COLOR` is set (and not empty).
-    /// `HALO_FORCE_TTY` set (and not `0`) makes halo print as on a terminal even when piped,
-    /// as `GH_FORCE_TTY` does for gh (for scripts that want tables, and for tests).
-    pub fn detect(format: Option<Format>, columns: Option<Vec<String>>) -> OutputOptions {
-        let forced = std::env::var("HALO_FORCE_TTY").is_ok_and(|v| !v.is_empty() && v != "0");
-        let is_tty = forced || std::io::stdout().is_terminal();
-        OutputOptions::resolve(
-            format,
-            columns,
-            is_tty,
-            std::env::var("COLUMNS").ok(),
-            std::env::var_os("NO_COLOR"),
-            || comfy_table::Table::new().width().map(usize::from),
-        )
-    }
-
-    /// [`OutputOptions::detect`] with the environment passed in.
-    fn resolve(
+    /// Options from the user's choices and the environment: the width from `COLUMNS`, else
+    /// the terminal's, else 100; colour on a terminal unless `NO_COLOR` is set.
+    pub fn resolve(
         format: Option<Format>,
         columns: Option<Vec<String>>,
         is_tty: bool,
         columns_env: Option<String>,
-        no_color: Option<OsString>,
+        no_color: bool,
         terminal_width: impl FnOnce() -> Option<usize>,
     ) -> OutputOptions {
         let from_env = columns_env
@@ -86,7 +67,7 @@ impl OutputOptions {
         let width = from_env
             .or_else(|| is_tty.then(terminal_width).flatten())
             .unwrap_or(DEFAULT_WIDTH);
-        let color = is_tty && no_color.is_none_or(|v| v.is_empty());
+        let color = is_tty && !no_color;
         OutputOptions {
             format,
             columns,
@@ -170,50 +151,40 @@ pub(crate) mod tests {
         ]
     }
 
-    fn resolve(is_tty: bool, columns_env: Option<&str>, no_color: Option<&str>) -> OutputOptions {
+    fn resolve(is_tty: bool, columns_env: Option<&str>, no_color: bool) -> OutputOptions {
         OutputOptions::resolve(
             None,
             None,
             is_tty,
             columns_env.map(String::from),
-            no_color.map(OsString::from),
+            no_color,
             || Some(132),
         )
     }
 
     #[test]
     fn effective_is_table_on_a_tty_and_json_when_piped() {
-        assert_eq!(resolve(true, None, None).effective(), Format::Table);
-        assert_eq!(resolve(false, None, None).effective(), Format::Json);
+        assert_eq!(resolve(true, None, false).effective(), Format::Table);
+        assert_eq!(resolve(false, None, false).effective(), Format::Json);
         let chosen = OutputOptions {
             format: Some(Format::Yaml),
-            ..resolve(true, None, None)
+            ..resolve(true, None, false)
         };
         assert_eq!(chosen.effective(), Format::Yaml);
     }
 
     #[test]
     fn width_comes_from_columns_then_terminal_then_default() {
-        assert_eq!(resolve(true, Some("90"), None).width, Some(90));
-        assert_eq!(resolve(true, Some("junk"), None).width, Some(132));
-        assert_eq!(resolve(true, None, None).width, Some(132));
-        assert_eq!(resolve(false, None, None).width, Some(DEFAULT_WIDTH));
+        assert_eq!(resolve(true, Some("90"), false).width, Some(90));
+        assert_eq!(resolve(true, Some("junk"), false).width, Some(132));
+        assert_eq!(resolve(true, None, false).width, Some(132));
+        assert_eq!(resolve(false, None, false).width, Some(DEFAULT_WIDTH));
     }
 
     #[test]
     fn color_needs_a_tty_and_no_no_color() {
-        assert!(resolve(true, None, None).color);
-        assert!(resolve(true, None, Some("")).color);
-        assert!(!resolve(true, None, Some("1")).color);
-        assert!(!resolve(false, None, None).color);
-    }
-
-    #[test]
-    fn detect_keeps_the_choices() {
-        let detected = OutputOptions::detect(Some(Format::Csv), Some(vec!["id".into()]));
-        assert_eq!(detected.effective(), Format::Csv);
-        assert_eq!(detected.columns, Some(vec!["id".to_string()]));
-        assert!(detected.width.is_some());
-        assert!(!detected.color || detected.is_tty);
+        assert!(resolve(true, None, false).color);
+        assert!(!resolve(true, None, true).color);
+        assert!(!resolve(false, None, false).color);
     }
 }

@@ -1,6 +1,7 @@
 //! Profile secrets: the OS keyring when one answers, else `secrets.toml` (0600) with a warning.
 
 use crate::config::SecretLocation;
+use crate::context::Env;
 use crate::fsutil;
 use anyhow::{Context, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -40,27 +41,23 @@ pub struct SecretStore {
 type SecretsFile = BTreeMap<String, BTreeMap<String, String>>;
 
 impl SecretStore {
-    /// The store for a config dir. `HALO_KEYRING=off` (or `0`, `false`) skips the keyring.
-    pub fn new(config_dir: &std::path::Path) -> SecretStore {
-        let off = std::env::var("HALO_KEYRING")
-            .map(|v| {
-                matches!(
-                    v.to_ascii_lowercase().as_str(),
-                    "off" | "0" | "false" | "no"
-                )
-            })
-            .unwrap_or(false);
+    /// The store for a config dir. `HALO_KEYRING=off` (or `0`, `false`, `no`) skips the
+    /// keyring.
+    pub fn new(config_dir: &std::path::Path, env: &Env) -> SecretStore {
+        let off = env.var("HALO_KEYRING").is_some() && !env.flag("HALO_KEYRING");
         SecretStore {
             file: config_dir.join("secrets.toml"),
             keyring_allowed: !off,
         }
     }
 
-    /// Stores the secrets of `profile`, in the keyring if it works, else in the file.
+    /// Stores the secrets of `profile`, in the keyring if it works, else in the file (and
+    /// says so on `warn`).
     pub fn put(
         &self,
         profile: &str,
         secrets: &[(SecretKind, &SecretString)],
+        warn: &mut dyn std::io::Write,
     ) -> Result<SecretLocation> {
         if self.keyring_allowed {
             let all_ok = secrets.iter().all(|(kind, value)| {
@@ -72,10 +69,11 @@ impl SecretStore {
                 return Ok(SecretLocation::Keyring);
             }
         }
-        eprintln!(
+        writeln!(
+            warn,
             "warning: no OS keyring is reachable; the secret is stored in {} (mode 0600)",
             self.file.display()
-        );
+        )?;
         let mut file = self.read_file()?;
         let entry = file.entry(profile.to_string()).or_default();
         entry.clear();

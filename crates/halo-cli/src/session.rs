@@ -1,6 +1,7 @@
 //! Opening a connection for a command: from the environment or from a stored profile.
 
 use crate::config::{Config, GrantKind, Profile};
+use crate::context::{Context, Env};
 use crate::exit::Failure;
 use crate::secrets::{SecretKind, SecretStore};
 use crate::token_cache::FileTokenStore;
@@ -62,13 +63,12 @@ impl ConnectionSpec<'_> {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// How requests are paced and retried: flags of every command that talks to Halo.
+// The flags of every command that talks to Halo: how its requests are paced, retried and
+// bounded. (No doc comment: clap would make it the description of every command that
+// flattens this.)
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Pacing {
+#[command(next_help_heading = "Requests")]
+pub struct RequestFlags {
     /// Client-side rate limit, N requests per SECS rolling window (default: 300/300s for
     /// hosted instances, none otherwise; `halo connect` stores it in the profile).
     #[arg(long, value_name = "N/SECS", value_parser = halopsa::limiter::parse_rate)]
@@ -124,7 +124,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
     n.checked_mul(scale).filter(|n| *n > 0).ok_or_else(bad)
 }
 
-impl Pacing {
+impl RequestFlags {
     /// Applies the flags, else the profile's `rate_limit`, else the library's default.
     pub fn apply(
         &self,
@@ -172,7 +172,7 @@ impl Pacing {
     }
 }
 
-/// Runs `work` within `timeout` (see [`Pacing::timeout`]); running out of time is exit 6.
+/// Runs `work` within `timeout` (see [`RequestFlags::timeout`]); running out of time is exit 6.
 pub async fn bounded<T>(
     timeout: Option<Duration>,
     work: impl std::future::Future<Output = Result<T>>,
@@ -199,14 +199,15 @@ pub fn timed_out(limit: Duration, then: &str) -> anyhow::Error {
 
 /// Opens the connection a command should use: the environment when `HALO_URL` is set and no
 /// profile was named, else the named (or current) profile.
-pub fn open(profile_flag: Option<&str>, pacing: &Pacing) -> Result<Session> {
-    let config = Config::load()?;
-    if profile_flag.is_none() && env("HALO_URL").is_some() {
-        return from_env(&config, pacing);
+pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) -> Result<Session> {
+    let config = Config::load(ctx.config_dir()?)?;
+    let env = ctx.env();
+    if profile_flag.is_none() && env.var("HALO_URL").is_some() {
+        return from_env(&config, env, pacing);
     }
     let name = config.profile_name(profile_flag);
     let profile = config.profile(&name)?.clone();
-    let settings = profile_settings(&config, &name, &profile)?;
+    let settings = profile_settings(&config, env, &name, &profile)?;
     let store = FileTokenStore::new(config.tokens_dir(), &name);
     let builder = Client::builder(settings).token_store(Arc::new(store));
     let client = pacing
@@ -218,8 +219,13 @@ pub fn open(profile_flag: Option<&str>, pacing: &Pacing) -> Result<Session> {
     })
 }
 
-fn profile_settings(config: &Config, name: &str, p: &Profile) -> Result<ConnectionSettings> {
-    let secrets = SecretStore::new(&config.dir);
+fn profile_settings(
+    config: &Config,
+    env: &Env,
+    name: &str,
+    p: &Profile,
+) -> Result<ConnectionSettings> {
+    let secrets = SecretStore::new(&config.dir, env);
     let missing = |what: &str| {
         Failure::auth(format!(
             "no {what} is stored for profile '{name}': run 'halo connect --profile {name} ...' again"
@@ -229,14 +235,14 @@ fn profile_settings(config: &Config, name: &str, p: &Profile) -> Result<Connecti
     let grant = match p.grant {
         GrantKind::ClientCredentials => Grant::ClientCredentials {
             client_secret: client_secret
-                .or_else(|| env("HALO_CLIENT_SECRET").map(SecretString::from))
+                .or_else(|| env.var("HALO_CLIENT_SECRET").map(SecretString::from))
                 .ok_or_else(|| missing("client secret"))?,
         },
         GrantKind::Password => Grant::Password {
             username: p.username.clone().ok_or_else(|| missing("username"))?,
             password: secrets
                 .get(name, SecretKind::Password, p.secret_store)?
-                .or_else(|| env("HALO_PASSWORD").map(SecretString::from))
+                .or_else(|| env.var("HALO_PASSWORD").map(SecretString::from))
                 .ok_or_else(|| missing("password"))?,
             client_secret,
         },
@@ -254,31 +260,32 @@ fn profile_settings(config: &Config, name: &str, p: &Profile) -> Result<Connecti
     .settings()
 }
 
-fn from_env(config: &Config, pacing: &Pacing) -> Result<Session> {
-    let url = env("HALO_URL").unwrap_or_default();
-    let client_id = env("HALO_CLIENT_ID")
+fn from_env(config: &Config, env: &Env, pacing: &RequestFlags) -> Result<Session> {
+    let url = env.var("HALO_URL").unwrap_or_default();
+    let client_id = env
+        .var("HALO_CLIENT_ID")
         .ok_or_else(|| Failure::usage("HALO_URL is set but HALO_CLIENT_ID is not"))?;
-    let grant = match (env("HALO_USERNAME"), env("HALO_PASSWORD")) {
+    let grant = match (env.var("HALO_USERNAME"), env.var("HALO_PASSWORD")) {
         (Some(username), Some(password)) => Grant::Password {
             username,
             password: SecretString::from(password),
-            client_secret: env("HALO_CLIENT_SECRET").map(SecretString::from),
+            client_secret: env.var("HALO_CLIENT_SECRET").map(SecretString::from),
         },
         (Some(_), None) => return Err(Failure::usage("HALO_USERNAME is set but HALO_PASSWORD is not")),
         _ => Grant::ClientCredentials {
-            client_secret: env("HALO_CLIENT_SECRET").map(SecretString::from).ok_or_else(|| {
+            client_secret: env.var("HALO_CLIENT_SECRET").map(SecretString::from).ok_or_else(|| {
                 Failure::usage("HALO_URL is set but neither HALO_CLIENT_SECRET nor HALO_USERNAME/HALO_PASSWORD")
             })?,
         },
     };
-    let scopes: Vec<String> = env("HALO_SCOPES").into_iter().collect();
+    let scopes: Vec<String> = env.var("HALO_SCOPES").into_iter().collect();
     let settings = ConnectionSpec {
         url: &url,
         client_id: &client_id,
         grant,
         scopes: &scopes,
-        tenant: env("HALO_TENANT"),
-        auth_url: env("HALO_AUTH_URL").as_deref(),
+        tenant: env.var("HALO_TENANT"),
+        auth_url: env.var("HALO_AUTH_URL").as_deref(),
         headers: &[],
         insecure_http: false,
     }
@@ -317,7 +324,7 @@ mod tests {
 
     #[test]
     fn single_calls_are_bounded_and_walks_are_not_unless_asked() {
-        let mut p = Pacing::default();
+        let mut p = RequestFlags::default();
         assert_eq!(p.timeout(false), Some(SINGLE_CALL_TIMEOUT));
         assert_eq!(p.timeout(true), None);
         p.timeout = Some(Duration::from_secs(5));

@@ -271,31 +271,52 @@ fn faults_short_tokens_and_the_rate_limit_still_give_every_row() {
 }
 
 #[test]
-fn exhausted_retries_exit_5_and_leave_no_partial_file() {
+fn an_export_that_fails_part_way_keeps_its_rows_and_names_the_command_that_continues() {
     let config = SandboxConfig {
-        seed_tickets: 500,
+        seed_tickets: 2000,
         rate_limit: Some(RateLimit {
-            requests: 3,
-            window: Duration::from_secs(60),
+            requests: 30,
+            window: Duration::from_secs(5),
         }),
         ..SandboxConfig::default()
     };
     let w = world(config);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.ndjson");
-    export(
+    let failed = export(
         &w,
         &out,
-        &["--page-size", "10", "--max-retries", "0", "--no-rate-limit"],
+        &["--page-size", "50", "--concurrency", "1", "--no-rate-limit", "--max-retries", "0"],
     )
-    .assert()
-    .code(5)
-    .stderr(predicate::str::contains("429"));
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "nothing left behind"
-    );
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr).into_owned();
+    assert_eq!(failed.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("429"), "{stderr}");
+    // The rows so far and the checkpoint are kept.
+    let partial = dir.path().join("t.ndjson.partial");
+    let kept = ids(&partial).len();
+    assert!(kept > 0 && kept < 2000, "failed part-way: {kept} rows");
+    assert!(dir.path().join("t.ndjson.partial.json").exists());
+    assert!(!out.exists());
+    // The error ends with the command that continues it; that command, as printed (with
+    // the default pacing), finishes the job.
+    let command = stderr
+        .trim_end()
+        .strip_suffix("` continues the export")
+        .and_then(|s| s.rsplit_once('`'))
+        .map(|(_, c)| c.to_string())
+        .unwrap_or_else(|| panic!("no resume command in: {stderr}"));
+    assert!(command.starts_with("halo export tickets") && command.ends_with("--resume"));
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    w.halo()
+        .args(&words)
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("(2000 in all, with the interrupted run's)"));
+    assert_eq!(ids(&out), seeded(2000));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the output is left");
 }
 
 #[test]

@@ -1,19 +1,44 @@
 //! `halo api`: any of Halo's paths with the profile's auth.
 
-use crate::cli::ApiArgs;
+use crate::commands::Globals;
+use crate::context::Context;
 use crate::exit::Failure;
-use crate::output::{OutputOptions, RowWriter, write_object};
-use crate::session;
+use crate::output::{RowWriter, write_object};
 use anyhow::Result;
 use futures::TryStreamExt;
 use halopsa::resource::{IdKind, ListShape, Ops, RESOURCES, Resource};
 use halopsa::{ApiRequest, ListOptions, Method};
 use serde_json::Value;
-use std::io::Write;
 
-/// Runs `halo api`.
-pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -> Result<()> {
-    let pacing = &args.pacing;
+/// `halo api`.
+#[derive(Debug, clap::Args)]
+pub struct ApiArgs {
+    /// The path below /api, e.g. Tickets/12 or /api/Tickets.
+    pub path: String,
+    /// HTTP method (default GET, or POST with --input).
+    #[arg(short = 'X', long = "method", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A query parameter, NAME=VALUE (repeatable; sent as given, not checked).
+    #[arg(short = 'q', long = "query", value_name = "NAME=VALUE")]
+    pub query: Vec<String>,
+    /// The JSON body, from FILE or - for standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Walk every page (pageinate=true, page_no, page_size) and print all rows.
+    #[arg(long)]
+    pub paginate: bool,
+    #[command(flatten)]
+    pub requests: crate::session::RequestFlags,
+}
+
+/// Runs `halo api`, within its time bound (none for `--paginate`).
+pub async fn run(ctx: &mut Context, globals: &Globals, args: ApiArgs) -> Result<()> {
+    let timeout = args.requests.timeout(args.paginate);
+    crate::session::bounded(timeout, call(ctx, globals, args)).await
+}
+
+async fn call(ctx: &mut Context, globals: &Globals, args: ApiArgs) -> Result<()> {
+    let (pacing, output) = (&args.requests, &globals.output);
     let path = args.path.trim();
     let path = path
         .strip_prefix("/api/")
@@ -29,7 +54,7 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
         query.push((k.to_string(), v.to_string()));
     }
     let body = match args.input.as_deref() {
-        Some(source) => Some(crate::input::read_json(source)?.1),
+        Some(source) => Some(crate::input::read_json(ctx, source)?.1),
         None => None,
     };
     let method = match &args.method {
@@ -38,8 +63,8 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
         None if body.is_some() => Method::POST,
         None => Method::GET,
     };
-    let session = session::open(profile, pacing)?;
-    let out = std::io::stdout().lock();
+    let session = ctx.session(globals.profile.as_deref(), pacing)?;
+    let out = ctx.io.out();
     if args.paginate {
         if method != Method::GET {
             return Err(Failure::usage("--paginate walks the pages of a GET"));
@@ -64,7 +89,6 @@ pub async fn run(args: ApiArgs, profile: Option<&str>, output: &OutputOptions) -
     match serde_json::from_slice::<Value>(&resp.body) {
         Ok(v) => write_object(out, &v, output),
         Err(_) => {
-            let mut out = out;
             out.write_all(&resp.body)?;
             Ok(())
         }

@@ -1,26 +1,75 @@
 //! `halo connect`: test a connection, then store it as a profile.
 
-use crate::cli::ConnectArgs;
+use crate::commands::Globals;
 use crate::config::{Config, GrantKind, Profile, check_profile_name};
+use crate::context::Context;
 use crate::exit::Failure;
 use crate::secrets::{SecretKind, SecretStore};
 use crate::session::ConnectionSpec;
 use crate::token_cache::FileTokenStore;
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use halopsa::Grant;
 use halopsa::auth::TokenStore;
 use secrecy::SecretString;
-use std::io::Read;
 
-/// Runs `halo connect`.
-pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
-    let pacing = &args.pacing;
-    let mut config = Config::load()?;
+/// `halo connect`.
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// Instance URL, e.g. https://acme.halopsa.com or https://example.com/halo.
+    #[arg(long, env = "HALO_URL")]
+    pub url: String,
+    /// The API application's client id.
+    #[arg(long, env = "HALO_CLIENT_ID")]
+    pub client_id: String,
+    /// Client secret on the command line (visible to other users: prefer --client-secret-stdin or HALO_CLIENT_SECRET).
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// Read the client secret from standard input.
+    #[arg(long, conflicts_with_all = ["client_secret", "password_stdin"])]
+    pub client_secret_stdin: bool,
+    /// Use the password grant as this agent (password from --password-stdin or HALO_PASSWORD).
+    #[arg(long, env = "HALO_USERNAME")]
+    pub username: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Scopes, space- or comma-separated (default: all).
+    #[arg(long, env = "HALO_SCOPES", num_args = 1.., value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Tenant (hosted instances; discovered from /api/authinfo when omitted).
+    #[arg(long, env = "HALO_TENANT")]
+    pub tenant: Option<String>,
+    /// Authorisation server URL (default: discovered, else {url}/auth).
+    #[arg(long, env = "HALO_AUTH_URL")]
+    pub auth_url: Option<String>,
+    /// Header sent with every request, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Allow plain http:// to a host other than this machine.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Test only; store nothing.
+    #[arg(long)]
+    pub no_store: bool,
+    /// The rate limit given here is stored in the profile.
+    #[command(flatten)]
+    pub requests: crate::session::RequestFlags,
+}
+
+/// Runs `halo connect`, within its time bound.
+pub async fn run(ctx: &mut Context, globals: &Globals, args: ConnectArgs) -> Result<()> {
+    let timeout = args.requests.timeout(false);
+    crate::session::bounded(timeout, connect(ctx, globals.profile.as_deref(), args)).await
+}
+
+async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArgs) -> Result<()> {
+    let pacing = &args.requests;
+    let mut config = Config::load(ctx.config_dir()?)?;
     let name = profile_flag
         .unwrap_or(crate::config::DEFAULT_PROFILE)
         .to_string();
     check_profile_name(&name)?;
-    let grant = grant(&args)?;
+    let grant = grant(ctx, &args)?;
     let kind = match grant {
         Grant::Password { .. } => GrantKind::Password,
         _ => GrantKind::ClientCredentials,
@@ -60,15 +109,15 @@ pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
         .test_connection()
         .await
         .context("the connection test failed; nothing was stored")?;
-    println!("connected to {}", report.instance);
-    super::print_report(&report);
+    writeln!(ctx.io.out(), "connected to {}", report.instance)?;
+    super::print_report(ctx.io.out(), &report)?;
     if args.no_store {
-        println!("not stored (--no-store)");
+        writeln!(ctx.io.out(), "not stored (--no-store)")?;
         return Ok(());
     }
 
     let refs: Vec<(SecretKind, &SecretString)> = secrets.iter().map(|(k, v)| (*k, v)).collect();
-    let location = SecretStore::new(&config.dir).put(&name, &refs)?;
+    let location = SecretStore::new(&config.dir, ctx.env()).put(&name, &refs, ctx.io.err())?;
     config.file.profiles.insert(
         name.clone(),
         Profile {
@@ -95,15 +144,17 @@ pub async fn run(args: ConnectArgs, profile_flag: Option<&str>) -> Result<()> {
     config.save()?;
     // The token just minted is cached, so the next command makes no token request.
     FileTokenStore::new(config.tokens_dir(), &name).save(&client.token().await?);
-    println!("stored as profile '{name}' (now current)");
+    writeln!(ctx.io.out(), "stored as profile '{name}' (now current)")?;
     Ok(())
 }
 
-fn grant(args: &ConnectArgs) -> Result<Grant> {
-    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
+    let env = ctx.env().clone();
+    let from_env = |name: &str| env.var(name);
     let stdin_secret = if args.client_secret_stdin || args.password_stdin {
         let mut text = String::new();
-        std::io::stdin()
+        ctx.io
+            .input()
             .read_to_string(&mut text)
             .context("cannot read standard input")?;
         let text = text.trim_end_matches(['\r', '\n']).to_string();
@@ -117,9 +168,10 @@ fn grant(args: &ConnectArgs) -> Result<Grant> {
         None
     };
     if args.client_secret.is_some() {
-        eprintln!(
+        writeln!(
+            ctx.io.err(),
             "warning: a secret given on the command line is visible to other users of this machine; prefer --client-secret-stdin or HALO_CLIENT_SECRET"
-        );
+        )?;
     }
     let client_secret = if args.client_secret_stdin {
         stdin_secret.clone()

@@ -1,31 +1,35 @@
 //! `halo demo`: the main job against an in-process sandbox, over real loopback HTTP: connect
 //! with each grant, list, create, update, delete, export.
 
+use crate::context::Context;
 use crate::output::{Format, OutputOptions, RowWriter};
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use futures::TryStreamExt;
 use halo_sandbox::{Sandbox, SandboxConfig};
 use halopsa::resource::find;
 use halopsa::{Client, ConnectionSettings, Grant, ListOptions};
 use secrecy::SecretString;
 use serde_json::json;
-use std::io::Write;
 
 /// Runs the demo.
-pub async fn run() -> Result<()> {
+pub async fn run(ctx: &mut Context) -> Result<()> {
     let config = SandboxConfig::default();
     let sandbox = Sandbox::start(config.clone())
         .await
         .context("cannot start the sandbox")?;
     let url = sandbox.url();
-    println!(
+    writeln!(
+        ctx.io.out(),
         "sandbox listening on {url} (tenant '{}')",
         config.tenant.as_deref().unwrap_or("")
-    );
+    )?;
     let app = &config.clients[0];
     let user = &config.users[0];
 
-    println!("\n1. connect with client credentials (tenant discovered via /api/authinfo)");
+    writeln!(
+        ctx.io.out(),
+        "\n1. connect with client credentials (tenant discovered via /api/authinfo)"
+    )?;
     let settings = ConnectionSettings::new(
         &url,
         &app.id,
@@ -33,9 +37,15 @@ pub async fn run() -> Result<()> {
             client_secret: SecretString::from(app.secret.clone().unwrap_or_default()),
         },
     )?;
-    super::print_report(&Client::new(settings)?.test_connection().await?);
+    super::print_report(
+        ctx.io.out(),
+        &Client::new(settings)?.test_connection().await?,
+    )?;
 
-    println!("\n2. connect as an agent with the password grant (scope: all offline_access)");
+    writeln!(
+        ctx.io.out(),
+        "\n2. connect as an agent with the password grant (scope: all offline_access)"
+    )?;
     let settings = ConnectionSettings::new(
         &url,
         &app.id,
@@ -47,28 +57,35 @@ pub async fn run() -> Result<()> {
     )?
     .with_scopes(["all", "offline_access"])?;
     let client = Client::new(settings)?;
-    super::print_report(&client.test_connection().await?);
+    super::print_report(ctx.io.out(), &client.test_connection().await?)?;
 
-    println!("\n3. the sandbox revokes every token; the next call renews once and retries once");
+    writeln!(
+        ctx.io.out(),
+        "\n3. the sandbox revokes every token; the next call renews once and retries once"
+    )?;
     sandbox.revoke_tokens();
     sandbox.clear_journal();
-    super::print_report(&client.test_connection().await?);
+    super::print_report(ctx.io.out(), &client.test_connection().await?)?;
     for e in sandbox.journal() {
         let grant = e.form.as_ref().and_then(|f| {
             f.iter()
                 .find(|(k, _)| k == "grant_type")
                 .map(|(_, v)| format!(" grant_type={v}"))
         });
-        println!(
+        writeln!(
+            ctx.io.out(),
             "  sandbox saw: {} {} -> {}{}",
             e.method,
             e.path,
             e.status,
             grant.unwrap_or_default()
-        );
+        )?;
     }
 
-    println!("\n4. a wrong secret gives a clear error (exit code 3 from the CLI)");
+    writeln!(
+        ctx.io.out(),
+        "\n4. a wrong secret gives a clear error (exit code 3 from the CLI)"
+    )?;
     let wrong = ConnectionSettings::new(
         &url,
         &app.id,
@@ -77,13 +94,14 @@ pub async fn run() -> Result<()> {
         },
     )?;
     match Client::new(wrong)?.test_connection().await {
-        Err(e) => println!("  error: {e}"),
+        Err(e) => writeln!(ctx.io.out(), "  error: {e}")?,
         Ok(_) => anyhow::bail!("the sandbox accepted a wrong secret"),
     }
 
-    println!(
+    writeln!(
+        ctx.io.out(),
         "\n5. open tickets, newest first (a table; the same call as `halo tickets list --open-only`)"
-    );
+    )?;
     let tickets = client.resource(find("tickets").context("no tickets resource")?);
     let query = vec![
         ("open_only".to_string(), "true".to_string()),
@@ -110,7 +128,7 @@ pub async fn run() -> Result<()> {
         width: Some(110),
         color: false,
     };
-    let mut writer = RowWriter::new(std::io::stdout().lock(), &table);
+    let mut writer = RowWriter::new(ctx.io.out(), &table);
     for row in &rows {
         writer.row(row)?;
     }
@@ -118,55 +136,67 @@ pub async fn run() -> Result<()> {
     let open = tickets
         .count(&[("open_only".to_string(), "true".to_string())])
         .await?;
-    println!("  ({open} open tickets in all)");
+    writeln!(ctx.io.out(), "  ({open} open tickets in all)")?;
 
-    println!("\n6. create a ticket, update it, show it, delete it");
+    writeln!(
+        ctx.io.out(),
+        "\n6. create a ticket, update it, show it, delete it"
+    )?;
     let created = tickets
         .create(vec![json!({"summary": "Demo: printer on floor 2 offline", "client_id": 1, "site_id": 1, "details": "Raised by halo demo"})])
         .await?;
     let id = halopsa::id::id_text(&created[0]["id"]);
-    println!(
+    writeln!(
+        ctx.io.out(),
         "  created ticket {id} for {}",
         created[0]["client_name"].as_str().unwrap_or("?")
-    );
+    )?;
     tickets
         .update(vec![json!({"id": created[0]["id"], "status_id": 2, "summary": "Demo: printer on floor 2 offline (engineer on site)"})], true)
         .await?;
     let shown = tickets.get(&id, &[]).await?;
-    println!(
+    writeln!(
+        ctx.io.out(),
         "  updated: '{}', status {}",
         shown["summary"].as_str().unwrap_or(""),
         shown["status_name"].as_str().unwrap_or("")
-    );
+    )?;
     tickets
         .delete(&id, &[("reason".to_string(), "demo".to_string())])
         .await?;
     match tickets.get(&id, &[]).await {
-        Err(e) if e.is_not_found() => {
-            println!("  deleted (soft: listed with deleted=true, restorable with _recover)")
-        }
+        Err(e) if e.is_not_found() => writeln!(
+            ctx.io.out(),
+            "  deleted (soft: listed with deleted=true, restorable with _recover)"
+        )?,
         other => anyhow::bail!("ticket {id} still readable after delete: {other:?}"),
     }
 
-    println!("\n7. export every ticket to NDJSON (pages fetched 4 at a time, written in order)");
+    writeln!(
+        ctx.io.out(),
+        "\n7. export every ticket to NDJSON (pages fetched 4 at a time, written in order)"
+    )?;
     let path = std::env::temp_dir().join(format!("halo-demo-{}.ndjson", std::process::id()));
     let started = std::time::Instant::now();
     let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
     let (rows, pages) = crate::commands::export::ndjson(&tickets, Box::new(file)).await?;
-    println!(
+    writeln!(
+        ctx.io.out(),
         "  {rows} tickets in {} pages to {} ({} KB) in {} ms",
         pages,
         path.display(),
         std::fs::metadata(&path)?.len() / 1024,
         started.elapsed().as_millis()
-    );
+    )?;
     std::fs::remove_file(&path)?;
 
     let stats = sandbox.stats();
-    println!(
+    writeln!(
+        ctx.io.out(),
         "\nsandbox served {} requests ({} token requests)",
-        stats.requests, stats.token_requests
-    );
+        stats.requests,
+        stats.token_requests
+    )?;
     sandbox.shutdown().await;
     Ok(())
 }

@@ -1,47 +1,93 @@
-//! One module per command.
+//! One module per noun, a file per verb with logic; each command gets the [`Context`] and its
+//! own typed flags, and writes only through the context.
 
 pub mod api;
 pub mod auth;
 pub mod connect;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod export;
+mod logout;
+mod manual;
 pub mod profile;
 pub mod resource;
-pub mod resources;
+mod resources;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::output::OutputOptions;
+use anyhow::Result;
 use halopsa::ConnectionReport;
+use std::io::Write;
+
+/// What every command gets from the global flags.
+pub struct Globals {
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `-o` and `--columns`, resolved against the terminal.
+    pub output: OutputOptions,
+}
+
+/// Runs the command `cli` names.
+pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
+    let globals = Globals {
+        profile: cli.profile.clone(),
+        output: ctx.output(cli.output, cli.columns.clone()),
+    };
+    match cli.command {
+        Command::Connect(args) => connect::run(ctx, &globals, args).await,
+        Command::Profile(cmd) => profile::run(ctx, &globals, cmd),
+        Command::Auth(cmd) => auth::run(ctx, &globals, cmd).await,
+        Command::Logout => logout::run(ctx, &globals),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => sandbox::run(ctx, args).await,
+        #[cfg(feature = "sandbox")]
+        Command::Demo => demo::run(ctx).await,
+        Command::Resources => resources::run(ctx, &globals),
+        Command::Api(args) => api::run(ctx, &globals, args).await,
+        Command::Completions { shell } => manual::completions(ctx, shell),
+        Command::Man => manual::man(ctx),
+        Command::Export(cmd) => export::run(ctx, &globals, cmd).await,
+        Command::Resource(cmd) => resource::run(ctx, &globals, cmd).await,
+    }
+}
 
 /// Prints a connection report, one fact a line.
-pub fn print_report(report: &ConnectionReport) {
-    println!("  instance:  {}", report.instance);
+pub fn print_report(out: &mut dyn Write, report: &ConnectionReport) -> Result<()> {
+    writeln!(out, "  instance:  {}", report.instance)?;
     if !report.token_url.is_empty() {
         let how = if report.discovered {
             "discovered via /api/authinfo"
         } else {
             "configured or default"
         };
-        println!("  token url: {} ({how})", report.token_url);
+        writeln!(out, "  token url: {} ({how})", report.token_url)?;
     }
-    println!(
+    writeln!(
+        out,
         "  tenant:    {}",
         report.tenant.as_deref().unwrap_or("(none)")
-    );
-    println!("  grant:     {}", report.grant);
-    println!(
+    )?;
+    writeln!(out, "  grant:     {}", report.grant)?;
+    writeln!(
+        out,
         "  scope:     {}",
         if report.scope.is_empty() {
             "(none)"
         } else {
             &report.scope
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  token:     valid for {}",
         duration(report.token_expires_in)
-    );
+    )?;
     match &report.agent {
-        Some(a) => println!(
+        Some(a) => writeln!(
+            out,
             "  acting as: {} (agent {}{})",
             a.name.as_deref().unwrap_or("?"),
             a.id,
@@ -49,9 +95,13 @@ pub fn print_report(report: &ConnectionReport) {
                 .as_deref()
                 .map(|e| format!(", {e}"))
                 .unwrap_or_default()
-        ),
-        None => println!("  acting as: (the granted scope does not allow reading agents)"),
+        )?,
+        None => writeln!(
+            out,
+            "  acting as: (the granted scope does not allow reading agents)"
+        )?,
     }
+    Ok(())
 }
 
 /// `1h 02m 03s`.

@@ -1,14 +1,15 @@
 //! `halo resources`: the resource table.
 
-use crate::output::{OutputOptions, RowWriter};
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::output::RowWriter;
 use anyhow::Result;
 use halopsa::resource::{IdKind, ListShape, Ops, RESOURCES};
 use serde_json::json;
-use std::io::Write;
 
 /// Prints one entry per resource.
-pub fn run(output: &OutputOptions) -> Result<()> {
-    let mut options = output.clone();
+pub fn run(ctx: &mut Context, globals: &Globals) -> Result<()> {
+    let mut options = globals.output.clone();
     if options.columns.is_none() {
         options.columns = Some(
             ["name", "path", "list", "id", "ops", "model", "summary"]
@@ -16,7 +17,7 @@ pub fn run(output: &OutputOptions) -> Result<()> {
                 .to_vec(),
         );
     }
-    let mut writer = RowWriter::new(std::io::stdout().lock(), &options);
+    let mut writer = RowWriter::new(ctx.io.out(), &options);
     for r in RESOURCES {
         let ops: Vec<&str> = [
             (Ops::LIST, "list"),

@@ -1,14 +1,73 @@
 //! `halo sandbox`: a local Halo instance in the foreground.
 
-use crate::cli::SandboxArgs;
+use crate::context::Context;
 use crate::exit::Failure;
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use halo_sandbox::{Faults, Sandbox, SandboxClient, SandboxConfig, SandboxUser};
-use std::io::Write;
 use std::time::Duration;
 
+/// `halo sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The client id it accepts.
+    #[arg(long, default_value = "halo-sandbox-client")]
+    pub client_id: String,
+    /// The client secret it accepts.
+    #[arg(long, default_value = "halo-sandbox-secret")]
+    pub client_secret: String,
+    /// A user it accepts for the password grant, NAME:PASSWORD (repeatable).
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub users: Vec<String>,
+    /// The tenant it requires on token requests.
+    #[arg(long, default_value = "sandbox", conflicts_with = "no_tenant")]
+    pub tenant: String,
+    /// Require no tenant (like a self-hosted instance).
+    #[arg(long)]
+    pub no_tenant: bool,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl: u64,
+    /// Keep the data in DIR/sandbox.db (kept across restarts) instead of in memory.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
+    /// Tickets to seed into an empty instance (with clients, sites, users, assets... to match).
+    #[arg(long, default_value_t = 300)]
+    pub seed_tickets: u64,
+    /// Largest page served (Halo: 100; /Asset is always 50).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_cap: u32,
+    /// Halo's hosted rate limit per client, N/SECS (e.g. 300/300s); off by default.
+    #[arg(long, value_name = "N/SECS", value_parser = halo_sandbox::RateLimit::parse)]
+    pub rate_limit: Option<halo_sandbox::RateLimit>,
+    /// Share of requests answered 500/502/503 (some with HTML bodies), 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = rate)]
+    pub fail_rate: f64,
+    /// Share of responses whose connection is dropped mid-body, 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = rate)]
+    pub reset_rate: f64,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of the fault sequence (the same seed gives the same faults).
+    #[arg(long, default_value_t = 1)]
+    pub fault_seed: u64,
+    /// Post ticket webhooks to URL, optionally with Basic auth: 'URL[,basic user:pass]' (repeatable).
+    #[arg(long = "webhook", value_name = "URL[,basic user:pass]", value_parser = halo_sandbox::WebhookTarget::parse)]
+    pub webhooks: Vec<halo_sandbox::WebhookTarget>,
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{text}' is not a rate between 0 and 1")),
+    }
+}
+
 /// Runs the sandbox until Ctrl-C.
-pub async fn run(args: SandboxArgs) -> Result<()> {
+pub async fn run(ctx: &mut Context, args: SandboxArgs) -> Result<()> {
     let config = config(&args)?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
     let started = std::time::Instant::now();
@@ -18,7 +77,7 @@ pub async fn run(args: SandboxArgs) -> Result<()> {
     let url = sandbox.url();
     let ready = started.elapsed();
     let tickets = sandbox.stats().objects.get("Tickets").copied().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
+    let out = ctx.io.out();
     writeln!(out, "listening on {url}")?;
     writeln!(
         out,
@@ -74,7 +133,6 @@ pub async fn run(args: SandboxArgs) -> Result<()> {
         config.clients[0].id
     )?;
     out.flush()?;
-    drop(out);
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

@@ -6,70 +6,50 @@
 //! one that appeared meanwhile (unless `--force`); a FIFO or a character device is written
 //! straight through, never replaced.
 
+use super::decision::Out;
 use crate::exit::Failure;
 use crate::fsutil;
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// What `--out` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A regular file (new, or replaced with `--force`), written through `FILE.partial`.
-    File(PathBuf),
-    /// A FIFO or a character device (`/dev/stdout`, a named pipe): written straight through.
-    Stream(PathBuf),
-}
-
-/// Checks `--out` before anything is fetched: an empty name, a directory, a socket or a
-/// block device is refused; an existing file needs `--force`.
-pub fn inspect(out: &str, force: bool) -> Result<Target> {
+/// What `--out` names, looked at before anything is fetched ([`super::decision::decide`]
+/// decides what to do with it).
+pub fn examine(out: Option<&str>) -> Out {
+    let Some(out) = out else {
+        return Out::Stdout;
+    };
     if out.trim().is_empty() {
-        return Err(Failure::usage("--out needs a file name"));
+        return Out::Empty;
     }
     let path = PathBuf::from(out);
     if out.ends_with(std::path::MAIN_SEPARATOR) || out.ends_with('/') {
-        return Err(Failure::usage(format!(
-            "--out {out} is a directory: name a file in it"
-        )));
+        return Out::Directory(path);
     }
     match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_dir() => Err(Failure::usage(format!(
-            "--out {out} is a directory: name a file in it"
-        ))),
-        Ok(meta) if meta.is_file() => {
-            if force {
-                Ok(Target::File(path))
-            } else {
-                Err(Failure::usage(format!(
-                    "{out} exists: choose another --out, or --force to replace it"
-                )))
-            }
-        }
-        Ok(meta) => special(out, path, &meta),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Ok(meta) if meta.is_dir() => Out::Directory(path),
+        Ok(meta) if meta.is_file() => Out::File(path),
+        Ok(meta) => special(path, &meta),
+        Err(_) => {
             let parent = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            if !parent.is_dir() {
-                return Err(Failure::usage(format!(
-                    "--out {out}: the directory {} does not exist",
-                    parent.display()
-                )));
+            if parent.is_dir() {
+                Out::Missing(path)
+            } else {
+                Out::NoDirectory(path)
             }
-            Ok(Target::File(path))
         }
-        Err(e) => Err(Failure::usage(format!("--out {out}: {e}"))),
     }
 }
 
 #[cfg(unix)]
-fn special(out: &str, path: PathBuf, meta: &std::fs::Metadata) -> Result<Target> {
+fn special(path: PathBuf, meta: &std::fs::Metadata) -> Out {
     use std::os::unix::fs::FileTypeExt;
     let kind = meta.file_type();
     if kind.is_fifo() || kind.is_char_device() {
-        return Ok(Target::Stream(path));
+        return Out::Stream(path);
     }
     let what = if kind.is_socket() {
         "a socket"
@@ -78,18 +58,19 @@ fn special(out: &str, path: PathBuf, meta: &std::fs::Metadata) -> Result<Target>
     } else {
         "a special file"
     };
-    Err(Failure::usage(format!(
-        "--out {out} is {what}: refused (name a regular file, a FIFO or a character device)"
-    )))
+    Out::Special(path, what)
 }
 
 #[cfg(not(unix))]
-fn special(out: &str, _: PathBuf, _: &std::fs::Metadata) -> Result<Target> {
+fn special(path: PathBuf, _: &std::fs::Metadata) -> Out {
     // Windows has no FIFOs or device nodes in the file system (`NUL` and pipes are not
     // files with metadata here).
-    Err(Failure::usage(format!(
-        "--out {out} is not a regular file: refused"
-    )))
+    Out::Special(path, "not a regular file")
+}
+
+/// Whether a partial file (or a link in its place) is at `path`.
+pub fn partial_exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// `FILE.partial`, open and locked by this process for as long as it lives.
@@ -102,9 +83,9 @@ pub struct Partial {
 
 impl Partial {
     /// Creates `path` for a new export. An existing one is refused (another export is
-    /// running, or one was interrupted), unless `force` (and no one holds it): then it is
-    /// emptied, or, if it is a link, the link alone is removed.
-    pub fn create(path: &Path, out: &Path, force: bool) -> Result<Partial> {
+    /// running, or one was interrupted), unless `take_over` (and no one holds it): then it
+    /// is emptied, or, if it is a link, the link alone is removed.
+    pub fn create(path: &Path, out: &Path, take_over: bool) -> Result<Partial> {
         for _ in 0..3 {
             match fsutil::create_new(path, false) {
                 Ok(file) => return Partial::own(path, out, file),
@@ -113,7 +94,7 @@ impl Partial {
                     return Err(e).with_context(|| format!("cannot create {}", path.display()));
                 }
             }
-            if !force {
+            if !take_over {
                 return Err(match Partial::held(path) {
                     true => running(out),
                     false => Failure::usage(format!(
@@ -251,30 +232,25 @@ mod tests {
     }
 
     #[test]
-    fn the_target_is_checked_before_anything_is_fetched() {
+    fn what_is_at_out_is_told_apart() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let code = |r: Result<Target>| crate::exit::code_for(&r.unwrap_err());
-        assert_eq!(code(inspect("", false)), crate::exit::USAGE);
-        assert_eq!(code(inspect(&text(d, ""), true)), crate::exit::USAGE);
-        assert_eq!(code(inspect(&format!("{}/", text(d, "x")), true)), 2);
-        assert_eq!(code(inspect(&text(d, "no/such/dir/f"), false)), 2);
+        assert_eq!(examine(None), Out::Stdout);
+        assert_eq!(examine(Some(" ")), Out::Empty);
+        assert!(matches!(examine(Some(&text(d, ""))), Out::Directory(_)));
+        assert!(matches!(
+            examine(Some(&text(d, "no/such/f"))),
+            Out::NoDirectory(_)
+        ));
         let file = d.join("f.ndjson");
         assert_eq!(
-            inspect(&file.to_string_lossy(), false).unwrap(),
-            Target::File(file.clone())
+            examine(Some(&text(d, "f.ndjson"))),
+            Out::Missing(file.clone())
         );
         std::fs::write(&file, "mine").unwrap();
-        assert!(inspect(&file.to_string_lossy(), false).is_err());
-        assert_eq!(
-            inspect(&file.to_string_lossy(), true).unwrap(),
-            Target::File(file.clone())
-        );
+        assert_eq!(examine(Some(&text(d, "f.ndjson"))), Out::File(file));
         #[cfg(unix)]
-        assert_eq!(
-            inspect("/dev/null", true).unwrap(),
-            Target::Stream("/dev/null".into())
-        );
+        assert_eq!(examine(Some("/dev/null")), Out::Stream("/dev/null".into()));
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! `halo auth status`.
+
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::session::{RequestFlags, Source};
+use anyhow::Result;
+
+/// `halo auth status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// Checks the connection in use (reusing the cached token: no token request when it is still
+/// good) and reports who it acts as.
+pub async fn run(ctx: &mut Context, globals: &Globals, args: StatusArgs) -> Result<()> {
+    let timeout = args.requests.timeout(false);
+    crate::session::bounded(timeout, async {
+        let s = ctx.session(globals.profile.as_deref(), &args.requests)?;
+        match &s.source {
+            Source::Profile(name) => writeln!(ctx.io.out(), "profile '{name}'")?,
+            Source::Environment => writeln!(
+                ctx.io.out(),
+                "connection from HALO_URL and related variables"
+            )?,
+        }
+        let report = s.client.test_connection().await?;
+        crate::commands::print_report(ctx.io.out(), &report)
+    })
+    .await
+}

@@ -1,0 +1,157 @@
+//! The fixed flags of the resource verbs, as clap derive types. The filter flags derived from
+//! Halo's OpenAPI file are added at run time ([`super::filters`]).
+
+use crate::session::RequestFlags;
+use clap::{Args, Subcommand};
+
+/// A resource verb and its flags (the verbs a resource lacks are left out of its command).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Verb {
+    /// List rows.
+    List(ListArgs),
+    /// Show one object.
+    Get(GetArgs),
+    /// Count rows.
+    Count(CountArgs),
+    /// Create objects.
+    Create(CreateArgs),
+    /// Change an object.
+    Update(UpdateArgs),
+    /// Delete an object.
+    Delete(DeleteArgs),
+}
+
+/// `list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Every row, page by page.
+    #[arg(long, conflicts_with_all = ["limit", "page"])]
+    pub all: bool,
+    /// At most N rows (default 100).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Only page N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "limit")]
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub page_size: Option<u32>,
+    /// Ask for details (includedetails=true).
+    #[arg(long)]
+    pub details: bool,
+    /// Pages fetched at once after the first (1: one by one).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub filter: FilterFlags,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `get`.
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    /// The object's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Ask for details (includedetails=true).
+    #[arg(long)]
+    pub details: bool,
+    #[command(flatten)]
+    pub filter: FilterFlags,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `count`.
+#[derive(Debug, Clone, Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    pub filter: FilterFlags,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub write: WriteFlags,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `update`.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// The object's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Do not read the object back before posting.
+    #[arg(long)]
+    pub skip_check: bool,
+    #[command(flatten)]
+    pub write: WriteFlags,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `delete`.
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// The object's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the exact request without sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+// Any filter by its exact name. (No doc comment: clap would make it the description of the
+// commands that flatten this.)
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterFlags {
+    /// Any Halo filter by its exact name (checked against Halo's OpenAPI file).
+    #[arg(long = "filter", value_name = "NAME=VALUE")]
+    pub filters: Vec<String>,
+    /// Send a filter name Halo's OpenAPI file does not list (Halo ignores unknown names
+    /// silently).
+    #[arg(long)]
+    pub allow_unknown_filter: bool,
+}
+
+// The fields of a create or an update. (No doc comment: see FilterFlags.)
+#[derive(Debug, Clone, Default, Args)]
+pub struct WriteFlags {
+    /// A field (VALUE is JSON if it parses: 3, true, [1,2]; else text).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub sets: Vec<String>,
+    /// A JSON object or array of objects from FILE or standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub json: Option<String>,
+    /// Print the exact request without sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+// `--ticket-id`, on the verbs of a resource whose ids are numbered per ticket.
+#[derive(Debug, Clone, Args)]
+pub struct TicketArg {
+    /// The ticket the object belongs to (its ids are numbered per ticket).
+    #[arg(long, value_name = "ID", required = true)]
+    pub ticket_id: String,
+}
+
+// `--reason`, on the delete of a resource Halo deletes softly.
+#[derive(Debug, Clone, Args)]
+pub struct ReasonArg {
+    /// Why (the object is soft-deleted and can be recovered).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}

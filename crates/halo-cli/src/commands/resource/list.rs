@@ -1,0 +1,83 @@
+//! `halo <resource> list`: a page, the first N rows, or every row.
+
+use super::args::ListArgs;
+use super::filters::{self, SpecValues};
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::output::RowWriter;
+use anyhow::Result;
+use futures::TryStreamExt;
+use halopsa::{ListOptions, ResourceClient};
+
+/// Rows listed when neither `--all`, `--limit` nor `--page` is given.
+const DEFAULT_LIMIT: u64 = 100;
+
+/// Runs `list`.
+pub async fn run(
+    ctx: &mut Context,
+    globals: &Globals,
+    api: &ResourceClient,
+    args: &ListArgs,
+    spec: &SpecValues,
+) -> Result<()> {
+    let res = api.resource();
+    let query = filters::query(res, res.path, spec, &args.filter, args.details)?;
+    let page_size = args.page_size.unwrap_or(100);
+    let (out, err) = ctx.io.split();
+    let mut writer = RowWriter::new(out, &globals.output);
+    if let Some(page) = args.page {
+        let p = api.list_page(&query, page, page_size).await?;
+        for row in &p.items {
+            writer.row(row)?;
+        }
+        writer.finish()?.flush()?;
+        if let Some(total) = p.record_count {
+            writeln!(err, "page {page}: {} rows of {total}", p.items.len())?;
+        }
+        return Ok(());
+    }
+    let limit = if args.all {
+        None
+    } else {
+        Some(args.limit.unwrap_or(DEFAULT_LIMIT))
+    };
+    let (stream, report) = api.list(
+        query,
+        ListOptions {
+            page_size,
+            limit,
+            concurrency: args.concurrency,
+            ..ListOptions::default()
+        },
+    );
+    futures::pin_mut!(stream);
+    let mut shown = 0u64;
+    while let Some(row) = stream.try_next().await? {
+        writer.row(&row)?;
+        shown += 1;
+    }
+    writer.finish()?.flush()?;
+    let notes = report.notes();
+    if let Some((from, to)) = notes.count_changed {
+        writeln!(
+            err,
+            "warning: the number of {} changed from {from} to {to} during the listing",
+            res.name
+        )?;
+    }
+    if let Some((promised, got)) = notes.incomplete {
+        writeln!(
+            err,
+            "warning: incomplete: Halo's record_count promised {promised} {} but {got} were listed (more than rows added or removed meanwhile explain)",
+            res.name
+        )?;
+    }
+    if args.limit.is_none() && !args.all && shown == DEFAULT_LIMIT {
+        writeln!(
+            err,
+            "(the first {DEFAULT_LIMIT} {}; --all for every row, --limit N for more)",
+            res.name
+        )?;
+    }
+    Ok(())
+}

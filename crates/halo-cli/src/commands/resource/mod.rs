@@ -1,0 +1,354 @@
+//! `halo <resource> list | get | count | create | update | delete`: a command for every row
+//! of the resource table, built at run time from the derive types of [`args`] (the verbs a
+//! resource lacks left out) and the filter flags of Halo's OpenAPI file ([`filters`]).
+
+pub mod args;
+mod count;
+mod create;
+mod delete;
+pub mod filters;
+mod get;
+mod list;
+mod update;
+mod write;
+
+use crate::commands::Globals;
+use crate::context::Context;
+use anyhow::Result;
+use args::{
+    CountArgs, CreateArgs, DeleteArgs, GetArgs, ListArgs, ReasonArg, TicketArg, UpdateArgs, Verb,
+};
+use clap::error::ErrorKind;
+use clap::{Args, FromArgMatches, Subcommand};
+use filters::SpecValues;
+use halopsa::resource::{IdKind, Ops, RESOURCES, Resource};
+
+/// One invocation of a resource command, parsed.
+#[derive(Debug, Clone)]
+pub struct ResourceCommand {
+    /// The resource.
+    pub resource: &'static Resource,
+    /// The verb and its flags.
+    pub verb: Verb,
+    /// `--ticket-id`, for a resource whose ids are numbered per ticket.
+    pub ticket_id: Option<String>,
+    /// `--reason`, for the delete of a soft-deleted resource.
+    pub reason: Option<String>,
+    /// The filter flags given.
+    pub spec: SpecValues,
+}
+
+/// The resource whose CLI name is `name` (clap has resolved aliases by then).
+pub fn find(name: &str) -> Option<&'static Resource> {
+    RESOURCES.iter().find(|r| r.name == name)
+}
+
+/// Whether Halo deletes the resource's objects softly (they can be recovered).
+fn soft_deleted(res: &Resource) -> bool {
+    res.path == "Tickets"
+}
+
+/// Whether `verb` of `res` needs `--ticket-id`.
+fn takes_ticket(res: &Resource, op: Ops) -> bool {
+    res.id == IdKind::PerTicket && [Ops::GET, Ops::UPDATE, Ops::DELETE].contains(&op)
+}
+
+impl Verb {
+    /// The operation it needs of the resource.
+    fn op(&self) -> Ops {
+        match self {
+            Verb::List(_) => Ops::LIST,
+            Verb::Get(_) => Ops::GET,
+            Verb::Count(_) => Ops::LIST,
+            Verb::Create(_) => Ops::CREATE,
+            Verb::Update(_) => Ops::UPDATE,
+            Verb::Delete(_) => Ops::DELETE,
+        }
+    }
+}
+
+/// How one verb's command is built for a resource.
+type Build = fn(&'static Resource) -> clap::Command;
+
+/// Which filter flags a verb takes: none, those of the list, or those of one object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filters {
+    None,
+    List,
+    One,
+}
+
+/// Every verb: the operation it needs, whether a resource without ids (a singleton) lacks it,
+/// the filter flags it takes, and how its command is built (the names are [`Verb`]'s: a test
+/// checks they agree). Each description is set after the flags, which must not bring their
+/// own.
+fn verbs() -> [(Ops, bool, Filters, Build); 6] {
+    use clap::Command;
+    [
+        (Ops::LIST, false, Filters::List, |res| {
+            ListArgs::augment_args(Command::new("list")).about(format!(
+                "List {}: the first 100 rows, or every row with --all (filters below)",
+                res.name
+            ))
+        }),
+        (Ops::GET, true, Filters::One, |res| {
+            GetArgs::augment_args(Command::new("get"))
+                .about(format!("Show one of the {} by id", res.name))
+        }),
+        (Ops::LIST, false, Filters::List, |res| {
+            CountArgs::augment_args(Command::new("count"))
+                .about(format!("Count {} (the filters of list apply)", res.name))
+        }),
+        (Ops::CREATE, false, Filters::None, |res| {
+            CreateArgs::augment_args(Command::new("create")).about(format!(
+                "Create {} from --set fields or --json (Halo answers with what it saved)",
+                res.name
+            ))
+        }),
+        (Ops::UPDATE, true, Filters::None, |res| {
+            UpdateArgs::augment_args(Command::new("update")).about(format!(
+                "Change one of the {} (its id is read back first, so a wrong id creates nothing)",
+                res.name
+            ))
+        }),
+        (Ops::DELETE, false, Filters::None, |res| {
+            DeleteArgs::augment_args(Command::new("delete"))
+                .about(format!("Delete one of the {}", res.name))
+        }),
+    ]
+}
+
+/// The path whose query parameters the filter flags of one object's call are.
+fn one_path(res: &Resource) -> String {
+    format!("{}/{{id}}", res.path)
+}
+
+/// The command of one resource.
+pub fn command(res: &'static Resource) -> clap::Command {
+    let mut aliases: Vec<String> = res.aliases.iter().map(|a| a.to_string()).collect();
+    if !res.path.contains('/') {
+        aliases.push(res.path.to_string());
+        aliases.push(res.path.to_ascii_lowercase());
+    }
+    aliases.retain(|a| a != res.name);
+    aliases.sort();
+    aliases.dedup();
+    let mut cmd = clap::Command::new(res.name)
+        .about(res.summary)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .aliases(aliases);
+    for (op, by_id, filters_taken, build) in verbs() {
+        if !res.ops.contains(op) || (by_id && res.id == IdKind::None) {
+            continue;
+        }
+        let mut verb = build(res);
+        if takes_ticket(res, op) {
+            verb = TicketArg::augment_args(verb);
+        }
+        if op == Ops::DELETE && soft_deleted(res) {
+            verb = ReasonArg::augment_args(verb);
+        }
+        // Last, so that no filter flag takes a name the verb's own flags use.
+        verb = match filters_taken {
+            Filters::List => filters::with_spec_flags(verb, res.path),
+            Filters::One => filters::with_spec_flags(verb, &one_path(res)),
+            Filters::None => verb,
+        };
+        cmd = cmd.subcommand(verb);
+    }
+    cmd
+}
+
+/// The command of every resource.
+pub fn commands() -> Vec<clap::Command> {
+    RESOURCES.iter().map(command).collect()
+}
+
+/// The command of the resource `word` names exactly (CLI name or alias): a name in another
+/// case gets the whole tree, so clap suggests the right spelling.
+pub fn named(word: &str) -> Option<clap::Command> {
+    halopsa::resource::find(word)
+        .map(command)
+        .filter(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
+}
+
+impl FromArgMatches for ResourceCommand {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let missing = || clap::Error::new(ErrorKind::MissingSubcommand);
+        let (name, rm) = m.subcommand().ok_or_else(missing)?;
+        let resource = find(name).ok_or_else(|| {
+            clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("no resource named '{name}'"),
+            )
+        })?;
+        let verb = Verb::from_arg_matches(rm)?;
+        let (_, vm) = rm.subcommand().ok_or_else(missing)?;
+        let op = verb.op();
+        let ticket_id = if takes_ticket(resource, op) {
+            Some(TicketArg::from_arg_matches(vm)?.ticket_id)
+        } else {
+            None
+        };
+        let reason = if op == Ops::DELETE && soft_deleted(resource) {
+            ReasonArg::from_arg_matches(vm)?.reason
+        } else {
+            None
+        };
+        let spec = match &verb {
+            Verb::List(_) | Verb::Count(_) => filters::spec_values(resource.path, vm),
+            Verb::Get(_) => filters::spec_values(&one_path(resource), vm),
+            _ => Vec::new(),
+        };
+        Ok(ResourceCommand {
+            resource,
+            verb,
+            ticket_id,
+            reason,
+            spec,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = ResourceCommand::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for ResourceCommand {
+    /// Resource commands are added by [`crate::cli::command_for`], only those an invocation
+    /// needs: none here.
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        find(name).is_some()
+    }
+}
+
+/// Runs a resource command, within its time bound (none for a walk of every page).
+pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> Result<()> {
+    let requests = match &cmd.verb {
+        Verb::List(a) => &a.requests,
+        Verb::Get(a) => &a.requests,
+        Verb::Count(a) => &a.requests,
+        Verb::Create(a) => &a.requests,
+        Verb::Update(a) => &a.requests,
+        Verb::Delete(a) => &a.requests,
+    }
+    .clone();
+    let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some());
+    let work = async {
+        let session = ctx.session(globals.profile.as_deref(), &requests)?;
+        let api = session.client.resource(cmd.resource);
+        match cmd.verb {
+            Verb::List(a) => list::run(ctx, globals, &api, &a, &cmd.spec).await,
+            Verb::Get(a) => get::run(ctx, globals, &api, &a, &cmd.spec, cmd.ticket_id).await,
+            Verb::Count(a) => count::run(ctx, &api, &a, &cmd.spec).await,
+            Verb::Create(a) => create::run(ctx, globals, &session.client, &api, &a).await,
+            Verb::Update(a) => {
+                update::run(ctx, globals, &session.client, &api, &a, cmd.ticket_id).await
+            }
+            Verb::Delete(a) => {
+                let query = delete::Query {
+                    reason: cmd.reason,
+                    ticket_id: cmd.ticket_id,
+                };
+                delete::run(ctx, globals, &session.client, &api, &a, query).await
+            }
+        }
+    };
+    crate::session::bounded(requests.timeout(walk), work).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verb_command_is_a_verb_clap_parses() {
+        for (_, _, _, build) in verbs() {
+            let cmd = build(find("tickets").unwrap());
+            assert!(Verb::has_subcommand(cmd.get_name()), "{}", cmd.get_name());
+        }
+        let tickets = command(find("tickets").unwrap());
+        for line in [
+            "tickets list --all",
+            "tickets get 3",
+            "tickets count",
+            "tickets create --set a=1",
+            "tickets update 3 --set a=1",
+            "tickets delete 3 --reason dup",
+        ] {
+            let m = clap::Command::new("halo")
+                .subcommand(tickets.clone())
+                .try_get_matches_from(std::iter::once("halo").chain(line.split(' ')))
+                .unwrap();
+            let parsed = ResourceCommand::from_arg_matches(&m).unwrap();
+            assert_eq!(
+                parsed.verb.op(),
+                match line.split(' ').nth(1).unwrap() {
+                    "get" => Ops::GET,
+                    "create" => Ops::CREATE,
+                    "update" => Ops::UPDATE,
+                    "delete" => Ops::DELETE,
+                    _ => Ops::LIST,
+                },
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_resource_has_only_its_verbs_and_its_flags() {
+        let names = |res: &str| -> Vec<String> {
+            command(find(res).unwrap())
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names("tickets"),
+            ["list", "get", "count", "create", "update", "delete"]
+        );
+        assert_eq!(
+            names("timesheets"),
+            ["list", "get", "count", "create", "update"]
+        );
+        let actions = command(find("actions").unwrap());
+        let get = actions.find_subcommand("get").unwrap();
+        assert!(
+            get.get_arguments()
+                .any(|a| a.get_long() == Some("ticket-id"))
+        );
+        let tickets = command(find("tickets").unwrap());
+        let get = tickets.find_subcommand("get").unwrap();
+        assert!(
+            !get.get_arguments()
+                .any(|a| a.get_long() == Some("ticket-id"))
+        );
+        let delete = tickets.find_subcommand("delete").unwrap();
+        assert!(
+            delete
+                .get_arguments()
+                .any(|a| a.get_long() == Some("reason"))
+        );
+    }
+
+    #[test]
+    fn every_verb_says_what_it_does_and_none_mentions_pacing() {
+        for res in RESOURCES {
+            for verb in command(res).get_subcommands() {
+                let about = verb.get_about().map(|a| a.to_string()).unwrap_or_default();
+                assert!(!about.is_empty(), "{} {}", res.name, verb.get_name());
+                assert!(!about.to_lowercase().contains("pac"), "{about}");
+            }
+        }
+    }
+}

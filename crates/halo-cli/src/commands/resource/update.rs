@@ -1,0 +1,47 @@
+//! `halo <resource> update ID`.
+
+use super::args::UpdateArgs;
+use super::write;
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::exit::Failure;
+use anyhow::Result;
+use halopsa::ResourceClient;
+
+/// Runs `update`: one object, its id from the command line, read back first unless
+/// `--skip-check` (so a wrong id creates nothing).
+pub async fn run(
+    ctx: &mut Context,
+    globals: &Globals,
+    client: &halopsa::Client,
+    api: &ResourceClient,
+    args: &UpdateArgs,
+    ticket_id: Option<String>,
+) -> Result<()> {
+    let id = &args.id;
+    let mut objects = crate::input::objects(ctx, args.write.json.as_deref(), &args.write.sets)?;
+    if objects.len() != 1 {
+        return Err(Failure::usage(
+            "update changes one object: give one JSON object",
+        ));
+    }
+    if let Some(given) = objects[0]
+        .get("id")
+        .map(halopsa::id::id_text)
+        .filter(|g| g != id)
+    {
+        return Err(Failure::usage(format!(
+            "the JSON has id {given} but the command names {id}"
+        )));
+    }
+    objects[0]["id"] = write::id_value(id);
+    if let Some(t) = &ticket_id {
+        objects[0]["ticket_id"] = write::id_value(t);
+    }
+    let req = api.update_request(objects.clone())?;
+    if args.write.dry_run {
+        return write::dry_run(ctx, client, &req);
+    }
+    let saved = api.update(objects, !args.skip_check).await?;
+    write::saved(ctx, &saved, &globals.output)
+}
