@@ -286,7 +286,15 @@ fn an_export_that_fails_part_way_keeps_its_rows_and_names_the_command_that_conti
     let failed = export(
         &w,
         &out,
-        &["--page-size", "50", "--concurrency", "1", "--no-rate-limit", "--max-retries", "0"],
+        &[
+            "--page-size",
+            "50",
+            "--concurrency",
+            "1",
+            "--no-rate-limit",
+            "--max-retries",
+            "0",
+        ],
     )
     .output()
     .unwrap();
@@ -314,9 +322,15 @@ fn an_export_that_fails_part_way_keeps_its_rows_and_names_the_command_that_conti
         .timeout(Duration::from_secs(120))
         .assert()
         .success()
-        .stderr(predicate::str::contains("(2000 in all, with the interrupted run's)"));
+        .stderr(predicate::str::contains(
+            "(2000 in all, with the interrupted run's)",
+        ));
     assert_eq!(ids(&out), seeded(2000));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the output is left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the output is left"
+    );
 }
 
 #[test]
