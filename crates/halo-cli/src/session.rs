@@ -133,17 +133,16 @@ impl RequestFlags {
     ) -> Result<halopsa::ClientBuilder> {
         use halopsa::limiter::{RateLimiter, parse_rate};
         let mut builder = builder;
-        let stored = match profile {
-            Some("off") => Some(None),
-            Some(text) => Some(Some(parse_rate(text).map_err(Failure::usage)?)),
-            None => None,
-        };
         let chosen = if self.no_rate_limit {
             Some(None)
         } else if let Some(limit) = self.rate_limit {
             Some(Some(limit))
         } else {
-            stored
+            match profile {
+                Some("off") => Some(None),
+                Some(text) => Some(Some(parse_rate(text).map_err(Failure::usage)?)),
+                None => None,
+            }
         };
         if let Some(limit) = chosen {
             builder = builder.rate_limit(limit.map(|(n, window)| RateLimiter::new(n, window)));
@@ -320,6 +319,79 @@ mod tests {
         assert_eq!(parse_size("512kib"), Ok(512 << 10));
         assert_eq!(parse_size("1000"), Ok(1000));
         assert!(parse_size("0").is_err() && parse_size("lots").is_err());
+    }
+
+    fn context(vars: &[(&str, &str)]) -> (Context, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, _) = Context::test();
+        let ctx = vars
+            .iter()
+            .fold(ctx, |c, (k, v)| c.env_var(k, *v))
+            .env_var("HALO_CONFIG_DIR", dir.path().to_string_lossy());
+        (ctx, dir)
+    }
+
+    #[test]
+    fn the_environment_opens_a_session_with_no_profile() {
+        let (ctx, _dir) = context(&[
+            ("HALO_URL", "https://acme.halopsa.com"),
+            ("HALO_CLIENT_ID", "cid"),
+            ("HALO_CLIENT_SECRET", "s"),
+            ("HALO_TENANT", "acme"),
+        ]);
+        let s = open(&ctx, None, &RequestFlags::default()).unwrap();
+        assert!(matches!(s.source, Source::Environment));
+        assert_eq!(s.client.settings().tenant(), Some("acme"));
+        // A named profile wins over the environment.
+        let err = open(&ctx, Some("work"), &RequestFlags::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("no profile is stored"), "{err}");
+        let (ctx, _dir) = context(&[("HALO_URL", "https://acme.halopsa.com")]);
+        let err = open(&ctx, None, &RequestFlags::default()).err().unwrap();
+        assert_eq!(crate::exit::code_for(&err), crate::exit::USAGE);
+        assert!(err.to_string().contains("HALO_CLIENT_ID"), "{err}");
+        let (ctx, _dir) = context(&[
+            ("HALO_URL", "https://x.example"),
+            ("HALO_CLIENT_ID", "cid"),
+            ("HALO_USERNAME", "jo"),
+        ]);
+        let err = open(&ctx, None, &RequestFlags::default()).err().unwrap();
+        assert!(err.to_string().contains("HALO_PASSWORD"), "{err}");
+    }
+
+    #[test]
+    fn a_stored_rate_limit_is_used_unless_a_flag_says_otherwise() {
+        let flags = RequestFlags::default();
+        assert!(
+            flags
+                .apply(Client::builder(settings()), Some("30/3s"))
+                .is_ok()
+        );
+        assert!(
+            flags
+                .apply(Client::builder(settings()), Some("junk"))
+                .is_err()
+        );
+        let off = RequestFlags {
+            no_rate_limit: true,
+            ..RequestFlags::default()
+        };
+        assert!(
+            off.apply(Client::builder(settings()), Some("junk")).is_ok(),
+            "the flag wins"
+        );
+    }
+
+    fn settings() -> ConnectionSettings {
+        ConnectionSettings::new(
+            "https://x.example",
+            "cid",
+            Grant::ClientCredentials {
+                client_secret: SecretString::from("s"),
+            },
+        )
+        .unwrap()
     }
 
     #[test]

@@ -74,15 +74,29 @@ fn bad_sandbox_flags_exit_2() {
 fn a_build_without_the_sandbox_feature_carries_neither_axum_nor_sqlite() {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tree = std::process::Command::new(env!("CARGO"))
-        .args(["tree", "-p", "halo-cli", "--no-default-features", "-e", "normal"])
+        .args([
+            "tree",
+            "-p",
+            "halo-cli",
+            "--no-default-features",
+            "-e",
+            "normal",
+        ])
         .args(["--offline", "--prefix", "none"])
         .current_dir(&workspace)
         .output()
         .unwrap();
-    assert!(tree.status.success(), "{}", String::from_utf8_lossy(&tree.stderr));
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
     let tree = String::from_utf8_lossy(&tree.stdout);
     assert!(tree.lines().any(|l| l.starts_with("halopsa ")), "{tree}");
     for heavy in ["axum ", "rusqlite ", "halo-sandbox "] {
-        assert!(!tree.lines().any(|l| l.starts_with(heavy)), "{heavy}in:\n{tree}");
+        assert!(
+            !tree.lines().any(|l| l.starts_with(heavy)),
+            "{heavy}in:\n{tree}"
+        );
     }
 }
