@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use halopsa::resource::{Area, IdKind, ListShape, Ops, RESOURCES, Resource};
+use halopsa::resource::{Area, IdKind, ListShape, MissingGet, Ops, RESOURCES, Resource};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -153,10 +153,13 @@ fn json_response(status: StatusCode, body: String) -> Response {
     r
 }
 
-/// Removes what Halo sends only on request (`lines` of invoices without `includedetails`).
+/// Removes what Halo sends only on request (the row's `detail_only` fields, without
+/// `includedetails`).
 fn shape_details(res: &Resource, doc: &mut Map<String, Value>, details: bool) {
-    if !details && matches!(res.path, "Invoice" | "RecurringInvoice") {
-        doc.remove("lines");
+    if !details {
+        for field in res.detail_only {
+            doc.remove(*field);
+        }
     }
 }
 
@@ -187,7 +190,7 @@ fn list(shared: &Shared, res: &Resource, p: &Params) -> Answer {
     }
     let (total, docs) = shared.store.list(res.path, &q)?;
     let details = p.flag("includelines")? == Some(true) || p.flag("includedetails")? == Some(true);
-    let rows = if matches!(res.path, "Invoice" | "RecurringInvoice") && !details {
+    let rows = if !res.detail_only.is_empty() && !details {
         docs.iter()
             .filter_map(|d| serde_json::from_str::<Map<String, Value>>(d).ok())
             .map(|mut d| {
@@ -206,9 +209,9 @@ fn list(shared: &Shared, res: &Resource, p: &Params) -> Answer {
                 head.push_str(&format!("\"page_no\":{no},\"page_size\":{size},"));
             }
             head.push_str(&format!("\"record_count\":{total},"));
-            if res.path == "Attachment" {
+            if let Some(sidecar) = res.list_sidecar {
                 // Sidecar array a client must ignore.
-                head.push_str("\"folders\":[],");
+                head.push_str(&format!("\"{sidecar}\":[],"));
             }
             format!("{head}\"{key}\":[{rows}]}}")
         }
@@ -284,7 +287,7 @@ fn get(shared: &Shared, res: &Resource, id: &str, p: &Params) -> Answer {
             Ok(json_response(StatusCode::OK, crate::store::doc_text(&doc)))
         }
         // Quirk kept on purpose: an empty timesheet is an object with id 0, not a 404.
-        _ if res.path == "Timesheet" => Ok(Json(json!({
+        _ if res.missing_get == MissingGet::AgentDay => Ok(Json(json!({
             "id": 0, "agent_id": p.int("agent_id")?.unwrap_or(0), "date": p.get("date"),
         }))
         .into_response()),
@@ -311,7 +314,7 @@ fn delete(shared: &Shared, res: &Resource, id: &str, p: &Params) -> Answer {
             format!("No {} with id {id} was found.", res.path),
         ));
     };
-    if res.path == "Tickets" {
+    if res.soft_delete {
         // Tickets are soft-deleted: listable with deleted=true, restorable with _recover.
         doc.insert("deleted".into(), Value::Bool(true));
         if let Some(reason) = p.get("reason") {

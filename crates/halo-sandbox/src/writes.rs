@@ -11,7 +11,7 @@ use axum::Json;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use halopsa::id::id_from_value;
-use halopsa::resource::{IdKind, Ops, Resource};
+use halopsa::resource::{IdKind, Ops, PostRules, Resource};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -149,19 +149,19 @@ fn prepare(
         ticket: None,
         events: Vec::new(),
     };
-    let checked = match res.path {
-        "Tickets" | "Opportunities" | "Projects" => {
+    let checked = match res.post_rules {
+        PostRules::Ticket => {
             ticket_rules(shared, res, &mut prepared, &previous, creating, recover)?
         }
-        "Actions" => action_rules(shared, grant, &mut prepared, creating)?,
-        "Agent"
+        PostRules::Action => action_rules(shared, grant, &mut prepared, creating)?,
+        PostRules::Named
             if prepared
                 .doc
                 .get("name")
                 .and_then(Value::as_str)
                 .is_none_or(|n| n.trim().is_empty()) =>
         {
-            Err("A name must be entered for the Agent.".into())
+            Err(format!("A name must be entered for the {}.", res.path))
         }
         _ => Ok(()),
     };
@@ -312,7 +312,7 @@ fn ticket_rules(
         doc.insert("dateclosed".into(), Value::String(now.clone()));
     }
     doc.insert("last_update".into(), Value::String(now));
-    if res.path == "Tickets" {
+    if res.ticket_events {
         let agent = doc.get("agent_id").and_then(id_from_value).unwrap_or(0);
         let snapshot = doc.clone();
         if creating {
