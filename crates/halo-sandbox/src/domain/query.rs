@@ -1,7 +1,7 @@
 //! Query parameters: read case-insensitively (ASP.NET binding), turned into store queries.
 //! Unknown names are ignored silently, as real Halo does.
 
-use crate::store::{Col, Cond, ListQuery};
+use crate::domain::store::{Col, Cond, ListQuery};
 use halopsa::resource::{ListFilters, Resource};
 
 /// The query string of one request, names lower-cased.
