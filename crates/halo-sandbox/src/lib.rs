@@ -15,107 +15,31 @@
 //! # }
 //! ```
 
-mod admin;
-mod api;
-mod auth;
-mod clock;
-mod config;
+mod domain;
 pub mod fake;
-mod faults;
-mod filters;
-mod journal;
-mod resources;
-pub mod seed;
-mod store;
-mod webhooks;
-mod writes;
+mod http;
+mod reply;
+mod state;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{StatusCode, Uri};
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{get, post};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use auth::{SCOPE_VOCABULARY, Scopes};
-pub use config::{Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookTarget};
-pub use journal::{JournalEntry, Stats};
+use domain::lock::lock;
+use state::Shared;
 
-/// Largest accepted token request body.
-const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+pub use domain::config::{
+    Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookTarget,
+};
+pub use domain::journal::{JournalEntry, Stats};
+pub use domain::seed;
+pub use domain::tokens::{SCOPE_VOCABULARY, Scopes};
 
 /// How long [`Sandbox::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// State shared by every handler.
-pub(crate) struct Shared {
-    config: SandboxConfig,
-    url: String,
-    tokens: auth::TokenRegistry,
-    journal: Mutex<journal::Journal>,
-    store: Arc<store::Store>,
-    webhooks: webhooks::Webhooks,
-    limiter: Option<faults::RateLimiter>,
-    faults: faults::FaultDice,
-}
-
-impl Shared {
-    /// Counters, with the objects stored per resource.
-    fn stats(&self) -> Stats {
-        let mut stats = lock(&self.journal).stats();
-        stats.objects = self.store.counts().unwrap_or_default();
-        stats
-    }
-
-    /// Back to the seeded data set, with an empty journal (blocking: call off the runtime).
-    fn reset(&self) -> rusqlite::Result<()> {
-        self.store.clear()?;
-        seed::seed(
-            &self.store,
-            seed::SeedSize {
-                tickets: self.config.seed_tickets,
-            },
-        )?;
-        lock(&self.journal).clear();
-        Ok(())
-    }
-}
-
-/// Opens the store and seeds it when empty (blocking).
-fn open_store(config: &SandboxConfig) -> std::io::Result<store::Store> {
-    let io = |e: rusqlite::Error| std::io::Error::other(format!("sandbox store: {e}"));
-    if let Some(dir) = &config.data_dir {
-        std::fs::create_dir_all(dir)?;
-    }
-    let store = store::Store::open(config.data_dir.as_deref()).map_err(io)?;
-    if store.is_empty().map_err(io)? {
-        seed::seed(
-            &store,
-            seed::SeedSize {
-                tickets: config.seed_tickets,
-            },
-        )
-        .map_err(io)?;
-    }
-    Ok(store)
-}
-
-/// The request path exactly as the client sent it (routing sees it lowercased).
-#[derive(Clone)]
-pub(crate) struct SentPath(pub String);
-
-/// Locks a mutex, recovering the data if a previous holder panicked.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A running sandbox instance; dropping it stops the server.
 pub struct Sandbox {
@@ -144,22 +68,8 @@ impl Sandbox {
             });
         }
         let url = format!("http://{reachable}");
-        let store_config = config.clone();
-        let store = tokio::task::spawn_blocking(move || open_store(&store_config))
-            .await
-            .map_err(std::io::Error::other)??;
-        let store = Arc::new(store);
-        let shared = Arc::new(Shared {
-            webhooks: webhooks::Webhooks::start(config.webhooks.clone(), Arc::clone(&store)),
-            limiter: config.rate_limit.map(faults::RateLimiter::new),
-            faults: faults::FaultDice::new(config.faults),
-            store,
-            config,
-            url,
-            tokens: auth::TokenRegistry::default(),
-            journal: Mutex::new(journal::Journal::new()),
-        });
-        let app = app(Arc::clone(&shared));
+        let shared = Arc::new(Shared::open(config, url).await?);
+        let app = http::app(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -245,51 +155,4 @@ impl std::fmt::Debug for Sandbox {
             .field("url", &self.shared.url)
             .finish_non_exhaustive()
     }
-}
-
-/// The whole application: journal, then path normalisation, then routing.
-fn app(shared: Arc<Shared>) -> Router {
-    let routes = Router::new()
-        .route("/api/authinfo", get(auth::authinfo))
-        .route(
-            "/auth/token",
-            post(auth::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
-        )
-        .merge(api::routes(Arc::clone(&shared)))
-        .merge(admin::routes())
-        .fallback(|| async { StatusCode::NOT_FOUND })
-        .with_state(Arc::clone(&shared));
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::from_fn(normalize_path))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            faults::inject,
-        ))
-        .layer(middleware::from_fn_with_state(shared, journal::record))
-}
-
-/// Lowercases the path and drops a trailing slash so routing is case-insensitive, keeping
-/// the original path in a [`SentPath`] extension.
-async fn normalize_path(mut request: Request, next: Next) -> Response {
-    let sent = request.uri().path().to_owned();
-    let mut lower = sent.to_ascii_lowercase();
-    while lower.len() > 1 && lower.ends_with('/') {
-        lower.pop();
-    }
-    if lower != sent {
-        let path_and_query = match request.uri().query() {
-            Some(query) => format!("{lower}?{query}"),
-            None => lower,
-        };
-        let mut parts = request.uri().clone().into_parts();
-        if let Ok(pq) = path_and_query.parse() {
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = Uri::from_parts(parts) {
-                *request.uri_mut() = uri;
-            }
-        }
-    }
-    request.extensions_mut().insert(SentPath(sent));
-    next.run(request).await
 }

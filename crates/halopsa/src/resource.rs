@@ -1,5 +1,6 @@
 //! The resource table: one row per Halo resource, read by the generic layer, the CLI and the
-//! sandbox alike. A resource's quirks (list key, bare list, page cap, id kind) live in its row.
+//! sandbox alike. A resource's quirks (list key, bare list, page cap, id kind, soft delete,
+//! detail-only fields, the filters and write rules its endpoints apply) live in its row.
 
 /// How a list GET answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,57 @@ pub enum IdKind {
     PerTicket,
     /// A singleton with no id.
     None,
+}
+
+/// What a GET of an id answers when no such object exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MissingGet {
+    /// 404 with a message.
+    NotFound,
+    /// Halo quirk (`/Timesheet`): an empty object with id 0 for the `agent_id` and `date`
+    /// asked, never a 404.
+    AgentDay,
+}
+
+/// The list filters a resource takes beyond the common ones (the `*_id` filters, `search`,
+/// `client_ids`, `order`…`order5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListFilters {
+    /// Only the common ones; inactive rows are hidden unless `includeinactive=true`.
+    Common,
+    /// The ticket list's (`/Tickets` and the resources sharing its schema): soft-deleted rows
+    /// only with `deleted=true`, `open_only`, `closed_only`, the id lists (`ticketids`,
+    /// `status`, `agent`, `requesttype`, `priority`), `requesttype_id`, `excludethese`, and
+    /// `startdate`/`enddate` on the date `datesearch` names; inactive rows are not hidden.
+    Tickets,
+    /// `startdate`/`enddate` on the action's date.
+    Actions,
+    /// `start_date`/`end_date` on the entry's start.
+    Calendar,
+    /// `assettype_id`, `assettypes`, `inventory_number`.
+    Assets,
+    /// `postedonly`.
+    Invoices,
+}
+
+/// The rules a POST applies to an object beyond Halo's upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PostRules {
+    /// None.
+    Upsert,
+    /// The ticket schema's: default status, type and priority; the names of related ids
+    /// filled in (an unknown id refused); a `user_id` needs a `site_id`; `hasbeenclosed` and
+    /// `dateclosed` follow the status; `_recover` restores a soft-deleted object.
+    Ticket,
+    /// An action's (ids numbered per ticket, [`IdKind::PerTicket`]): its ticket must exist
+    /// and not be deleted, an outcome is required, `new_status` moves the ticket on, and the
+    /// author and time are filled in.
+    Action,
+    /// A `name` is required (`/Agent`).
+    Named,
 }
 
 /// The scope area that governs a resource (`read:<area>` / `edit:<area>`).
@@ -154,6 +206,24 @@ pub struct Resource {
     pub model: Option<&'static str>,
     /// One line for `halo resources`.
     pub summary: &'static str,
+    /// Fields Halo sends only with `includedetails=true` (`/Invoice`: its `lines`).
+    pub detail_only: &'static [&'static str],
+    /// An empty array Halo sends beside the rows of a wrapped list, which a client must
+    /// ignore (`/Attachment`: `folders`).
+    pub list_sidecar: Option<&'static str>,
+    /// What a GET of an unknown id answers.
+    pub missing_get: MissingGet,
+    /// Halo quirk (`/Tickets`): a DELETE marks the object `deleted` (keeping `?reason=` as
+    /// `deletion_reason`) instead of removing it; see [`ListFilters::Tickets`] and
+    /// [`PostRules::Ticket`] for listing and recovering it.
+    pub soft_delete: bool,
+    /// The list filters it takes beyond the common ones.
+    pub list_filters: ListFilters,
+    /// The rules a POST applies beyond the upsert.
+    pub post_rules: PostRules,
+    /// Creating or changing one raises Halo's ticket webhook events (`New Ticket Logged`,
+    /// `Ticket Updated`, `ticket status changed`).
+    pub ticket_events: bool,
 }
 
 const fn row(
@@ -176,10 +246,26 @@ const fn row(
         area,
         model: None,
         summary,
+        detail_only: &[],
+        list_sidecar: None,
+        missing_get: MissingGet::NotFound,
+        soft_delete: false,
+        list_filters: ListFilters::Common,
+        post_rules: PostRules::Upsert,
+        ticket_events: false,
     }
 }
 
 impl Resource {
+    /// A row for a path the table does not know, called `name`: a paged bare list of
+    /// integer ids, list only, in the admin area, with no quirk.
+    pub const fn generic(name: &'static str, path: &'static str) -> Resource {
+        Resource {
+            ops: Ops::LIST,
+            ..row(name, path, ListShape::Bare, true, Area::Admin, "")
+        }
+    }
+
     const fn aliases(mut self, aliases: &'static [&'static str]) -> Resource {
         self.aliases = aliases;
         self
@@ -202,6 +288,41 @@ impl Resource {
 
     const fn fixed_page(mut self, size: u32) -> Resource {
         self.fixed_page_size = Some(size);
+        self
+    }
+
+    const fn detail_only(mut self, fields: &'static [&'static str]) -> Resource {
+        self.detail_only = fields;
+        self
+    }
+
+    const fn list_sidecar(mut self, key: &'static str) -> Resource {
+        self.list_sidecar = Some(key);
+        self
+    }
+
+    const fn missing_get(mut self, answer: MissingGet) -> Resource {
+        self.missing_get = answer;
+        self
+    }
+
+    const fn soft_delete(mut self) -> Resource {
+        self.soft_delete = true;
+        self
+    }
+
+    const fn list_filters(mut self, filters: ListFilters) -> Resource {
+        self.list_filters = filters;
+        self
+    }
+
+    const fn post_rules(mut self, rules: PostRules) -> Resource {
+        self.post_rules = rules;
+        self
+    }
+
+    const fn ticket_events(mut self) -> Resource {
+        self.ticket_events = true;
         self
     }
 
@@ -228,14 +349,14 @@ use ListShape::{Bare, Single, Wrapped};
 #[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket"),
-    row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action"),
-    row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment"),
-    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket"),
-    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket"),
-    row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment"),
-    row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet"),
-    row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries"),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).soft_delete().ticket_events(),
+    row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
+    row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders"),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket),
+    row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
+    row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet").missing_get(MissingGet::AgentDay),
+    row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries").list_filters(ListFilters::Calendar),
     row("ticket-types", "TicketType", Bare, false, Tickets, "Ticket (request) types").aliases(&["request-types"]).model("TicketType"),
     row("statuses", "Status", Bare, false, Tickets, "Ticket statuses").model("Status"),
     row("priorities", "Priority", Bare, false, Tickets, "Priorities (GUID ids)").id(IdKind::Guid).model("Priority"),
@@ -257,18 +378,18 @@ pub static RESOURCES: &[Resource] = &[
     row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
     row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
     // Agents and organisation
-    row("agents", "Agent", Bare, false, Admin, "Agents (technicians)").model("Agent"),
+    row("agents", "Agent", Bare, false, Admin, "Agents (technicians)").model("Agent").post_rules(PostRules::Named),
     row("roles", "Roles", Bare, false, Admin, "Agent roles"),
     row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
     row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset"),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets),
     row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
     row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
     row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),
     // Finance and sales
-    row("invoices", "Invoice", Wrapped("invoices"), true, Invoices, "Invoices").model("Invoice"),
-    row("recurring-invoices", "RecurringInvoice", Wrapped("invoices"), true, Invoices, "Recurring invoices"),
+    row("invoices", "Invoice", Wrapped("invoices"), true, Invoices, "Invoices").model("Invoice").list_filters(ListFilters::Invoices).detail_only(&["lines"]),
+    row("recurring-invoices", "RecurringInvoice", Wrapped("invoices"), true, Invoices, "Recurring invoices").list_filters(ListFilters::Invoices).detail_only(&["lines"]),
     row("contracts", "ClientContract", Wrapped("contracts"), true, Contracts, "Client contracts").model("Contract"),
     row("billing-templates", "BillingTemplate", Bare, false, Contracts, "Contract billing templates"),
     row("items", "Item", Wrapped("items"), true, Items, "Products and stock items").aliases(&["products"]).model("Item"),
@@ -330,6 +451,33 @@ mod tests {
         assert_eq!(find("asset").unwrap().fixed_page_size, Some(50));
         assert_eq!(find("actions").unwrap().id, IdKind::PerTicket);
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn quirks_are_named_in_their_rows() {
+        let soft: Vec<&str> = RESOURCES
+            .iter()
+            .filter(|r| r.soft_delete)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(soft, ["Tickets"]);
+        assert_eq!(find("invoices").unwrap().detail_only, ["lines"]);
+        assert_eq!(find("attachments").unwrap().list_sidecar, Some("folders"));
+        assert_eq!(
+            find("timesheets").unwrap().missing_get,
+            MissingGet::AgentDay
+        );
+        assert_eq!(find("actions").unwrap().post_rules, PostRules::Action);
+        assert_eq!(find("projects").unwrap().list_filters, ListFilters::Tickets);
+        let generic = Resource::generic("api", "Custom/Path");
+        assert_eq!(
+            (generic.path, generic.ops, generic.paged),
+            ("Custom/Path", Ops::LIST, true)
+        );
+        assert_eq!(
+            (generic.list, generic.id, generic.soft_delete),
+            (ListShape::Bare, IdKind::Int, false)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::exit::Failure;
 use crate::output::{RowWriter, write_object};
 use anyhow::Result;
 use futures::TryStreamExt;
-use halopsa::resource::{IdKind, ListShape, Ops, RESOURCES, Resource};
+use halopsa::resource::{RESOURCES, Resource};
 use halopsa::{ApiRequest, ListOptions, Method};
 use serde_json::Value;
 
@@ -103,18 +103,9 @@ fn resource_for(path: &str) -> &'static Resource {
         .find(|r| r.path.eq_ignore_ascii_case(path))
         .unwrap_or_else(|| {
             // One small allocation for the life of this process.
-            Box::leak(Box::new(Resource {
-                name: "api",
-                aliases: &[],
-                path: Box::leak(path.to_string().into_boxed_str()),
-                list: ListShape::Bare,
-                paged: true,
-                fixed_page_size: None,
-                id: IdKind::Int,
-                ops: Ops::LIST,
-                area: halopsa::resource::Area::Admin,
-                model: None,
-                summary: "",
-            }))
+            Box::leak(Box::new(Resource::generic(
+                "api",
+                Box::leak(path.to_string().into_boxed_str()),
+            )))
         })
 }

@@ -1,25 +1,20 @@
-//! The authorisation server: `GET /api/authinfo`, `POST /auth/token`, the token registry and
-//! the scope vocabulary.
+//! The authorisation server's rules: the scope vocabulary, the grants a token request may
+//! get, the registry of issued tokens, and what a token's scopes let it do.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use halopsa::auth::wire::{
-    AuthInfo, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, OAuthErrorBody,
-    TokenResponse,
+    GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, TokenResponse,
 };
+use halopsa::resource::Resource;
 use rand::Rng;
 
-use crate::config::{SandboxClient, SandboxConfig};
-use crate::journal::{RecordedForm, redact_form};
-use crate::{SentPath, Shared, api, lock};
+use crate::domain::config::{SandboxClient, SandboxConfig};
+use crate::domain::lock::lock;
+use crate::domain::outcome::Refusal;
 
 /// Every scope Halo's authorisation server knows; anything else is `invalid_scope`.
 pub const SCOPE_VOCABULARY: &[&str] = &[
@@ -135,7 +130,7 @@ impl fmt::Display for Scopes {
 
 /// Who a token acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Identity {
+pub struct Identity {
     /// The client the token was issued to.
     pub client_id: String,
     /// The logged-in agent; `None` for `client_credentials` (the API agent).
@@ -144,17 +139,40 @@ pub(crate) struct Identity {
 
 /// The agent behind a password-grant token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UserIdentity {
+pub struct UserIdentity {
+    /// The login name.
     pub username: String,
+    /// The agent's id.
     pub agent_id: i64,
+    /// The agent's display name.
     pub name: String,
 }
 
 /// What a valid token grants.
 #[derive(Debug, Clone)]
-pub(crate) struct Grant {
+pub struct Grant {
+    /// Who it acts for.
     pub identity: Identity,
+    /// What it may do.
     pub scopes: Scopes,
+}
+
+impl Grant {
+    /// Whether the scopes cover `res` for reading or, with `write`, for changing it
+    /// (`edit:X` implies `read:X`); refused as [`Refusal::Denied`].
+    pub fn check(&self, res: &Resource, write: bool) -> Result<(), Refusal> {
+        let area = res.area.scope_name().unwrap_or("admin");
+        let allowed = if write {
+            self.scopes.allows_edit(area)
+        } else {
+            self.scopes.allows_read(area)
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Denied { write, area })
+        }
+    }
 }
 
 struct AccessToken {
@@ -192,7 +210,7 @@ impl Tokens {
 
 /// Every token the sandbox has issued.
 #[derive(Default)]
-pub(crate) struct TokenRegistry {
+pub struct TokenRegistry {
     tokens: Mutex<Tokens>,
 }
 
@@ -295,34 +313,28 @@ fn base64url(bytes: &[u8]) -> String {
     out
 }
 
-/// `GET /api/authinfo`.
-pub(crate) async fn authinfo(
-    State(shared): State<Arc<Shared>>,
-    Extension(sent): Extension<SentPath>,
-) -> Response {
-    if !shared.config.authinfo_enabled {
-        return api::not_found(&sent.0);
-    }
-    Json(AuthInfo {
-        auth_url: Some(format!("{}/auth", shared.url)),
-        tenant_id: shared.config.tenant.clone(),
-    })
-    .into_response()
-}
-
 /// A refusal from the token endpoint; its `Display` is the `error_description`.
 #[derive(Debug, thiserror::Error)]
-enum TokenError {
+pub enum TokenError {
+    /// The body is not a form.
+    #[error("The request must be application/x-www-form-urlencoded.")]
+    NotForm,
+    /// A field is missing or wrong.
     #[error("{0}")]
     InvalidRequest(String),
+    /// Unknown client, or the wrong secret.
     #[error("The client_id or client_secret is invalid.")]
     InvalidClient,
+    /// Unknown user, or the wrong password.
     #[error("The username or password is incorrect.")]
     BadCredentials,
+    /// Unknown refresh token, or one of another client.
     #[error("The refresh token is invalid or has expired.")]
     BadRefreshToken,
+    /// A scope outside the vocabulary or the client's allowed scopes.
     #[error("The scope '{0}' is not valid.")]
     InvalidScope(String),
+    /// A grant type Halo does not know.
     #[error("The grant type '{0}' is not supported.")]
     UnsupportedGrantType(String),
 }
@@ -331,46 +343,22 @@ impl TokenError {
     fn missing(field: &str) -> TokenError {
         TokenError::InvalidRequest(format!("The '{field}' parameter is required."))
     }
-
-    fn code(&self) -> &'static str {
-        match self {
-            TokenError::InvalidRequest(_) => "invalid_request",
-            TokenError::InvalidClient => "invalid_client",
-            TokenError::BadCredentials | TokenError::BadRefreshToken => "invalid_grant",
-            TokenError::InvalidScope(_) => "invalid_scope",
-            TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
-        }
-    }
-
-    fn status(&self) -> StatusCode {
-        match self {
-            TokenError::InvalidClient => StatusCode::UNAUTHORIZED,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl IntoResponse for TokenError {
-    fn into_response(self) -> Response {
-        let body = OAuthErrorBody {
-            error: self.code().to_owned(),
-            error_description: Some(self.to_string()),
-        };
-        no_store((self.status(), Json(body)).into_response())
-    }
-}
-
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// Decoded form fields of a token request; the first occurrence of a field wins.
-struct Form(Vec<(String, String)>);
+pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// Decodes an `application/x-www-form-urlencoded` body.
+    pub fn parse(body: &[u8]) -> Form {
+        Form(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// Every field, in the order sent.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -384,52 +372,14 @@ impl Form {
     }
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// `POST /auth/token`.
-pub(crate) async fn token(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !is_form(&headers) {
-        return TokenError::InvalidRequest(
-            "The request must be application/x-www-form-urlencoded.".into(),
-        )
-        .into_response();
-    }
-    let form = Form(url::form_urlencoded::parse(&body).into_owned().collect());
-    let recorded = RecordedForm(redact_form(&form.0));
-    let query_tenant = query.and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, v)| k == "tenant" && !v.is_empty())
-            .map(|(_, v)| v.into_owned())
-    });
-    let mut response = match grant(&shared, &form, query_tenant.as_deref()) {
-        Ok(issued) => no_store(Json(issued).into_response()),
-        Err(e) => e.into_response(),
-    };
-    response.extensions_mut().insert(recorded);
-    response
-}
-
-fn grant(
-    shared: &Shared,
+/// Answers a token request: the tokens issued, or why not. `query_tenant` is the `tenant`
+/// of the query string, which wins over the form's.
+pub fn grant(
+    config: &SandboxConfig,
+    tokens: &TokenRegistry,
     form: &Form,
     query_tenant: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
-    let config = &shared.config;
     check_tenant(config, query_tenant.or(form.get("tenant")))?;
     let grant_type = form.require("grant_type")?;
     let client_id = form.require("client_id")?;
@@ -446,7 +396,7 @@ fn grant(
                 client_id: client.id.clone(),
                 user: None,
             };
-            Ok(shared.tokens.issue(Grant { identity, scopes }, ttl))
+            Ok(tokens.issue(Grant { identity, scopes }, ttl))
         }
         GRANT_PASSWORD => {
             let client = public_client(client, form)?;
@@ -466,13 +416,12 @@ fn grant(
                     name: user.name.clone(),
                 }),
             };
-            Ok(shared.tokens.issue(Grant { identity, scopes }, ttl))
+            Ok(tokens.issue(Grant { identity, scopes }, ttl))
         }
         GRANT_REFRESH_TOKEN => {
             let client = public_client(client, form)?;
             let refresh_token = form.require("refresh_token")?;
-            shared
-                .tokens
+            tokens
                 .refresh(refresh_token, &client.id, ttl, config.rotate_refresh_tokens)
                 .ok_or(TokenError::BadRefreshToken)
         }
@@ -552,6 +501,31 @@ mod tests {
         assert!(all.allows_edit("assets") && all.allows_edit("admin"));
         let standard = Scopes::parse("all:standard", None).unwrap();
         assert!(standard.allows_edit("kb") && !standard.allows_read("admin"));
+    }
+
+    #[test]
+    fn a_grant_is_checked_against_the_resource_area() {
+        let grant = Grant {
+            identity: Identity {
+                client_id: "c".into(),
+                user: None,
+            },
+            scopes: Scopes::parse("read:tickets", None).unwrap(),
+        };
+        let tickets = halopsa::resource::find("tickets").unwrap();
+        assert!(grant.check(tickets, false).is_ok());
+        assert!(matches!(
+            grant.check(tickets, true),
+            Err(Refusal::Denied {
+                write: true,
+                area: "tickets"
+            })
+        ));
+        let agents = halopsa::resource::find("agents").unwrap();
+        assert!(matches!(
+            grant.check(agents, false),
+            Err(Refusal::Denied { area: "admin", .. })
+        ));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Outgoing webhooks: Halo-shaped payloads on ticket events, with retries, each attempt
 //! recorded as a `WebhookEvent`.
 
-use crate::config::WebhookTarget;
-use crate::store::{Key, ListQuery, Store};
+use crate::domain::clock;
+use crate::domain::config::WebhookTarget;
+use crate::domain::seed;
+use crate::domain::store::{Key, ListQuery, Store};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,7 +66,7 @@ fn all_targets(configured: &[WebhookTarget], store: &Store) -> Vec<(String, Webh
     let mut out: Vec<(String, WebhookTarget)> = configured
         .iter()
         .enumerate()
-        .map(|(i, t)| (crate::seed::guid(0x00ab, i as u64 + 1), t.clone()))
+        .map(|(i, t)| (seed::guid(0x00ab, i as u64 + 1), t.clone()))
         .collect();
     if let Ok((_, docs)) = store.list("Webhook", &ListQuery::default()) {
         for doc in docs
@@ -121,7 +123,7 @@ async fn deliver(
         "message": format!("{} for Ticket ID: {object_id:07}.", event.name),
         "object_id": object_id,
         "agent_id": event.agent_id,
-        "timestamp": crate::clock::now_iso(),
+        "timestamp": clock::now_iso(),
         "ticket": event.ticket,
     });
     for attempt in 0..=BACKOFF.len() {
@@ -171,7 +173,7 @@ fn record(
     };
     let uid = random_uuid();
     let doc = json!({
-        "id": uid, "webhook_id": webhook_id, "timestamp": crate::clock::now_iso(),
+        "id": uid, "webhook_id": webhook_id, "timestamp": clock::now_iso(),
         "status": if ok { "Success" } else { "Failed" }, "duration": took.as_millis() as u64,
         "requestbody": payload.to_string(), "responsestatus": status, "error": error,
         "entity_id": object_id,

@@ -1,19 +1,22 @@
-//! `POST /api/{Resource}`: Halo's upsert. Every element of the posted array is validated
-//! first; only if all pass are they saved, and one element in gives one object out.
+//! Changing a resource. A POST is Halo's upsert: every element of the posted array is
+//! validated first, only if all pass are they saved, and one element in gives one object out.
+//! A DELETE removes the object, or marks it deleted where the row says Halo soft-deletes.
 
-use crate::Shared;
-use crate::auth::Grant;
-use crate::filters::Params;
-use crate::resources::{Answer, Failure, Found, find, message};
-use crate::store::{IdFirst, Key};
-use crate::webhooks::Event;
-use axum::Json;
-use axum::http::{Method, StatusCode};
-use axum::response::IntoResponse;
+use crate::domain::clock;
+use crate::domain::outcome::{Answer, Done, Refusal};
+use crate::domain::query::Params;
+use crate::domain::reads::{Found, find, is_deleted};
+use crate::domain::seed::{OUTCOMES, PLACEHOLDER_DATE, STATUSES};
+use crate::domain::store::{IdFirst, Key, Store, doc_text};
+use crate::domain::tokens::Identity;
+use crate::domain::webhooks::{Event, Webhooks, random_uuid};
 use halopsa::id::id_from_value;
-use halopsa::resource::{IdKind, Ops, Resource};
-use serde_json::{Map, Value};
+use halopsa::resource::{IdKind, Ops, PostRules, Resource};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+
+/// Where tickets are stored: the parents of per-ticket ids ([`IdKind::PerTicket`]).
+const TICKETS: &str = "Tickets";
 
 /// One validated element, ready to save.
 struct Prepared {
@@ -24,103 +27,118 @@ struct Prepared {
     events: Vec<Event>,
 }
 
-/// Handles a POST body.
-pub(crate) fn post(
-    shared: &Shared,
+/// `POST /{path}` with `body`, by `who`; saved tickets' events go to `webhooks`.
+pub fn post(
+    store: &Store,
+    webhooks: &Webhooks,
     res: &Resource,
-    grant: &Grant,
-    _p: &Params,
+    who: &Identity,
     body: &[u8],
 ) -> Answer {
     if !res.ops.contains(Ops::CREATE) && !res.ops.contains(Ops::UPDATE) {
-        return Ok(message(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!(
-                "The requested resource does not support http method '{}'.",
-                Method::POST
-            ),
-        ));
+        return Err(Refusal::NotSupported);
     }
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Ok(message(
-                StatusCode::BAD_REQUEST,
-                format!("The request body is not valid JSON: {e}"),
-            ));
-        }
-    };
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::Invalid(format!("The request body is not valid JSON: {e}")))?;
     // Halo binds every POST body to a list: one object alone does not bind.
     let Value::Array(items) = value else {
-        return Ok(message(
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON array of objects.",
-        ));
+        return Err(invalid("The request body must be a JSON array of objects."));
     };
     if items.is_empty() {
-        return Ok(message(
-            StatusCode::BAD_REQUEST,
-            "The request body is an empty array.",
-        ));
+        return Err(invalid("The request body is an empty array."));
     }
     let mut next_ids: HashMap<i64, i64> = HashMap::new();
     let mut prepared = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let Value::Object(obj) = item else {
-            return Ok(message(
-                StatusCode::BAD_REQUEST,
-                format!("[{i}]: each element must be a JSON object."),
-            ));
+            return Err(Refusal::Invalid(format!(
+                "[{i}]: each element must be a JSON object."
+            )));
         };
-        match prepare(shared, res, grant, obj, &mut next_ids)? {
-            Ok(p) => prepared.push(p),
-            Err(text) => return Ok(message(StatusCode::BAD_REQUEST, text)),
-        }
+        prepared.push(prepare(store, res, who, obj, &mut next_ids)?);
     }
     let mut saved = Vec::with_capacity(prepared.len());
     for p in prepared {
         if let Some((key, doc)) = p.ticket {
-            shared.store.put("Tickets", key, doc)?;
+            store.put(TICKETS, key, doc)?;
         }
-        shared.store.put(res.path, p.key, p.doc.clone())?;
+        store.put(res.path, p.key, p.doc.clone())?;
         for event in p.events {
-            shared.webhooks.send(event);
+            webhooks.send(event);
         }
         saved.push(p.doc);
     }
-    let docs: Vec<IdFirst> = saved.iter().map(IdFirst).collect();
-    Ok(match docs.as_slice() {
-        [one] => Json(one).into_response(),
-        all => Json(all).into_response(),
-    })
+    let text = match saved.as_slice() {
+        [one] => doc_text(one),
+        all => {
+            let docs: Vec<IdFirst> = all.iter().map(IdFirst).collect();
+            serde_json::to_string(&docs).unwrap_or_else(|_| "[]".into())
+        }
+    };
+    Ok(Done::Made(text))
 }
 
-type Checked<T> = Result<Result<T, String>, Failure>;
+/// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted).
+pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
+    if !res.ops.contains(Ops::DELETE) {
+        return Err(Refusal::NotSupported);
+    }
+    let ticket = match res.id {
+        IdKind::PerTicket => match p.int("ticket_id")? {
+            None => return Err(invalid("ticket_id is required to delete an action.")),
+            ticket => ticket,
+        },
+        _ => None,
+    };
+    let Some((key, mut doc)) = find(store, res, id, ticket)?.filter(|(_, d)| !is_deleted(d)) else {
+        return Err(Refusal::Missing {
+            path: res.path,
+            id: id.to_string(),
+        });
+    };
+    if res.soft_delete {
+        // Halo quirk (`/Tickets`): soft-deleted, listed with deleted=true, restored by _recover.
+        doc.insert("deleted".into(), Value::Bool(true));
+        if let Some(reason) = p.get("reason") {
+            doc.insert("deletion_reason".into(), Value::String(reason.to_string()));
+        }
+        store.put(res.path, key.clone(), doc)?;
+    } else {
+        store.delete(res.path, &key)?;
+    }
+    let id_value = match &key.uid {
+        Some(uid) => Value::String(uid.clone()),
+        None => Value::from(key.id),
+    };
+    Ok(Done::Made(json!({ "id": id_value }).to_string()))
+}
+
+fn invalid(text: &str) -> Refusal {
+    Refusal::Invalid(text.to_string())
+}
 
 fn prepare(
-    shared: &Shared,
+    store: &Store,
     res: &Resource,
-    grant: &Grant,
+    who: &Identity,
     mut obj: Map<String, Value>,
     next_ids: &mut HashMap<i64, i64>,
-) -> Checked<Prepared> {
+) -> Result<Prepared, Refusal> {
     // Control flags are instructions, not data.
     let recover = obj.get("_recover").and_then(Value::as_bool) == Some(true);
     obj.retain(|k, _| !k.starts_with('_'));
+    // Halo quirk: per-ticket ids are numbered within the ticket the element names.
     let parent = match res.id {
         IdKind::PerTicket => match obj.get("ticket_id").and_then(id_from_value) {
             Some(t) if t > 0 => t,
-            _ => return Ok(Err("A ticket_id must be supplied for an Action.".into())),
+            _ => return Err(invalid("A ticket_id must be supplied for an Action.")),
         },
         _ => 0,
     };
-    let existing = match existing(shared, res, &obj, parent)? {
-        Ok(e) => e,
-        Err(text) => return Ok(Err(text)),
-    };
+    let existing = existing(store, res, &obj, parent)?;
     let creating = existing.is_none();
     if creating && !res.ops.contains(Ops::CREATE) || !creating && !res.ops.contains(Ops::UPDATE) {
-        return Ok(Err(format!(
+        return Err(Refusal::Invalid(format!(
             "{} objects cannot be {} through the API.",
             res.path,
             if creating { "created" } else { "updated" }
@@ -128,10 +146,7 @@ fn prepare(
     }
     let (key, mut doc) = match existing {
         Some(found) => found,
-        None => {
-            let key = new_key(shared, res, parent, next_ids)?;
-            (key, Map::new())
-        }
+        None => (new_key(store, res, parent, next_ids)?, Map::new()),
     };
     let previous = doc.clone();
     obj.remove("id");
@@ -149,73 +164,79 @@ fn prepare(
         ticket: None,
         events: Vec::new(),
     };
-    let checked = match res.path {
-        "Tickets" | "Opportunities" | "Projects" => {
-            ticket_rules(shared, res, &mut prepared, &previous, creating, recover)?
+    match res.post_rules {
+        PostRules::Ticket => {
+            ticket_rules(store, res, &mut prepared, &previous, creating, recover)?;
         }
-        "Actions" => action_rules(shared, grant, &mut prepared, creating)?,
-        "Agent"
+        PostRules::Action => action_rules(store, who, &mut prepared, creating)?,
+        PostRules::Named
             if prepared
                 .doc
                 .get("name")
                 .and_then(Value::as_str)
                 .is_none_or(|n| n.trim().is_empty()) =>
         {
-            Err("A name must be entered for the Agent.".into())
+            return Err(Refusal::Invalid(format!(
+                "A name must be entered for the {}.",
+                res.path
+            )));
         }
-        _ => Ok(()),
-    };
-    Ok(checked.map(|()| prepared))
+        _ => {}
+    }
+    Ok(prepared)
 }
 
-/// The stored object an element updates: none for a create (no id, or 0), an error for an id
-/// that does not exist (Halo answers 400, and a client that lost the id must not create).
+/// The stored object an element updates: none for a create (no id, or 0), a refusal for an
+/// id that does not exist (Halo answers 400, and a client that lost the id must not create).
 fn existing(
-    shared: &Shared,
+    store: &Store,
     res: &Resource,
     obj: &Map<String, Value>,
     parent: i64,
-) -> Checked<Option<Found>> {
+) -> Result<Option<Found>, Refusal> {
     let raw = obj.get("id");
     let id_text = match raw {
-        None | Some(Value::Null) => return Ok(Ok(None)),
-        Some(Value::String(s)) if s.trim().is_empty() => return Ok(Ok(None)),
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(other) => other.to_string(),
     };
     if res.id != IdKind::Guid {
         match raw.and_then(id_from_value) {
-            Some(0) => return Ok(Ok(None)),
+            Some(0) => return Ok(None),
             Some(_) => {}
-            None => return Ok(Err(format!("The id '{id_text}' is not valid."))),
+            None => {
+                return Err(Refusal::Invalid(format!(
+                    "The id '{id_text}' is not valid."
+                )));
+            }
         }
     }
     let numeric = raw
         .and_then(id_from_value)
         .map(|n| n.to_string())
         .unwrap_or(id_text.clone());
-    let params = Params::parse(Some(&format!("ticket_id={parent}")));
-    Ok(match find(shared, res, &numeric, &params)? {
+    match find(store, res, &numeric, Some(parent))? {
         Some(found) => Ok(Some(found)),
-        None => Err(format!(
+        None => Err(Refusal::Invalid(format!(
             "Unable to find {} with id {id_text} to update.",
             res.path
-        )),
-    })
+        ))),
+    }
 }
 
 fn new_key(
-    shared: &Shared,
+    store: &Store,
     res: &Resource,
     parent: i64,
     next_ids: &mut HashMap<i64, i64>,
-) -> Result<Key, Failure> {
+) -> Result<Key, Refusal> {
     let next = match next_ids.get(&parent) {
         Some(n) => *n,
-        None => shared.store.next_id(res.path, parent)?,
+        None => store.next_id(res.path, parent)?,
     };
     next_ids.insert(parent, next + 1);
-    let uid = (res.id == IdKind::Guid).then(crate::webhooks::random_uuid);
+    let uid = (res.id == IdKind::Guid).then(random_uuid);
     Ok(Key {
         parent,
         id: next,
@@ -223,42 +244,45 @@ fn new_key(
     })
 }
 
-/// The name of a related object, or an error naming the bad id.
+/// The name of a related object, or a refusal naming the bad id.
 fn related(
-    shared: &Shared,
+    store: &Store,
     resource: &str,
     field: &str,
     doc: &Map<String, Value>,
-) -> Checked<Option<String>> {
+) -> Result<Option<String>, Refusal> {
     let Some(id) = doc.get(field).and_then(id_from_value).filter(|id| *id > 0) else {
-        return Ok(Ok(None));
+        return Ok(None);
     };
-    Ok(match shared.store.get(resource, 0, id)? {
+    match store.get(resource, 0, id)? {
         Some(o) => Ok(Some(
             o.get("name")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
         )),
-        None => Err(format!("The {field} {id} does not exist.")),
-    })
+        None => Err(Refusal::Invalid(format!(
+            "The {field} {id} does not exist."
+        ))),
+    }
 }
 
 fn status_closed(status_id: i64) -> bool {
-    crate::seed::STATUSES
+    STATUSES
         .iter()
         .any(|(id, _, closed)| *id == status_id && *closed)
 }
 
+/// [`PostRules::Ticket`].
 fn ticket_rules(
-    shared: &Shared,
+    store: &Store,
     res: &Resource,
     p: &mut Prepared,
     previous: &Map<String, Value>,
     creating: bool,
     recover: bool,
-) -> Checked<()> {
-    let now = crate::clock::now_iso();
+) -> Result<(), Refusal> {
+    let now = clock::now_iso();
     let doc = &mut p.doc;
     if creating {
         for (field, default) in [("status_id", 1), ("tickettype_id", 1), ("priority_id", 3)] {
@@ -269,7 +293,7 @@ fn ticket_rules(
         doc.insert("datecreated".into(), Value::String(now.clone()));
         doc.entry("deleted").or_insert(Value::Bool(false));
         doc.entry("targetdate")
-            .or_insert(Value::String(crate::seed::PLACEHOLDER_DATE.into()));
+            .or_insert(Value::String(PLACEHOLDER_DATE.into()));
         doc.entry("customfields")
             .or_insert(Value::Array(Vec::new()));
         if doc
@@ -281,7 +305,7 @@ fn ticket_rules(
                 .and_then(id_from_value)
                 .is_none_or(|s| s <= 0)
         {
-            return Ok(Err("A site_id must be given with a user_id.".into()));
+            return Err(invalid("A site_id must be given with a user_id."));
         }
     }
     if recover {
@@ -296,12 +320,8 @@ fn ticket_rules(
         ("status_id", "Status", "status_name"),
         ("tickettype_id", "TicketType", "tickettype_name"),
     ] {
-        match related(shared, resource, field, doc)? {
-            Ok(Some(n)) => {
-                doc.insert(name.into(), Value::String(n));
-            }
-            Ok(None) => {}
-            Err(text) => return Ok(Err(text)),
+        if let Some(n) = related(store, resource, field, doc)? {
+            doc.insert(name.into(), Value::String(n));
         }
     }
     let status = doc.get("status_id").and_then(id_from_value).unwrap_or(1);
@@ -312,31 +332,33 @@ fn ticket_rules(
         doc.insert("dateclosed".into(), Value::String(now.clone()));
     }
     doc.insert("last_update".into(), Value::String(now));
-    if res.path == "Tickets" {
+    if res.ticket_events {
         let agent = doc.get("agent_id").and_then(id_from_value).unwrap_or(0);
         let snapshot = doc.clone();
-        if creating {
-            p.events
-                .push(Event::ticket("New Ticket Logged", snapshot, agent));
+        let name = if creating {
+            "New Ticket Logged"
         } else if was != Some(status) {
-            p.events
-                .push(Event::ticket("ticket status changed", snapshot, agent));
+            "ticket status changed"
         } else {
-            p.events
-                .push(Event::ticket("Ticket Updated", snapshot, agent));
-        }
+            "Ticket Updated"
+        };
+        p.events.push(Event::ticket(name, snapshot, agent));
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
-fn action_rules(shared: &Shared, grant: &Grant, p: &mut Prepared, creating: bool) -> Checked<()> {
+/// [`PostRules::Action`].
+fn action_rules(
+    store: &Store,
+    who: &Identity,
+    p: &mut Prepared,
+    creating: bool,
+) -> Result<(), Refusal> {
     let ticket_id = p.key.parent;
-    let Some(mut ticket) = shared
-        .store
-        .get("Tickets", 0, ticket_id)?
-        .filter(|t| t.get("deleted").and_then(Value::as_bool) != Some(true))
-    else {
-        return Ok(Err(format!("The ticket_id {ticket_id} does not exist.")));
+    let Some(mut ticket) = store.get(TICKETS, 0, ticket_id)?.filter(|t| !is_deleted(t)) else {
+        return Err(Refusal::Invalid(format!(
+            "The ticket_id {ticket_id} does not exist."
+        )));
     };
     let doc = &mut p.doc;
     let outcome = match doc
@@ -344,9 +366,13 @@ fn action_rules(shared: &Shared, grant: &Grant, p: &mut Prepared, creating: bool
         .and_then(id_from_value)
         .filter(|o| *o > 0)
     {
-        Some(id) => match crate::seed::OUTCOMES.iter().find(|(o, _)| *o == id) {
+        Some(id) => match OUTCOMES.iter().find(|(o, _)| *o == id) {
             Some((_, name)) => Some(name.to_string()),
-            None => return Ok(Err(format!("The outcome_id {id} does not exist."))),
+            None => {
+                return Err(Refusal::Invalid(format!(
+                    "The outcome_id {id} does not exist."
+                )));
+            }
         },
         None => doc
             .get("outcome")
@@ -355,21 +381,21 @@ fn action_rules(shared: &Shared, grant: &Grant, p: &mut Prepared, creating: bool
             .map(str::to_string),
     };
     let Some(outcome) = outcome else {
-        return Ok(Err("An Outcome must be entered for this Action".into()));
+        return Err(invalid("An Outcome must be entered for this Action"));
     };
-    let now = crate::clock::now_iso();
+    let now = clock::now_iso();
     doc.insert("outcome".into(), Value::String(outcome));
     doc.insert("ticket_id".into(), Value::from(ticket_id));
     if creating {
-        let (agent_id, who) = match &grant.identity.user {
+        let (agent_id, name) = match &who.user {
             Some(u) => (u.agent_id, u.name.clone()),
             None => (1, "API Agent".to_string()),
         };
         doc.entry("datetime").or_insert(Value::String(now.clone()));
         doc.entry("who_agentid").or_insert(Value::from(agent_id));
-        doc.entry("who").or_insert(Value::String(who));
+        doc.entry("who").or_insert(Value::String(name));
         doc.entry("actionby_application_id")
-            .or_insert(Value::String(grant.identity.client_id.clone()));
+            .or_insert(Value::String(who.client_id.clone()));
     }
     // An action may move its ticket on: `new_status` changes the ticket's status.
     let new_status = doc
@@ -379,8 +405,10 @@ fn action_rules(shared: &Shared, grant: &Grant, p: &mut Prepared, creating: bool
     ticket.insert("lastactiondate".into(), Value::String(now.clone()));
     ticket.insert("last_update".into(), Value::String(now.clone()));
     if let Some(status) = new_status {
-        let Some(st) = shared.store.get("Status", 0, status)? else {
-            return Ok(Err(format!("The new_status {status} does not exist.")));
+        let Some(st) = store.get("Status", 0, status)? else {
+            return Err(Refusal::Invalid(format!(
+                "The new_status {status} does not exist."
+            )));
         };
         let was = ticket.get("status_id").and_then(id_from_value);
         ticket.insert("status_id".into(), Value::from(status));
@@ -406,5 +434,5 @@ fn action_rules(shared: &Shared, grant: &Grant, p: &mut Prepared, creating: bool
         },
         ticket,
     ));
-    Ok(Ok(()))
+    Ok(())
 }

@@ -1,16 +1,9 @@
-//! The request journal and counters, recorded by an axum middleware.
+//! The request journal and its counters.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
-
-use crate::{Shared, lock};
 
 /// How many entries the journal keeps; older ones are dropped first.
 const JOURNAL_CAPACITY: usize = 10_000;
@@ -58,13 +51,14 @@ pub struct JournalEntry {
 }
 
 /// Journal entries and counters.
-pub(crate) struct Journal {
+pub struct Journal {
     started: Instant,
     entries: VecDeque<JournalEntry>,
     stats: Stats,
 }
 
 impl Journal {
+    /// An empty journal, its clock started now.
     pub fn new() -> Journal {
         Journal {
             started: Instant::now(),
@@ -73,20 +67,46 @@ impl Journal {
         }
     }
 
+    /// The entries, oldest first.
     pub fn entries(&self) -> Vec<JournalEntry> {
         self.entries.iter().cloned().collect()
     }
 
+    /// The counters (without the objects stored).
     pub fn stats(&self) -> Stats {
         self.stats.clone()
     }
 
+    /// Drops every entry and zeroes the counters.
     pub fn clear(&mut self) {
         self.entries.clear();
         self.stats = Stats::default();
     }
 
-    fn push(&mut self, entry: JournalEntry) {
+    /// Records a served request (its `at_ms` is set here) and counts it; `injected` when its
+    /// answer was an injected fault.
+    pub fn record(&mut self, mut entry: JournalEntry, injected: bool) {
+        entry.at_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let stats = &mut self.stats;
+        stats.requests += 1;
+        if entry
+            .path
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case("/auth/token")
+        {
+            stats.token_requests += 1;
+        }
+        if is_under(&entry.path, "/api") {
+            stats.api_requests += 1;
+        }
+        match entry.status {
+            401 => stats.unauthorized += 1,
+            429 => stats.rate_limited += 1,
+            _ => {}
+        }
+        if injected {
+            stats.faults += 1;
+        }
         if self.entries.len() == JOURNAL_CAPACITY {
             self.entries.pop_front();
         }
@@ -94,26 +114,22 @@ impl Journal {
     }
 }
 
-/// Redacted form fields, attached to a response by the token endpoint for the journal.
-#[derive(Clone)]
-pub(crate) struct RecordedForm(pub Vec<(String, String)>);
-
 /// Is this path one of the sandbox's own control routes (never journaled)?
-pub(crate) fn is_admin_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower == "/_sandbox" || lower.starts_with("/_sandbox/")
+pub fn is_admin_path(path: &str) -> bool {
+    is_under(path, "/_sandbox")
 }
 
-/// Headers as (lowercase name, value) with secret values redacted.
-pub(crate) fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+/// Headers, given as (name, value), as (lowercase name, value) with secret values redacted.
+pub fn redact_headers<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Vec<(String, String)> {
     headers
-        .iter()
         .map(|(name, value)| {
-            let name = name.as_str().to_ascii_lowercase();
+            let name = name.to_ascii_lowercase();
             let value = if halopsa::redact::is_secret_name(&name) {
                 REDACTED.to_owned()
             } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
+                String::from_utf8_lossy(value).into_owned()
             };
             (name, value)
         })
@@ -122,7 +138,7 @@ pub(crate) fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// Form fields with the values of `client_secret`, `password`, `refresh_token` (any field whose
 /// name looks secret to [`halopsa::redact::is_secret_name`]) redacted.
-pub(crate) fn redact_form(fields: &[(String, String)]) -> Vec<(String, String)> {
+pub fn redact_form(fields: &[(String, String)]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|(name, value)| {
@@ -136,84 +152,29 @@ pub(crate) fn redact_form(fields: &[(String, String)]) -> Vec<(String, String)> 
         .collect()
 }
 
-/// Middleware recording every request outside `/_sandbox` in the journal and the counters.
-pub(crate) async fn record(
-    State(shared): State<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    if is_admin_path(&path) {
-        return next.run(request).await;
-    }
-    let method = request.method().to_string();
-    let query = request.uri().query().map(str::to_owned);
-    let headers = redact_headers(request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    tracing::debug!(%method, %path, status = status.as_u16(), "sandbox request");
-
-    let lower = path.to_ascii_lowercase();
-    let lower = lower.trim_end_matches('/');
-    let form = response
-        .extensions()
-        .get::<RecordedForm>()
-        .map(|f| f.0.clone());
-    let mut journal = lock(&shared.journal);
-    let at_ms = u64::try_from(journal.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let stats = &mut journal.stats;
-    stats.requests += 1;
-    if lower == "/auth/token" {
-        stats.token_requests += 1;
-    }
-    if lower == "/api" || lower.starts_with("/api/") {
-        stats.api_requests += 1;
-    }
-    if status.as_u16() == 401 {
-        stats.unauthorized += 1;
-    }
-    if status.as_u16() == 429 {
-        stats.rate_limited += 1;
-    }
-    if response
-        .extensions()
-        .get::<crate::faults::Injected>()
-        .is_some()
-    {
-        stats.faults += 1;
-    }
-    journal.push(JournalEntry {
-        method,
-        path,
-        query,
-        headers,
-        form,
-        status: status.as_u16(),
-        at_ms,
-    });
-    drop(journal);
-    response
+/// Whether `path` (its trailing slashes dropped) is `prefix` or lies below it, in any case.
+fn is_under(path: &str, prefix: &str) -> bool {
+    let (path, prefix) = (path.trim_end_matches('/').as_bytes(), prefix.as_bytes());
+    path.len() >= prefix.len()
+        && path[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && (path.len() == prefix.len() || path[prefix.len()] == b'/')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn secret_headers_are_redacted() {
-        let mut headers = HeaderMap::new();
-        for (name, value) in [
-            ("authorization", "Bearer abc"),
+        let headers = [
+            ("Authorization", "Bearer abc"),
             ("cookie", "s=1"),
             ("x-api-key", "k"),
             ("x-refresh-token", "t"),
             ("x-custom-header", "abc"),
             ("accept", "application/json"),
-        ] {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-        let shown = redact_headers(&headers);
+        ];
+        let shown = redact_headers(headers.iter().map(|(n, v)| (*n, v.as_bytes())));
         let value = |n: &str| {
             shown
                 .iter()
@@ -257,5 +218,33 @@ mod tests {
         assert!(is_admin_path("/_sandbox"));
         assert!(!is_admin_path("/_sandboxes"));
         assert!(!is_admin_path("/api/authinfo"));
+    }
+
+    #[test]
+    fn counters_follow_path_and_status() {
+        let mut journal = Journal::new();
+        let entry = |path: &str, status| JournalEntry {
+            method: "GET".into(),
+            path: path.into(),
+            query: None,
+            headers: Vec::new(),
+            form: None,
+            status,
+            at_ms: 0,
+        };
+        journal.record(entry("/Auth/Token/", 200), false);
+        journal.record(entry("/API", 401), false);
+        journal.record(entry("/api/Tickets", 429), true);
+        journal.record(entry("/apiary", 200), false);
+        let stats = journal.stats();
+        assert_eq!(
+            (stats.requests, stats.token_requests, stats.api_requests),
+            (4, 1, 2)
+        );
+        assert_eq!(
+            (stats.unauthorized, stats.rate_limited, stats.faults),
+            (1, 1, 1)
+        );
+        assert_eq!(journal.entries().len(), 4);
     }
 }

@@ -3,38 +3,25 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{any, get};
 use axum::{Extension, Json, Router};
 use serde_json::json;
 
-use crate::Shared;
-use crate::auth::Grant;
+use crate::domain::tokens::Grant;
+use crate::http::resources;
+use crate::reply;
+use crate::state::Shared;
 
 /// The protected API routes (paths already lowercased).
-pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+pub fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/agent/me", get(agent_me))
         .route("/api/instanceinfo", get(instance_info))
-        .route("/api/{*rest}", any(crate::resources::dispatch))
+        .route("/api/{*rest}", any(resources::dispatch))
         .route_layer(middleware::from_fn_with_state(shared, require_token))
-}
-
-/// Halo's 404 for an unknown API route.
-pub(crate) fn not_found(path: &str) -> Response {
-    let message = format!("No HTTP resource was found that matches the request URI '{path}'.");
-    (StatusCode::NOT_FOUND, Json(json!({ "message": message }))).into_response()
-}
-
-fn unauthorized() -> Response {
-    let body = json!({ "message": "Authorization has been denied for this request." });
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
 }
 
 fn bearer(request: &Request) -> Option<&str> {
@@ -60,20 +47,18 @@ async fn require_token(
     let grant = bearer(&request)
         .and_then(|token| shared.tokens.lookup(token))
         .filter(|grant| !grant.scopes.is_empty());
-    match grant {
-        Some(grant) => {
-            if let Some(limiter) = shared
-                .limiter
-                .as_ref()
-                .filter(|l| !l.admit(&grant.identity.client_id))
-            {
-                return limiter.refusal();
-            }
-            request.extensions_mut().insert(grant);
-            next.run(request).await
-        }
-        None => unauthorized(),
+    let Some(grant) = grant else {
+        return reply::unauthorized();
+    };
+    if let Some(limiter) = shared
+        .limiter
+        .as_ref()
+        .filter(|l| !l.admit(&grant.identity.client_id))
+    {
+        return reply::rate_limited(limiter.limit());
     }
+    request.extensions_mut().insert(grant);
+    next.run(request).await
 }
 
 /// `GET /api/Agent/me`.

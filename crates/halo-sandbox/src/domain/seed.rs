@@ -1,6 +1,7 @@
 //! A deterministic, realistic data set: the same seed always gives the same instance.
 
-use crate::store::{Key, Store};
+use crate::domain::clock;
+use crate::domain::store::{Key, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -155,7 +156,7 @@ type SiteRow = (i64, String, i64, String, Vec<(i64, String, String)>);
 const DAY_ZERO: i64 = 1_735_689_600;
 
 fn date(day: i64, seconds: i64) -> String {
-    crate::clock::iso(DAY_ZERO + day * 86_400 + seconds)
+    clock::iso(DAY_ZERO + day * 86_400 + seconds)
 }
 
 fn obj(v: Value) -> Map<String, Value> {

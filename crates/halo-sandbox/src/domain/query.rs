@@ -1,8 +1,8 @@
 //! Query parameters: read case-insensitively (ASP.NET binding), turned into store queries.
 //! Unknown names are ignored silently, as real Halo does.
 
-use crate::store::{Col, Cond, ListQuery};
-use halopsa::resource::Resource;
+use crate::domain::store::{Col, Cond, ListQuery};
+use halopsa::resource::{ListFilters, Resource};
 
 /// The query string of one request, names lower-cased.
 #[derive(Debug, Default)]
@@ -68,18 +68,6 @@ impl Params {
     }
 }
 
-/// Which family of filters a resource takes.
-fn family(r: &Resource) -> &'static str {
-    match r.path {
-        "Tickets" | "Opportunities" | "Projects" => "tickets",
-        "Actions" => "actions",
-        "Appointment" | "TimesheetEvent" => "calendar",
-        "Asset" => "assets",
-        "Invoice" | "RecurringInvoice" => "invoices",
-        _ => "generic",
-    }
-}
-
 /// The store query for a list GET (without its paging window).
 pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
     let mut q = ListQuery::default();
@@ -106,23 +94,11 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
     if let Some(ids) = p.ints("client_ids")? {
         c.push(Cond::In(Col::Client, ids));
     }
-    match family(r) {
-        "tickets" => ticket_filters(p, c)?,
-        "actions" | "calendar" => {
-            let (start, end) = match family(r) {
-                "actions" => ("startdate", "enddate"),
-                _ => ("start_date", "end_date"),
-            };
-            let (from, to) = (p.get(start), p.get(end));
-            if from.is_some() || to.is_some() {
-                c.push(Cond::Between(
-                    Col::DateA,
-                    from.map(str::to_string),
-                    to.map(str::to_string),
-                ));
-            }
-        }
-        "assets" => {
+    match r.list_filters {
+        ListFilters::Tickets => ticket_filters(p, c)?,
+        ListFilters::Actions => dates(p, c, "startdate", "enddate"),
+        ListFilters::Calendar => dates(p, c, "start_date", "end_date"),
+        ListFilters::Assets => {
             if let Some(t) = p.int("assettype_id")? {
                 c.push(Cond::Eq(Col::Type, t));
             }
@@ -133,16 +109,28 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
                 c.push(Cond::Search(s.to_string()));
             }
         }
-        "invoices" if p.flag("postedonly")? == Some(true) => {
+        ListFilters::Invoices if p.flag("postedonly")? == Some(true) => {
             c.push(Cond::Flag(Col::Closed, true));
         }
         _ => {}
     }
-    if family(r) != "tickets" && p.flag("includeinactive")? != Some(true) {
+    if r.list_filters != ListFilters::Tickets && p.flag("includeinactive")? != Some(true) {
         c.push(Cond::Flag(Col::Inactive, false));
     }
     q.order = order(p)?;
     Ok(q)
+}
+
+/// The main date between `start` and `end`, when either is given.
+fn dates(p: &Params, c: &mut Vec<Cond>, start: &str, end: &str) {
+    let (from, to) = (p.get(start), p.get(end));
+    if from.is_some() || to.is_some() {
+        c.push(Cond::Between(
+            Col::DateA,
+            from.map(str::to_string),
+            to.map(str::to_string),
+        ));
+    }
 }
 
 fn ticket_filters(p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {

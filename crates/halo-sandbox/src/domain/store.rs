@@ -1,6 +1,7 @@
 //! Storage: every object is a JSON document in one SQLite table, with indexed columns copied
 //! out of the document for the fields the sandbox filters and orders on.
 
+use crate::domain::lock::lock;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
@@ -496,11 +497,6 @@ impl Store {
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
-}
-
-/// Locks a cache, recovering it if a holder panicked (a cache is always safe to reuse).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn parse(text: &str) -> Option<Map<String, Value>> {

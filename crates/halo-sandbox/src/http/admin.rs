@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::journal::{JournalEntry, Stats};
-use crate::{Shared, lock};
+use crate::domain::journal::{JournalEntry, Stats};
+use crate::domain::lock::lock;
+use crate::state::Shared;
 
 /// Routes under `/_sandbox` (paths already lowercased).
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/stats", get(stats))

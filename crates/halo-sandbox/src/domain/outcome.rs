@@ -1,0 +1,66 @@
+//! What a resource operation answers: JSON for a 200, or a refusal in Halo's terms (the HTTP
+//! layer makes the replies).
+
+use crate::domain::query::BadParam;
+
+/// A successful answer.
+#[derive(Debug)]
+pub enum Done {
+    /// Stored JSON (one object), sent as it is.
+    Stored(String),
+    /// One page of a list, to be wrapped in the resource's list shape.
+    Listed(Page),
+    /// JSON made for this answer: a delete's id, the objects a POST saved, an empty timesheet.
+    Made(String),
+}
+
+/// One page of a list, before its wrapper.
+#[derive(Debug)]
+pub struct Page {
+    /// `page_no` and `page_size` to echo, when paging was asked.
+    pub paging: Option<(i64, u32)>,
+    /// Objects matching the filters, on every page.
+    pub total: u64,
+    /// The page's objects, as JSON text.
+    pub rows: Vec<String>,
+}
+
+/// Why a resource operation did not succeed.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The token's scopes do not cover the resource: reading, or with `write` changing, `area`.
+    Denied {
+        /// Whether a change was asked.
+        write: bool,
+        /// The scope area (`tickets`, `admin`...).
+        area: &'static str,
+    },
+    /// The resource does not support the method asked.
+    NotSupported,
+    /// No object of `path` has this id.
+    Missing {
+        /// The resource's path.
+        path: &'static str,
+        /// The id asked, as sent.
+        id: String,
+    },
+    /// A parameter or body Halo refuses, with Halo's message.
+    Invalid(String),
+    /// SQLite failed (never expected).
+    Store(rusqlite::Error),
+}
+
+impl From<BadParam> for Refusal {
+    fn from(e: BadParam) -> Self {
+        Refusal::Invalid(e.0)
+    }
+}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+/// A resource operation's answer.
+pub type Answer = Result<Done, Refusal>;

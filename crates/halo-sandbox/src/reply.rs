@@ -1,0 +1,266 @@
+//! Halo-shaped replies: every status code and error body the sandbox sends as Halo (route and
+//! object 404s, 401, 403, 405, 413, 429, the `{"message": …}` of a 400, OAuth errors, injected
+//! failures), and the list wrappers around a page of rows.
+
+use std::fmt::Write;
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use halopsa::auth::wire::{OAuthErrorBody, TokenResponse};
+use halopsa::resource::{ListShape, Resource};
+use serde_json::json;
+
+use crate::domain::config::RateLimit;
+use crate::domain::faults::Failure;
+use crate::domain::outcome::{Done, Page, Refusal};
+use crate::domain::tokens::TokenError;
+
+/// A Halo-style error: `{"message": ...}` with a status.
+fn message(status: StatusCode, text: impl Into<String>) -> Response {
+    (status, Json(json!({ "message": text.into() }))).into_response()
+}
+
+/// Halo's 404 for an unknown API route (`path` as the client sent it).
+pub fn no_route(path: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        format!("No HTTP resource was found that matches the request URI '{path}'."),
+    )
+}
+
+/// A bare 404 for a path outside `/api`, `/auth` and `/_sandbox`.
+pub fn nothing_here() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// Halo's 401 for a missing, unknown, expired or scope-less token.
+pub fn unauthorized() -> Response {
+    let body = json!({ "message": "Authorization has been denied for this request." });
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Halo's 429 (text as seen live, numbers from the configured limit; no `Retry-After`).
+pub fn rate_limited(limit: &RateLimit) -> Response {
+    let secs = limit.window.as_secs();
+    let window = if secs.is_multiple_of(60) {
+        format!("{} minute", secs / 60)
+    } else {
+        format!("{secs} second")
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "Rate Limit Reached - {} Requests per rolling {window} window",
+            limit.requests
+        ),
+    )
+        .into_response()
+}
+
+/// A 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> Response {
+    message(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("The request body is larger than {limit} bytes."),
+    )
+}
+
+/// A 405 naming the method.
+pub fn not_supported(method: &str) -> Response {
+    message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("The requested resource does not support http method '{method}'."),
+    )
+}
+
+/// A refused resource operation, for a request with `method`.
+pub fn refusal(refusal: Refusal, method: &str) -> Response {
+    match refusal {
+        Refusal::Denied { write, area } => {
+            let needed = if write { "edit" } else { "read" };
+            message(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "The API application does not have permission to {needed} this resource ({needed}:{area})."
+                ),
+            )
+        }
+        Refusal::NotSupported => not_supported(method),
+        Refusal::Missing { path, id } => message(
+            StatusCode::NOT_FOUND,
+            format!("No {path} with id {id} was found."),
+        ),
+        Refusal::Invalid(text) => message(StatusCode::BAD_REQUEST, text),
+        Refusal::Store(e) => {
+            tracing::error!("sandbox store: {e}");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.")
+        }
+    }
+}
+
+/// A resource operation's success: stored JSON and lists as `application/json;
+/// charset=utf-8`, JSON made for the answer as `application/json`.
+pub fn done(res: &Resource, done: Done) -> Response {
+    match done {
+        Done::Stored(text) => stored(text),
+        Done::Listed(page) => stored(list_body(res, page)),
+        Done::Made(text) => {
+            let mut r = Response::new(Body::from(text));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+    }
+}
+
+fn stored(body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// A page in the resource's list shape: `{"page_no", "page_size" (when paged),
+/// "record_count", the row's sidecar array, "<key>": [...]}`, or a bare array.
+fn list_body(res: &Resource, page: Page) -> String {
+    let rows: usize = page.rows.iter().map(|r| r.len() + 1).sum();
+    let mut body = String::with_capacity(rows + 96);
+    let key = match res.list {
+        ListShape::Wrapped(key) => Some(key),
+        _ => None,
+    };
+    if let Some(key) = key {
+        body.push('{');
+        // Writing to a String cannot fail.
+        if let Some((no, size)) = page.paging {
+            let _ = write!(body, "\"page_no\":{no},\"page_size\":{size},");
+        }
+        let _ = write!(body, "\"record_count\":{},", page.total);
+        if let Some(sidecar) = res.list_sidecar {
+            // Halo quirk (`/Attachment`): an empty array beside the rows, for clients to ignore.
+            let _ = write!(body, "\"{sidecar}\":[],");
+        }
+        let _ = write!(body, "\"{key}\":");
+    }
+    body.push('[');
+    for (i, row) in page.rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(row);
+    }
+    body.push(']');
+    if key.is_some() {
+        body.push('}');
+    }
+    body
+}
+
+/// Tokens issued (never cached).
+pub fn token_issued(issued: &TokenResponse) -> Response {
+    no_store(Json(issued).into_response())
+}
+
+/// A refused token request: an OAuth error body, 401 for a bad client, else 400.
+pub fn token_refused(error: TokenError) -> Response {
+    let (status, code) = match &error {
+        TokenError::InvalidClient => (StatusCode::UNAUTHORIZED, "invalid_client"),
+        TokenError::BadCredentials | TokenError::BadRefreshToken => {
+            (StatusCode::BAD_REQUEST, "invalid_grant")
+        }
+        TokenError::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope"),
+        TokenError::UnsupportedGrantType(_) => (StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+        TokenError::NotForm | TokenError::InvalidRequest(_) => {
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        }
+    };
+    let body = OAuthErrorBody {
+        error: code.to_owned(),
+        error_description: Some(error.to_string()),
+    };
+    no_store((status, Json(body)).into_response())
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An injected failure: a .NET exception (500) or a proxy's HTML page (502, 503).
+pub fn fault(failure: Failure) -> Response {
+    let html = |code: u16, text: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>{code} {text}</title></head><body><h1>{text}</h1><hr><p>sandbox fault injection</p></body></html>"
+        )
+    };
+    match failure {
+        Failure::Exception => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"ClassName": "System.Exception", "Message": "An error has occurred."})),
+        )
+            .into_response(),
+        Failure::BadGateway => {
+            (StatusCode::BAD_GATEWAY, Html(html(502, "Bad Gateway"))).into_response()
+        }
+        Failure::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html(html(503, "Service Unavailable")),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halopsa::resource::find;
+
+    #[test]
+    fn the_429_quotes_halo() {
+        let reply = rate_limited(&RateLimit::HOSTED);
+        assert_eq!(reply.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn lists_take_their_rows_shape() {
+        let page = |paging| Page {
+            paging,
+            total: 7,
+            rows: vec!["{\"id\":1}".into(), "{\"id\":2}".into()],
+        };
+        let tickets = find("tickets").unwrap();
+        assert_eq!(
+            list_body(tickets, page(Some((2, 2)))),
+            r#"{"page_no":2,"page_size":2,"record_count":7,"tickets":[{"id":1},{"id":2}]}"#
+        );
+        assert_eq!(
+            list_body(find("attachments").unwrap(), page(None)),
+            r#"{"record_count":7,"folders":[],"attachments":[{"id":1},{"id":2}]}"#
+        );
+        assert_eq!(
+            list_body(find("agents").unwrap(), page(None)),
+            r#"[{"id":1},{"id":2}]"#
+        );
+        let empty = Page {
+            paging: None,
+            total: 0,
+            rows: Vec::new(),
+        };
+        assert_eq!(
+            list_body(tickets, empty),
+            r#"{"record_count":0,"tickets":[]}"#
+        );
+    }
+}
