@@ -43,11 +43,6 @@ pub fn find(name: &str) -> Option<&'static Resource> {
     RESOURCES.iter().find(|r| r.name == name)
 }
 
-/// Whether Halo deletes the resource's objects softly (they can be recovered).
-fn soft_deleted(res: &Resource) -> bool {
-    res.path == "Tickets"
-}
-
 /// Whether `verb` of `res` needs `--ticket-id`.
 fn takes_ticket(res: &Resource, op: Ops) -> bool {
     res.id == IdKind::PerTicket && [Ops::GET, Ops::UPDATE, Ops::DELETE].contains(&op)
@@ -146,7 +141,7 @@ pub fn command(res: &'static Resource) -> clap::Command {
         if takes_ticket(res, op) {
             verb = TicketArg::augment_args(verb);
         }
-        if op == Ops::DELETE && soft_deleted(res) {
+        if op == Ops::DELETE && res.soft_delete {
             verb = ReasonArg::augment_args(verb);
         }
         // Last, so that no filter flag takes a name the verb's own flags use.
@@ -191,7 +186,7 @@ impl FromArgMatches for ResourceCommand {
         } else {
             None
         };
-        let reason = if op == Ops::DELETE && soft_deleted(resource) {
+        let reason = if op == Ops::DELETE && resource.soft_delete {
             ReasonArg::from_arg_matches(vm)?.reason
         } else {
             None
