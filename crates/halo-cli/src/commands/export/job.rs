@@ -73,16 +73,7 @@ impl Job<'_> {
             Ok(r) => r?,
             Err(stop) => return Err(stop.error(&format!(": the export to {to} stopped part-way"))),
         };
-        summary(
-            ctx.io.err(),
-            self.client,
-            res,
-            rows,
-            pages,
-            &notes,
-            to,
-            self.started,
-        )?;
+        self.summary(ctx.io.err(), rows, pages, &notes, to)?;
         match notes.incomplete {
             Some(gap) => Err(incomplete(res, gap, None)),
             None => Ok(()),
@@ -182,16 +173,7 @@ impl Job<'_> {
             // What came is kept, with its checkpoint: nothing is thrown away.
             keeper.save()?;
             let at = partial.path.display().to_string();
-            summary(
-                ctx.io.err(),
-                self.client,
-                res,
-                rows,
-                pages,
-                &notes,
-                &at,
-                self.started,
-            )?;
+            self.summary(ctx.io.err(), rows, pages, &notes, &at)?;
             return Err(incomplete(res, gap, Some(&partial.path)));
         }
         if reconciling || self.format != ExportFormat::Ndjson {
@@ -240,16 +222,7 @@ impl Job<'_> {
             ),
             None => out.display().to_string(),
         };
-        summary(
-            ctx.io.err(),
-            self.client,
-            res,
-            rows,
-            pages,
-            &notes,
-            &to,
-            self.started,
-        )
+        self.summary(ctx.io.err(), rows, pages, &notes, &to)
     }
 }
 
@@ -366,32 +339,31 @@ fn progress(ctx: &Context) -> indicatif::ProgressBar {
     bar
 }
 
-/// The line every export ends with.
-#[allow(clippy::too_many_arguments)]
-fn summary(
-    err: &mut dyn Write,
-    client: &halopsa::Client,
-    res: &Resource,
-    rows: u64,
-    pages: u32,
-    notes: &WalkNotes,
-    to: &str,
-    started: Instant,
-) -> Result<()> {
-    let secs = started.elapsed().as_secs_f64();
-    let s = client.stats();
-    let unkeyed = match notes.unkeyed {
-        0 => String::new(),
-        n => format!(" ({n} without an id, kept as they came)"),
-    };
-    writeln!(
-        err,
-        "exported {rows} {}{unkeyed} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
-        res.name,
-        rows as f64 / secs.max(0.001),
-        s.requests,
-        s.retries,
-        s.rate_limited
-    )?;
-    Ok(())
+impl Job<'_> {
+    /// The line every export ends with.
+    fn summary(
+        &self,
+        err: &mut dyn Write,
+        rows: u64,
+        pages: u32,
+        notes: &WalkNotes,
+        to: &str,
+    ) -> Result<()> {
+        let secs = self.started.elapsed().as_secs_f64();
+        let s = self.client.stats();
+        let unkeyed = match notes.unkeyed {
+            0 => String::new(),
+            n => format!(" ({n} without an id, kept as they came)"),
+        };
+        writeln!(
+            err,
+            "exported {rows} {}{unkeyed} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
+            self.api.resource().name,
+            rows as f64 / secs.max(0.001),
+            s.requests,
+            s.retries,
+            s.rate_limited
+        )?;
+        Ok(())
+    }
 }

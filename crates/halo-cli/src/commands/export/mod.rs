@@ -17,7 +17,7 @@ mod target;
 mod writer;
 
 use crate::commands::Globals;
-use crate::commands::resource::args::FilterFlags;
+use crate::commands::resource::args::{FilterFlags, WalkFlags};
 use crate::commands::resource::filters::{self, SpecValues};
 use crate::context::Context;
 use crate::exit::Failure;
@@ -58,9 +58,8 @@ pub struct ExportArgs {
     /// Rows per page.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub page_size: u32,
-    /// Pages fetched at once after the first (1: one by one).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub walk: WalkFlags,
     #[command(flatten)]
     pub filter: FilterFlags,
     #[command(flatten)]
@@ -167,7 +166,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
         format: args.format,
         options: ListOptions {
             page_size: args.page_size,
-            concurrency: args.concurrency,
+            concurrency: args.walk.concurrency,
             ..ListOptions::default()
         },
         timeout: args.requests.timeout(true),

@@ -39,9 +39,8 @@ pub struct ListArgs {
     /// Ask for details (includedetails=true).
     #[arg(long)]
     pub details: bool,
-    /// Pages fetched at once after the first (1: one by one).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub walk: WalkFlags,
     #[command(flatten)]
     pub filter: FilterFlags,
     #[command(flatten)]
@@ -110,6 +109,14 @@ pub struct DeleteArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub requests: RequestFlags,
+}
+
+// How a walk of every page goes. (No doc comment: see FilterFlags.)
+#[derive(Debug, Clone, Args)]
+pub struct WalkFlags {
+    /// Pages fetched at once after the first (1: one by one).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
 }
 
 // Any filter by its exact name. (No doc comment: clap would make it the description of the

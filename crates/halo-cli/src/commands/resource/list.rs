@@ -46,7 +46,7 @@ pub async fn run(
         ListOptions {
             page_size,
             limit,
-            concurrency: args.concurrency,
+            concurrency: args.walk.concurrency,
             ..ListOptions::default()
         },
     );
