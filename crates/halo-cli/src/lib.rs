@@ -19,6 +19,7 @@ mod exit;
 mod fsutil;
 mod input;
 pub mod logging;
+mod names;
 mod output;
 mod secrets;
 mod session;

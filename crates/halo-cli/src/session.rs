@@ -26,6 +26,15 @@ pub struct Session {
     pub client: Client,
     /// Where it came from.
     pub source: Source,
+    /// Where names found on this connection are cached.
+    pub names_file: std::path::PathBuf,
+}
+
+impl Session {
+    /// Names for ids on this connection ([`crate::names`]).
+    pub fn names(&self) -> crate::names::Names<'_> {
+        crate::names::Names::new(&self.client, self.names_file.clone())
+    }
 }
 
 /// The connection fields shared by `halo connect`, profiles and the environment.
@@ -214,6 +223,7 @@ pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) ->
         .build()?;
     Ok(Session {
         client,
+        names_file: config.dir.join("cache").join(format!("names-{name}.json")),
         source: Source::Profile(name),
     })
 }
@@ -291,14 +301,13 @@ fn from_env(config: &Config, env: &Env, pacing: &RequestFlags) -> Result<Session
     .settings()?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     settings.fingerprint().hash(&mut hasher);
-    let store = FileTokenStore::new(
-        config.tokens_dir(),
-        &format!("env-{:016x}", hasher.finish()),
-    );
+    let key = format!("env-{:016x}", hasher.finish());
+    let store = FileTokenStore::new(config.tokens_dir(), &key);
     let builder = Client::builder(settings).token_store(Arc::new(store));
     let client = pacing.apply(builder, None)?.build()?;
     Ok(Session {
         client,
+        names_file: config.dir.join("cache").join(format!("names-{key}.json")),
         source: Source::Environment,
     })
 }

@@ -477,8 +477,9 @@ pub(crate) fn looks_like_html(body: &str) -> bool {
         || start.starts_with("<?xml")
 }
 
-/// The visible text of an HTML page (title and body), whitespace folded.
-pub(crate) fn strip_tags(html: &str) -> String {
+/// The visible text of HTML (a page, or a ticket's details), whitespace folded: scripts and
+/// styles dropped, tags removed.
+pub fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len().min(4096));
     let mut in_tag = false;
     let lower = html.to_ascii_lowercase();

@@ -75,6 +75,34 @@ fn exact_in_f64(digits: &str) -> bool {
     significant.trim_end_matches('0').len() <= 15
 }
 
+/// A Halo date-time (UTC, up to 7 fractional digits, the offset often missing) in this
+/// machine's time zone, to the minute (`2026-11-30 09:30`); a placeholder date (at or before
+/// 1900-01-01) is empty; anything that is no date-time comes back as it is.
+pub fn local_time(text: &str) -> String {
+    let trimmed = text.trim();
+    let Some(civil) = trimmed
+        .get(..19)
+        .and_then(|t| t.parse::<jiff::civil::DateTime>().ok())
+    else {
+        return text.to_string();
+    };
+    if civil.year() <= 1900 {
+        return String::new();
+    }
+    // Quirk: Halo's date-times are UTC, their offset often left out.
+    let instant = match trimmed.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => match civil.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
+            Ok(z) => z.timestamp(),
+            Err(_) => return text.to_string(),
+        },
+    };
+    instant
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// CSV field text: like [`text`], but an array of scalars is joined with `;`.
 pub(super) fn csv_text(value: &Value) -> String {
     match value {
@@ -132,6 +160,23 @@ mod tests {
         assert_eq!(text(&json!({"a": [1]})), r#"{"a":[1]}"#);
         assert_eq!(csv_text(&json!(["a", 1, null])), "a;1;");
         assert_eq!(csv_text(&json!([{"a": 1}])), r#"[{"a":1}]"#);
+    }
+
+    #[test]
+    fn dates_show_in_local_time_and_placeholders_as_nothing() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let shown = local_time("2026-11-30T09:30:12.1234567");
+        let expected = jiff::civil::date(2026, 11, 30)
+            .at(9, 30, 0, 0)
+            .to_zoned_datetime(utc)
+            .unwrap()
+            .with_time_zone(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string();
+        assert_eq!(shown, expected);
+        assert_eq!(local_time("2026-11-30T09:30:00Z"), expected);
+        assert_eq!(local_time("1900-01-01T00:00:00"), "");
+        assert_eq!(local_time("not a date"), "not a date");
     }
 
     #[test]

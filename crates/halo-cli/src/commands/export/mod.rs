@@ -157,6 +157,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
     };
     let plan = decision::decide(out, partial, asked).map_err(Failure::usage)?;
     let session = ctx.session(globals.profile.as_deref(), &args.requests)?;
+    let query = query.resolve(&mut session.names()).await?;
     let api = session.client.resource(res);
     let job = Job {
         client: &session.client,
@@ -259,7 +260,10 @@ mod tests {
             ])
             .unwrap();
         let cmd = ExportCommand::from_arg_matches(&m).unwrap();
-        let query = filters::query(tickets, "Tickets", &cmd.spec, &cmd.args.filter, false).unwrap();
+        let query = filters::query(tickets, "Tickets", &cmd.spec, &cmd.args.filter, false)
+            .unwrap()
+            .without_names()
+            .unwrap();
         let globals = Globals {
             profile: Some("acme".into()),
             output: crate::output::OutputOptions::resolve(None, None, false, None, true, || None),

@@ -19,6 +19,14 @@ pub enum Verb {
     Update(UpdateArgs),
     /// Delete an object.
     Delete(DeleteArgs),
+    /// Show a ticket readably, with its actions newest first.
+    View(ViewArgs),
+    /// Add a note to a ticket.
+    Note(NoteArgs),
+    /// Close a ticket.
+    Close(CloseArgs),
+    /// Assign a ticket to an agent or a team.
+    Assign(AssignArgs),
 }
 
 /// `list`.
@@ -119,6 +127,93 @@ pub struct WalkFlags {
     pub concurrency: usize,
 }
 
+/// `view`.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// The ticket's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// How many of its actions to show, newest first.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub actions: usize,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `note`.
+#[derive(Debug, Clone, Args)]
+pub struct NoteArgs {
+    /// The ticket's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// The note.
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    /// Hidden from the end user.
+    #[arg(long)]
+    pub private: bool,
+    /// The action's outcome, by name (default: the tenant's note outcome).
+    #[arg(long, value_name = "NAME")]
+    pub outcome: Option<String>,
+    /// Time spent, e.g. 15m, 1h30m, 1.5h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_hours)]
+    pub time: Option<f64>,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `close`.
+#[derive(Debug, Clone, Args)]
+pub struct CloseArgs {
+    /// The ticket's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// A note to close it with (one action that adds the note and closes the ticket).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The closed status, by name (default: the tenant's 'Closed').
+    #[arg(long, value_name = "NAME")]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `assign`.
+#[derive(Debug, Clone, Args)]
+pub struct AssignArgs {
+    /// The ticket's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// The agent, by name or id, or @me.
+    #[arg(long, value_name = "NAME|@me", required_unless_present = "team")]
+    pub agent: Option<String>,
+    /// The team, by name or id.
+    #[arg(long, value_name = "NAME")]
+    pub team: Option<String>,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// Time spent as hours: `15m`, `1h30m`, `1.5h`, or plain minutes.
+fn parse_hours(text: &str) -> Result<f64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let bad = || format!("'{text}' is not a time like 15m, 1h30m or 1.5h");
+    if let Ok(minutes) = t.parse::<f64>() {
+        return (minutes >= 0.0).then_some(minutes / 60.0).ok_or_else(bad);
+    }
+    let (mut hours, mut rest) = (0.0, t.as_str());
+    if let Some((h, after)) = rest.split_once('h') {
+        hours += h.parse::<f64>().map_err(|_| bad())?;
+        rest = after;
+    }
+    if let Some(m) = rest.strip_suffix('m') {
+        hours += m.parse::<f64>().map_err(|_| bad())? / 60.0;
+    } else if !rest.is_empty() {
+        return Err(bad());
+    }
+    (hours > 0.0).then_some(hours).ok_or_else(bad)
+}
+
 // Any filter by its exact name. (No doc comment: clap would make it the description of the
 // commands that flatten this.)
 #[derive(Debug, Clone, Default, Args)]
@@ -161,4 +256,16 @@ pub struct ReasonArg {
     /// Why (the object is soft-deleted and can be recovered).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_people_write_them() {
+        assert_eq!(super::parse_hours("15m"), Ok(0.25));
+        assert_eq!(super::parse_hours("1h30m"), Ok(1.5));
+        assert_eq!(super::parse_hours("1.5h"), Ok(1.5));
+        assert_eq!(super::parse_hours("90"), Ok(1.5));
+        assert!(super::parse_hours("soon").is_err() && super::parse_hours("0m").is_err());
+    }
 }

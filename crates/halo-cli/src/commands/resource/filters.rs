@@ -3,6 +3,7 @@
 
 use super::args::FilterFlags;
 use crate::exit::Failure;
+use crate::names::{Lookup, Names};
 use anyhow::Result;
 use clap::{Arg, ArgMatches};
 use halopsa::filter::{self, Param, ParamKind};
@@ -48,6 +49,77 @@ fn arg_id(param: &Param) -> String {
     format!("filter:{}", param.name)
 }
 
+/// The id of the name flag that sets `param` (`--client` for `client_id`).
+fn name_arg_id(param: &Param) -> String {
+    format!("name:{}", param.name)
+}
+
+/// The id of `--mine`.
+const MINE: &str = "mine";
+
+/// Filters whose values may be names as well as ids (resolved before they are sent).
+const NAMED: &[(&str, Lookup)] = &[
+    ("client_id", Lookup::Client),
+    ("site_id", Lookup::Site),
+    ("user_id", Lookup::User),
+    ("agent", Lookup::Agent),
+    ("agent_id", Lookup::Agent),
+    ("team", Lookup::Team),
+    ("team_id", Lookup::Team),
+    ("status", Lookup::Status),
+    ("status_id", Lookup::Status),
+    ("priority", Lookup::Priority),
+    ("priority_id", Lookup::Priority),
+    ("requesttype", Lookup::TicketType),
+    ("requesttype_id", Lookup::TicketType),
+    ("tickettype_id", Lookup::TicketType),
+    ("outcome_id", Lookup::Outcome),
+];
+
+/// Name flags beside id filters, for a path that lacks a filter of the flag's own name:
+/// the flag and the filters it may set, the first the path has winning.
+const NAME_FLAGS: &[(&str, &[&str])] = &[
+    ("client", &["client_id"]),
+    ("site", &["site_id"]),
+    ("user", &["user_id"]),
+    ("agent", &["agent_id"]),
+    ("team", &["team_id"]),
+    ("status", &["status_id"]),
+    ("priority", &["priority_id"]),
+    (
+        "tickettype",
+        &["requesttype", "requesttype_id", "tickettype_id"],
+    ),
+];
+
+/// The lookup a filter's names are of, if its values may be names.
+fn named(param: &str) -> Option<Lookup> {
+    NAMED.iter().find(|(p, _)| *p == param).map(|(_, l)| *l)
+}
+
+/// The filter `--mine` sets to the acting agent on `path`, if any.
+fn mine_param(path: &str) -> Option<&'static Param> {
+    let params = filter::params_for("GET", path)?;
+    ["agent_id", "agent"]
+        .iter()
+        .find_map(|n| params.iter().find(|p| p.name == *n))
+}
+
+/// The name flags of `path`: (flag, the filter it sets).
+fn name_flags(path: &str) -> Vec<(&'static str, &'static Param)> {
+    let params = filter::params_for("GET", path).unwrap_or(&[]);
+    NAME_FLAGS
+        .iter()
+        .filter(|(flag, _)| !params.iter().any(|p| p.name == *flag))
+        .filter_map(|(flag, targets)| {
+            let target = targets
+                .iter()
+                .find_map(|t| params.iter().find(|p| p.name == *t))?;
+            Some((*flag, target))
+        })
+        .collect()
+}
+
 /// A parameter's flag name (`open_only` is `--open-only`).
 pub fn flag_name(param: &str) -> String {
     param.replace('_', "-")
@@ -63,7 +135,7 @@ fn flagged<'a>(
     filter::params_for("GET", path)
         .unwrap_or(&[])
         .iter()
-        .filter(|p| !halopsa::paging::is_paging_param(p.name))
+        .filter(|p| !halopsa::paging::is_paging_param(p.name) && p.name != MINE)
         .filter(move |p| {
             let long = flag_name(p.name);
             !taken.contains(&long) && seen.insert(long.to_ascii_lowercase())
@@ -77,50 +149,142 @@ pub fn with_spec_flags(cmd: clap::Command, path: &str) -> clap::Command {
         .filter_map(|a| a.get_long().map(str::to_string))
         .chain(["help".to_string()])
         .collect();
-    let args: Vec<Arg> = flagged(path, &taken)
-        .map(|p| {
-            let arg = Arg::new(arg_id(p))
-                .long(flag_name(p.name))
-                .help(format!("Halo filter '{}'", p.name))
-                .hide(!MAIN_FILTERS.contains(&p.name));
-            match p.kind {
-                ParamKind::Bool => arg
-                    .num_args(0..=1)
-                    .default_missing_value("true")
-                    .value_name("BOOL"),
-                ParamKind::Ints => arg.num_args(1..).value_delimiter(',').value_name("IDS"),
-                _ => arg.value_name("VALUE"),
-            }
-        })
+    let mine = mine_param(path);
+    let mut args: Vec<Arg> = Vec::new();
+    for (flag, target) in name_flags(path) {
+        if taken.contains(flag) {
+            continue;
+        }
+        args.push(
+            Arg::new(name_arg_id(target))
+                .long(flag)
+                .value_name("NAME")
+                .help(format!("By name or id: sets '{}'", target.name)),
+        );
+    }
+    if let Some(target) = mine.filter(|_| !taken.contains(MINE)) {
+        args.push(
+            Arg::new(MINE)
+                .long(MINE)
+                .action(clap::ArgAction::SetTrue)
+                .help(format!("Only the acting agent's (sets '{}')", target.name)),
+        );
+    }
+    let names: HashSet<String> = args
+        .iter()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .chain(taken.iter().cloned())
         .collect();
+    args.extend(flagged(path, &names).map(|p| {
+        let arg = Arg::new(arg_id(p))
+            .long(flag_name(p.name))
+            .help(format!("Halo filter '{}'", p.name))
+            .hide(!MAIN_FILTERS.contains(&p.name));
+        let value = if named(p.name).is_some() {
+            "NAMES|IDS"
+        } else {
+            "IDS"
+        };
+        match p.kind {
+            ParamKind::Bool => arg
+                .num_args(0..=1)
+                .default_missing_value("true")
+                .value_name("BOOL"),
+            // Repeating the flag adds to the list, as commas do.
+            ParamKind::Ints => arg
+                .num_args(1..)
+                .value_delimiter(',')
+                .action(clap::ArgAction::Append)
+                .value_name(value),
+            _ if named(p.name).is_some() => arg.value_name("NAME|ID"),
+            _ => arg.value_name("VALUE"),
+        }
+    }));
     cmd.next_help_heading("Filters").args(args)
 }
 
-/// The values given to the flags [`with_spec_flags`] added for `path`.
+/// The values given to the flags [`with_spec_flags`] added for `path`: name flags as values
+/// of the filter they set, `--mine` as the acting agent.
 pub fn spec_values(path: &str, m: &ArgMatches) -> SpecValues {
-    filter::params_for("GET", path)
+    let mut values: SpecValues = filter::params_for("GET", path)
         .unwrap_or(&[])
         .iter()
         .filter_map(|p| {
-            let id = arg_id(p);
-            let values = m.try_get_many::<String>(&id).ok().flatten()?;
-            Some((p, values.cloned().collect()))
+            let given = m.try_get_many::<String>(&arg_id(p)).ok().flatten()?;
+            Some((p, given.cloned().collect()))
         })
-        .collect()
+        .collect();
+    for (_, target) in name_flags(path) {
+        if let Ok(Some(name)) = m.try_get_one::<String>(&name_arg_id(target)) {
+            values.retain(|(p, _)| p.name != target.name);
+            values.push((target, vec![name.clone()]));
+        }
+    }
+    if let Some(target) = mine_param(path)
+        && m.try_get_one::<bool>(MINE).ok().flatten() == Some(&true)
+    {
+        values.retain(|(p, _)| p.name != target.name);
+        values.push((target, vec!["@me".to_string()]));
+    }
+    values
+}
+
+/// A query whose names are still to be looked up.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    /// For a pair given names: its place, the lookup, and the names and ids given.
+    names: Vec<(usize, Lookup, Vec<String>)>,
+}
+
+impl Query {
+    /// The pairs, ids for names (one list call per lookup, or a search, at most).
+    pub async fn resolve(self, names: &mut Names<'_>) -> Result<Vec<(String, String)>> {
+        let mut pairs = self.pairs;
+        for (at, lookup, given) in self.names {
+            let mut ids = Vec::with_capacity(given.len());
+            for text in &given {
+                ids.push(names.id(lookup, text).await?);
+            }
+            pairs[at].1 = ids.join(",");
+        }
+        Ok(pairs)
+    }
+
+    /// The pairs as given, with no names in them to look up (`None` when there are).
+    #[cfg(test)]
+    pub fn without_names(&self) -> Option<Vec<(String, String)>> {
+        self.names.is_empty().then(|| self.pairs.clone())
+    }
+}
+
+/// Whether a value is an id (or a list of them) rather than a name.
+fn is_ids(values: &[String]) -> bool {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .all(|v| !v.trim().is_empty() && v.trim().bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The query of a call to `GET /{method_path}`: the filter flags, then each `--filter`
-/// (its name checked against the spec), then `includedetails` when `details`.
+/// (its name checked against the spec), then `includedetails` when `details`. Names given
+/// where ids go are looked up by [`Query::resolve`].
 pub fn query(
     res: &Resource,
     method_path: &str,
     spec: &SpecValues,
     flags: &FilterFlags,
     details: bool,
-) -> Result<Vec<(String, String)>> {
+) -> Result<Query> {
     let params: &[Param] = filter::params_for("GET", method_path).unwrap_or(&[]);
     let mut query = Vec::new();
+    let mut names = Vec::new();
     for (p, values) in spec {
+        if let Some(lookup) = named(p.name).filter(|_| !is_ids(values)) {
+            names.push((query.len(), lookup, values.clone()));
+            query.push((p.name.to_string(), String::new()));
+            continue;
+        }
         let v = filter::format_value(p.kind, values)
             .map_err(|e| Failure::usage(format!("--{}: {e}", flag_name(p.name))))?;
         query.push((p.name.to_string(), v));
@@ -138,14 +302,27 @@ pub fn query(
         let name = match filter::check("GET", method_path, name.trim()) {
             Ok(exact) => exact.to_string(),
             Err(_) if flags.allow_unknown_filter => name.trim().to_string(),
-            Err(e) => return Err(Failure::usage(format!("{e} (or --allow-unknown-filter)"))),
+            Err(e) => {
+                return Err(Failure::usage(format!(
+                    "{e}; `halo filters {}` lists them (--allow-unknown-filter sends it anyway)",
+                    res.name
+                )));
+            }
         };
         let value = match params.iter().find(|p| p.name == name) {
             Some(p) => filter::format_value(p.kind, &[value.to_string()])
                 .map_err(|e| Failure::usage(format!("--filter {name}: {e}")))?,
             None => value.to_string(),
         };
-        query.retain(|(k, _)| *k != name);
+        if let Some(at) = query.iter().position(|(k, _)| *k == name) {
+            query.remove(at);
+            names.retain(|(i, _, _)| *i != at);
+            for (i, _, _) in &mut names {
+                if *i > at {
+                    *i -= 1;
+                }
+            }
+        }
         query.push((name, value));
     }
     if details {
@@ -159,7 +336,10 @@ pub fn query(
             }
         }
     }
-    Ok(query)
+    Ok(Query {
+        pairs: query,
+        names,
+    })
 }
 
 #[cfg(test)]
@@ -188,7 +368,10 @@ mod tests {
             "--filter",
             "ORDER=id",
         ]);
-        let q = query(tickets, "Tickets", &spec, &flags, false).unwrap();
+        let q = query(tickets, "Tickets", &spec, &flags, false)
+            .unwrap()
+            .without_names()
+            .unwrap();
         assert!(q.contains(&("open_only".into(), "true".into())), "{q:?}");
         assert!(q.contains(&("client_id".into(), "12".into())), "{q:?}");
         assert!(
@@ -198,9 +381,38 @@ mod tests {
         let (spec, flags) = parsed(&["list", "--filter", "team_id=3"]);
         let err = query(tickets, "Tickets", &spec, &flags, false).unwrap_err();
         assert!(err.to_string().contains("did you mean"), "{err}");
+        assert!(err.to_string().contains("`halo filters tickets`"), "{err}");
         let (spec, flags) = parsed(&["list", "--filter", "page_no=2"]);
         let err = query(tickets, "Tickets", &spec, &flags, false).unwrap_err();
         assert!(err.to_string().contains("--page N"), "{err}");
+    }
+
+    #[test]
+    fn names_go_where_ids_go_and_repeated_lists_add_up() {
+        let tickets = find("tickets").unwrap();
+        let (spec, flags) = parsed(&[
+            "list", "--client", "Acme Ltd", "--status", "1", "--status", "2", "--team", "Projects",
+            "--mine",
+        ]);
+        let q = query(tickets, "Tickets", &spec, &flags, false).unwrap();
+        assert!(q.without_names().is_none(), "names to look up");
+        let pairs = &q.pairs;
+        assert!(
+            pairs.contains(&("status".into(), "1,2".into())),
+            "{pairs:?}"
+        );
+        let pending: Vec<(&str, Lookup)> = q
+            .names
+            .iter()
+            .map(|(at, l, _)| (pairs[*at].0.as_str(), *l))
+            .collect();
+        for want in [
+            ("client_id", Lookup::Client),
+            ("team", Lookup::Team),
+            ("agent_id", Lookup::Agent),
+        ] {
+            assert!(pending.contains(&want), "{pending:?}");
+        }
     }
 
     #[test]

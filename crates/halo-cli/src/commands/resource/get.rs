@@ -4,25 +4,37 @@ use super::args::GetArgs;
 use super::filters::{self, SpecValues};
 use crate::commands::Globals;
 use crate::context::Context;
+use crate::names::Lookup;
 use crate::output::write_object;
+use crate::session::Session;
 use anyhow::Result;
 use halopsa::ResourceClient;
+use halopsa::resource::IdKind;
 
 /// Runs `get`.
 pub async fn run(
     ctx: &mut Context,
     globals: &Globals,
+    session: &Session,
     api: &ResourceClient,
     args: &GetArgs,
     spec: &SpecValues,
     ticket_id: Option<String>,
 ) -> Result<()> {
     let res = api.resource();
-    let path = format!("{}/{}", res.path, args.id);
-    let mut query = filters::query(res, &path, spec, &args.filter, args.details)?;
+    let mut names = session.names();
+    // A name where the id goes: `halo clients get Acme`.
+    let id = match Lookup::of(res) {
+        Some(lookup) if res.id == IdKind::Int => names.id(lookup, &args.id).await?,
+        _ => args.id.clone(),
+    };
+    let path = format!("{}/{id}", res.path);
+    let mut query = filters::query(res, &path, spec, &args.filter, args.details)?
+        .resolve(&mut names)
+        .await?;
     if let Some(t) = ticket_id {
         query.push(("ticket_id".into(), t));
     }
-    let obj = api.get(&args.id, &query).await?;
+    let obj = api.get(&id, &query).await?;
     write_object(ctx.io.out(), &obj, &globals.output)
 }

@@ -5,6 +5,7 @@ use super::filters::{self, SpecValues};
 use crate::commands::Globals;
 use crate::context::Context;
 use crate::output::RowWriter;
+use crate::session::Session;
 use anyhow::Result;
 use futures::TryStreamExt;
 use halopsa::{ListOptions, ResourceClient};
@@ -16,12 +17,15 @@ const DEFAULT_LIMIT: u64 = 100;
 pub async fn run(
     ctx: &mut Context,
     globals: &Globals,
+    session: &Session,
     api: &ResourceClient,
     args: &ListArgs,
     spec: &SpecValues,
 ) -> Result<()> {
     let res = api.resource();
-    let query = filters::query(res, res.path, spec, &args.filter, args.details)?;
+    let query = filters::query(res, res.path, spec, &args.filter, args.details)?
+        .resolve(&mut session.names())
+        .await?;
     let page_size = args.page_size.unwrap_or(100);
     let (out, err) = ctx.io.split();
     let mut writer = RowWriter::new(out, &globals.output);

@@ -3,25 +3,30 @@
 //! resource lacks left out) and the filter flags of Halo's OpenAPI file ([`filters`]).
 
 pub mod args;
+mod assign;
+mod close;
 mod count;
 mod create;
 mod delete;
 pub mod filters;
 mod get;
 mod list;
+mod note;
 mod update;
+mod view;
 mod write;
 
 use crate::commands::Globals;
 use crate::context::Context;
 use anyhow::Result;
 use args::{
-    CountArgs, CreateArgs, DeleteArgs, GetArgs, ListArgs, ReasonArg, TicketArg, UpdateArgs, Verb,
+    AssignArgs, CloseArgs, CountArgs, CreateArgs, DeleteArgs, GetArgs, ListArgs, NoteArgs,
+    ReasonArg, TicketArg, UpdateArgs, Verb, ViewArgs,
 };
 use clap::error::ErrorKind;
 use clap::{Args, FromArgMatches, Subcommand};
 use filters::SpecValues;
-use halopsa::resource::{IdKind, Ops, RESOURCES, Resource};
+use halopsa::resource::{IdKind, Ops, PostRules, RESOURCES, Resource};
 
 /// One invocation of a resource command, parsed.
 #[derive(Debug, Clone)]
@@ -58,8 +63,31 @@ impl Verb {
             Verb::Create(_) => Ops::CREATE,
             Verb::Update(_) => Ops::UPDATE,
             Verb::Delete(_) => Ops::DELETE,
+            Verb::View(_) => Ops::GET,
+            Verb::Note(_) | Verb::Close(_) | Verb::Assign(_) => Ops::UPDATE,
         }
     }
+
+    /// Its flags of every request.
+    fn requests(&self) -> &crate::session::RequestFlags {
+        match self {
+            Verb::List(a) => &a.requests,
+            Verb::Get(a) => &a.requests,
+            Verb::Count(a) => &a.requests,
+            Verb::Create(a) => &a.requests,
+            Verb::Update(a) => &a.requests,
+            Verb::Delete(a) => &a.requests,
+            Verb::View(a) => &a.requests,
+            Verb::Note(a) => &a.requests,
+            Verb::Close(a) => &a.requests,
+            Verb::Assign(a) => &a.requests,
+        }
+    }
+}
+
+/// Whether a resource has the ticket schema's workflow verbs (view, note, close, assign).
+fn has_workflows(res: &Resource) -> bool {
+    res.post_rules == PostRules::Ticket && res.ops.contains(Ops::GET.with(Ops::UPDATE))
 }
 
 /// How one verb's command is built for a resource.
@@ -73,42 +101,96 @@ enum Filters {
     One,
 }
 
-/// Every verb: the operation it needs, whether a resource without ids (a singleton) lacks it,
-/// the filter flags it takes, and how its command is built (the names are [`Verb`]'s: a test
-/// checks they agree). Each description is set after the flags, which must not bring their
-/// own.
-fn verbs() -> [(Ops, bool, Filters, Build); 6] {
+/// Whether a resource has a verb.
+type Has = fn(&Resource) -> bool;
+
+/// Whether `res` has `op` and ids to name an object by.
+fn by_id(res: &Resource, op: Ops) -> bool {
+    res.ops.contains(op) && res.id != IdKind::None
+}
+
+/// Every verb: whether a resource has it, the operation it needs, the filter flags it takes,
+/// and how its command is built (the names are [`Verb`]'s: a test checks they agree). Each
+/// description is set after the flags, which must not bring their own.
+fn verbs() -> [(Has, Ops, Filters, Build); 10] {
     use clap::Command;
     [
-        (Ops::LIST, false, Filters::List, |res| {
-            ListArgs::augment_args(Command::new("list")).about(format!(
-                "List {}: the first 100 rows, or every row with --all (filters below)",
-                res.name
-            ))
-        }),
-        (Ops::GET, true, Filters::One, |res| {
-            GetArgs::augment_args(Command::new("get"))
-                .about(format!("Show one of the {} by id", res.name))
-        }),
-        (Ops::LIST, false, Filters::List, |res| {
-            CountArgs::augment_args(Command::new("count"))
-                .about(format!("Count {} (the filters of list apply)", res.name))
-        }),
-        (Ops::CREATE, false, Filters::None, |res| {
-            CreateArgs::augment_args(Command::new("create")).about(format!(
-                "Create {} from --set fields or --json (Halo answers with what it saved)",
-                res.name
-            ))
-        }),
-        (Ops::UPDATE, true, Filters::None, |res| {
-            UpdateArgs::augment_args(Command::new("update")).about(format!(
+        (
+            |r| r.ops.contains(Ops::LIST),
+            Ops::LIST,
+            Filters::List,
+            |res| {
+                ListArgs::augment_args(Command::new("list")).about(format!(
+                    "List {}: the first 100 rows, or every row with --all (filters below)",
+                    res.name
+                ))
+            },
+        ),
+        (
+            |r| by_id(r, Ops::GET),
+            Ops::GET,
+            Filters::One,
+            |res| {
+                GetArgs::augment_args(Command::new("get"))
+                    .about(format!("Show one of the {} by id", res.name))
+            },
+        ),
+        (
+            |r| r.ops.contains(Ops::LIST),
+            Ops::LIST,
+            Filters::List,
+            |res| {
+                CountArgs::augment_args(Command::new("count"))
+                    .about(format!("Count {} (the filters of list apply)", res.name))
+            },
+        ),
+        (
+            |r| r.ops.contains(Ops::CREATE),
+            Ops::CREATE,
+            Filters::None,
+            |res| {
+                CreateArgs::augment_args(Command::new("create")).about(format!(
+                    "Create {} from --set fields or --json (Halo answers with what it saved)",
+                    res.name
+                ))
+            },
+        ),
+        (
+            |r| by_id(r, Ops::UPDATE),
+            Ops::UPDATE,
+            Filters::None,
+            |res| {
+                UpdateArgs::augment_args(Command::new("update")).about(format!(
                 "Change one of the {} (its id is read back first, so a wrong id creates nothing)",
                 res.name
             ))
+            },
+        ),
+        (
+            |r| r.ops.contains(Ops::DELETE),
+            Ops::DELETE,
+            Filters::None,
+            |res| {
+                DeleteArgs::augment_args(Command::new("delete"))
+                    .about(format!("Delete one of the {}", res.name))
+            },
+        ),
+        (has_workflows, Ops::GET, Filters::None, |_| {
+            ViewArgs::augment_args(Command::new("view"))
+                .about("Show a ticket as a person reads it, with its actions newest first")
         }),
-        (Ops::DELETE, false, Filters::None, |res| {
-            DeleteArgs::augment_args(Command::new("delete"))
-                .about(format!("Delete one of the {}", res.name))
+        (has_workflows, Ops::UPDATE, Filters::None, |_| {
+            NoteArgs::augment_args(Command::new("note"))
+                .about("Add a note to a ticket (under the tenant's note outcome unless --outcome)")
+        }),
+        (has_workflows, Ops::UPDATE, Filters::None, |_| {
+            CloseArgs::augment_args(Command::new("close")).about(
+                "Close a ticket (its status set to the tenant's 'Closed'), with a note if given",
+            )
+        }),
+        (has_workflows, Ops::UPDATE, Filters::None, |_| {
+            AssignArgs::augment_args(Command::new("assign"))
+                .about("Assign a ticket to an agent (by name or @me) and/or a team")
         }),
     ]
 }
@@ -133,8 +215,8 @@ pub fn command(res: &'static Resource) -> clap::Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .aliases(aliases);
-    for (op, by_id, filters_taken, build) in verbs() {
-        if !res.ops.contains(op) || (by_id && res.id == IdKind::None) {
+    for (has, op, filters_taken, build) in verbs() {
+        if !has(res) {
             continue;
         }
         let mut verb = build(res);
@@ -229,23 +311,17 @@ impl Subcommand for ResourceCommand {
 
 /// Runs a resource command, within its time bound (none for a walk of every page).
 pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> Result<()> {
-    let requests = match &cmd.verb {
-        Verb::List(a) => &a.requests,
-        Verb::Get(a) => &a.requests,
-        Verb::Count(a) => &a.requests,
-        Verb::Create(a) => &a.requests,
-        Verb::Update(a) => &a.requests,
-        Verb::Delete(a) => &a.requests,
-    }
-    .clone();
+    let requests = cmd.verb.requests().clone();
     let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some());
     let work = async {
         let session = ctx.session(globals.profile.as_deref(), &requests)?;
         let api = session.client.resource(cmd.resource);
         match cmd.verb {
-            Verb::List(a) => list::run(ctx, globals, &api, &a, &cmd.spec).await,
-            Verb::Get(a) => get::run(ctx, globals, &api, &a, &cmd.spec, cmd.ticket_id).await,
-            Verb::Count(a) => count::run(ctx, &api, &a, &cmd.spec).await,
+            Verb::List(a) => list::run(ctx, globals, &session, &api, &a, &cmd.spec).await,
+            Verb::Get(a) => {
+                get::run(ctx, globals, &session, &api, &a, &cmd.spec, cmd.ticket_id).await
+            }
+            Verb::Count(a) => count::run(ctx, &session, &api, &a, &cmd.spec).await,
             Verb::Create(a) => create::run(ctx, globals, &session.client, &api, &a).await,
             Verb::Update(a) => {
                 update::run(ctx, globals, &session.client, &api, &a, cmd.ticket_id).await
@@ -257,6 +333,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
                 };
                 delete::run(ctx, globals, &session.client, &api, &a, query).await
             }
+            Verb::View(a) => view::run(ctx, globals, &session.client, &api, &a).await,
+            Verb::Note(a) => note::run(ctx, globals, &session, &a).await,
+            Verb::Close(a) => close::run(ctx, globals, &session, &api, &a).await,
+            Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
         }
     };
     crate::session::bounded(requests.timeout(walk), work).await
@@ -310,7 +390,10 @@ mod tests {
         };
         assert_eq!(
             names("tickets"),
-            ["list", "get", "count", "create", "update", "delete"]
+            [
+                "list", "get", "count", "create", "update", "delete", "view", "note", "close",
+                "assign"
+            ]
         );
         assert_eq!(
             names("timesheets"),

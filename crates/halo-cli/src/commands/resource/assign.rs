@@ -1,0 +1,46 @@
+//! `halo tickets assign ID (--agent NAME|@me) [--team NAME]`.
+
+use super::args::AssignArgs;
+use super::note::ticket_id;
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::names::Lookup;
+use crate::output::write_object;
+use anyhow::Result;
+use halopsa::ResourceClient;
+use serde_json::{Value, json};
+
+/// Runs `assign`: names looked up, then one update of the ticket (read back first).
+pub async fn run(
+    ctx: &mut Context,
+    globals: &Globals,
+    session: &crate::session::Session,
+    api: &ResourceClient,
+    args: &AssignArgs,
+) -> Result<()> {
+    let mut names = session.names();
+    let mut change = json!({"id": ticket_id(&args.id)?});
+    let mut said = Vec::new();
+    if let Some(agent) = &args.agent {
+        let found = names.find(Lookup::Agent, agent).await?;
+        change["agent_id"] = super::write::id_value(&found.id);
+        said.push(found.name);
+    }
+    if let Some(team) = &args.team {
+        let found = names.find(Lookup::Team, team).await?;
+        change["team_id"] = super::write::id_value(&found.id);
+        said.push(format!("team {}", found.name));
+    }
+    let saved = api.update(vec![change], true).await?;
+    let saved = saved.into_iter().next().unwrap_or(Value::Null);
+    if globals.output.format.is_some() {
+        return write_object(ctx.io.out(), &saved, &globals.output);
+    }
+    writeln!(
+        ctx.io.out(),
+        "assigned ticket {} to {}",
+        args.id,
+        said.join(", ")
+    )?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `halo tickets view ID`: a ticket as a person reads it, with its actions newest first.
+
+use super::args::ViewArgs;
+use crate::commands::Globals;
+use crate::context::Context;
+use crate::output::{Format, write_object};
+use anyhow::Result;
+use halopsa::error::strip_tags;
+use halopsa::{ApiRequest, ResourceClient};
+use serde_json::{Value, json};
+
+/// Runs `view`: one GET of the ticket and one of its actions.
+pub async fn run(
+    ctx: &mut Context,
+    globals: &Globals,
+    client: &halopsa::Client,
+    api: &ResourceClient,
+    args: &ViewArgs,
+) -> Result<()> {
+    let ticket = api.get(&args.id, &[]).await?;
+    let listed: Value = client
+        .get_json(&ApiRequest::get("Actions").query("ticket_id", &args.id))
+        .await?;
+    let mut actions: Vec<Value> = listed
+        .get("actions")
+        .and_then(Value::as_array)
+        .or(listed.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let total = actions.len();
+    actions.sort_by_key(|a| std::cmp::Reverse(text(a, "datetime")));
+    actions.truncate(args.actions);
+    if globals.output.effective() != Format::Table {
+        let whole = json!({"ticket": ticket, "actions": actions});
+        return write_object(ctx.io.out(), &whole, &globals.output);
+    }
+    let out = ctx.io.out();
+    let t = &ticket;
+    writeln!(
+        out,
+        "#{}  {}  [{}]",
+        text(t, "id"),
+        text(t, "summary"),
+        text(t, "status_name")
+    )?;
+    for (label, value) in [
+        ("client", field(t, "client_name", "site_name")),
+        ("user", text(t, "user_name")),
+        ("agent", field(t, "agent_name", "team")),
+        ("type", field(t, "tickettype_name", "priority_name")),
+        (
+            "opened",
+            crate::output::local_time(&text(t, "dateoccurred")),
+        ),
+        (
+            "updated",
+            crate::output::local_time(&text(t, "last_update")),
+        ),
+    ] {
+        if !value.is_empty() {
+            writeln!(out, "  {label:<8} {value}")?;
+        }
+    }
+    let details = strip_tags(&text(t, "details"));
+    if !details.is_empty() {
+        writeln!(out, "\n  {details}")?;
+    }
+    writeln!(
+        out,
+        "\nActions, newest first ({} of {total}):",
+        actions.len()
+    )?;
+    for a in &actions {
+        writeln!(
+            out,
+            "  {}  {}  {}{}",
+            crate::output::local_time(&text(a, "datetime")),
+            text(a, "who"),
+            text(a, "outcome"),
+            if a.get("hiddenfromuser") == Some(&Value::Bool(true)) {
+                " (private)"
+            } else {
+                ""
+            }
+        )?;
+        let note = strip_tags(&text(a, "note"));
+        if !note.is_empty() {
+            writeln!(out, "    {note}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A field as text (empty when absent or null).
+fn text(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `a (b)`, or whichever of them there is.
+fn field(v: &Value, a: &str, b: &str) -> String {
+    match (text(v, a), text(v, b)) {
+        (a, b) if b.is_empty() => a,
+        (a, b) if a.is_empty() => b,
+        (a, b) => format!("{a} ({b})"),
+    }
+}
