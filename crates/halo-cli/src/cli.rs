@@ -46,6 +46,8 @@ pub enum Command {
     /// Authentication state.
     #[command(subcommand)]
     Auth(commands::auth::AuthCommand),
+    /// Who the connection acts as, on which instance.
+    Whoami(commands::whoami::WhoamiArgs),
     /// Forget the cached token and stored secrets of a profile.
     Logout,
     /// Run a local Halo instance (the sandbox) until interrupted.
@@ -56,6 +58,8 @@ pub enum Command {
     Demo,
     /// List the resources halo knows (one entry per resource with -o json).
     Resources,
+    /// List every filter of a resource, with its type and what it does.
+    Filters(commands::filters::FiltersArgs),
     /// Call any of Halo's paths with the profile's auth.
     Api(commands::api::ApiArgs),
     /// Print a shell completion script.

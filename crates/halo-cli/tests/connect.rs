@@ -271,12 +271,19 @@ fn profiles_list_use_show_remove_and_logout() {
         .args(["--profile", "second", "--header", "X-Trace: on"])
         .assert()
         .success();
-    w.halo()
-        .args(["profile", "list"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("  default"))
-        .stdout(predicate::str::contains("* second"));
+    let listed = w.halo().args(["profile", "list"]).output().unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let current: Vec<(&str, bool)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["is_current"] == true))
+        .collect();
+    assert_eq!(
+        current,
+        [("default", false), ("second", true)],
+        "piped: JSON"
+    );
     w.halo()
         .args(["profile", "use", "default"])
         .assert()

@@ -148,12 +148,25 @@ async fn profiles_are_listed_shown_chosen_and_removed() {
         )
         .await;
     assert_eq!(second.code, 0, "{}", second.err());
-    let list = here.halo(&["profile", "list"]).await;
+    let list = here.halo(&["profile", "list", "-o", "table"]).await;
+    let lines: Vec<&str> = list.out().lines().collect();
     assert!(
-        list.out().contains("  default\t") && list.out().contains("* second\t"),
+        lines[0].contains("current") && lines[0].contains("name"),
         "{}",
         list.out()
     );
+    assert!(
+        lines[2].contains("default") && !lines[2].contains('*'),
+        "{}",
+        list.out()
+    );
+    assert!(
+        lines[3].contains("* ") && lines[3].contains("second"),
+        "{}",
+        list.out()
+    );
+    let json = here.halo(&["profile", "list", "-o", "json"]).await.json();
+    assert_eq!(json[1]["is_current"], true, "{json}");
     assert_eq!(here.halo(&["profile", "use", "default"]).await.code, 0);
     let show = here.halo(&["profile", "show", "second"]).await;
     assert!(

@@ -7,6 +7,7 @@ pub mod connect;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod export;
+pub mod filters;
 mod logout;
 mod manual;
 pub mod profile;
@@ -14,6 +15,7 @@ pub mod resource;
 mod resources;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod whoami;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -46,6 +48,8 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(ctx).await,
         Command::Resources => resources::run(ctx, &globals),
+        Command::Whoami(args) => whoami::run(ctx, &globals, args).await,
+        Command::Filters(args) => filters::run(ctx, &globals, args),
         Command::Api(args) => api::run(ctx, &globals, args).await,
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),

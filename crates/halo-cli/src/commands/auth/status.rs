@@ -2,6 +2,7 @@
 
 use crate::commands::Globals;
 use crate::context::Context;
+use crate::output::{Format, write_object};
 use crate::session::{RequestFlags, Source};
 use anyhow::Result;
 
@@ -18,6 +19,12 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: StatusArgs) -> Resu
     let timeout = args.requests.timeout(false);
     crate::session::bounded(timeout, async {
         let s = ctx.session(globals.profile.as_deref(), &args.requests)?;
+        let report = s.client.test_connection().await?;
+        // A report for people unless a format is asked for.
+        if globals.output.format.is_some_and(|f| f != Format::Table) {
+            let facts = crate::commands::whoami::facts(&s.source, &report);
+            return write_object(ctx.io.out(), &facts, &globals.output);
+        }
         match &s.source {
             Source::Profile(name) => writeln!(ctx.io.out(), "profile '{name}'")?,
             Source::Environment => writeln!(
@@ -25,7 +32,6 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: StatusArgs) -> Resu
                 "connection from HALO_URL and related variables"
             )?,
         }
-        let report = s.client.test_connection().await?;
         crate::commands::print_report(ctx.io.out(), &report)
     })
     .await

@@ -1,29 +1,41 @@
 //! `halo profile list`.
 
+use crate::commands::Globals;
 use crate::config::Config;
 use crate::context::Context;
+use crate::output::{Format, RowWriter};
 use anyhow::Result;
+use serde_json::json;
 
-/// Lists the stored profiles, `*` marking the current one.
-pub fn run(ctx: &mut Context) -> Result<()> {
+/// Lists the stored profiles, `*` marking the current one (`-o` and `--columns` apply).
+pub fn run(ctx: &mut Context, globals: &Globals) -> Result<()> {
     let config = Config::load(ctx.config_dir()?)?;
-    let out = ctx.io.out();
-    if config.file.profiles.is_empty() {
-        writeln!(out, "no profiles: run 'halo connect'")?;
+    if config.file.profiles.is_empty() && globals.output.effective() == Format::Table {
+        writeln!(ctx.io.err(), "no profiles: run 'halo connect'")?;
+        return Ok(());
+    }
+    let mut options = globals.output.clone();
+    if options.columns.is_none() {
+        options.columns = Some(
+            ["current", "name", "url", "grant"]
+                .map(String::from)
+                .to_vec(),
+        );
     }
     let current = config.file.current_profile.as_deref();
+    let mut writer = RowWriter::new(ctx.io.out(), &options);
     for (name, p) in &config.file.profiles {
-        let mark = if Some(name.as_str()) == current {
-            "*"
-        } else {
-            " "
-        };
-        writeln!(
-            out,
-            "{mark} {name}\t{}\t{}",
-            p.url,
-            super::grant_name(p.grant)
-        )?;
+        let is_current = Some(name.as_str()) == current;
+        writer.row(&json!({
+            "current": if is_current { "*" } else { "" },
+            "name": name,
+            "url": p.url,
+            "grant": super::grant_name(p.grant),
+            "tenant": p.tenant,
+            "scopes": p.scopes,
+            "is_current": is_current,
+        }))?;
     }
+    writer.finish()?.flush()?;
     Ok(())
 }

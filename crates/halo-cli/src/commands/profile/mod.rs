@@ -35,7 +35,7 @@ pub enum ProfileCommand {
 /// Runs a profile subcommand.
 pub fn run(ctx: &mut Context, globals: &Globals, cmd: ProfileCommand) -> Result<()> {
     match cmd {
-        ProfileCommand::List => list::run(ctx),
+        ProfileCommand::List => list::run(ctx, globals),
         ProfileCommand::Use { name } => switch::run(ctx, &name),
         ProfileCommand::Show { name } => {
             show::run(ctx, name.as_deref().or(globals.profile.as_deref()))

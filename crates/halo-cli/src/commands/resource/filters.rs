@@ -120,6 +120,23 @@ fn name_flags(path: &str) -> Vec<(&'static str, &'static Param)> {
         .collect()
 }
 
+/// What a filter does, for help: the spec's words where it has some, else its type and an
+/// example value.
+pub fn describe(p: &Param) -> String {
+    let example = match p.kind {
+        ParamKind::Bool => "true",
+        ParamKind::Int => "12",
+        ParamKind::Ints => "1,2",
+        ParamKind::Number => "1.5",
+        ParamKind::Date => "2026-01-31, 7d or today",
+        _ => "text",
+    };
+    format!(
+        "{}, e.g. {example}",
+        crate::commands::filters::kind_name(p.kind)
+    )
+}
+
 /// A parameter's flag name (`open_only` is `--open-only`).
 pub fn flag_name(param: &str) -> String {
     param.replace('_', "-")
