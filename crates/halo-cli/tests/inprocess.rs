@@ -148,22 +148,19 @@ async fn profiles_are_listed_shown_chosen_and_removed() {
         )
         .await;
     assert_eq!(second.code, 0, "{}", second.err());
-    let list = here.halo(&["profile", "list", "-o", "table"]).await;
-    let lines: Vec<&str> = list.out().lines().collect();
+    let list = here.halo(&["profile", "list", "-o", "table"]).await.out();
+    let lines: Vec<&str> = list.lines().collect();
     assert!(
         lines[0].contains("current") && lines[0].contains("name"),
-        "{}",
-        list.out()
+        "{list}"
     );
     assert!(
         lines[2].contains("default") && !lines[2].contains('*'),
-        "{}",
-        list.out()
+        "{list}"
     );
     assert!(
         lines[3].contains("* ") && lines[3].contains("second"),
-        "{}",
-        list.out()
+        "{list}"
     );
     let json = here.halo(&["profile", "list", "-o", "json"]).await.json();
     assert_eq!(json[1]["is_current"], true, "{json}");
