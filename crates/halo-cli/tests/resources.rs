@@ -160,10 +160,16 @@ fn filters_flags_and_unknown_names() {
         ])
         .assert()
         .success();
+    // A name where an id goes is looked up; one that names no client is not found.
     w.halo()
         .args(["tickets", "list", "--client-id", "abc"])
         .assert()
-        .code(2);
+        .code(4)
+        .stderr(predicate::str::contains("no client is named 'abc'"));
+    w.halo()
+        .args(["tickets", "list", "--site-id", "1.5"])
+        .assert()
+        .code(4);
     let page = json_out(&w, &["tickets", "list", "--page", "2", "--page-size", "25"]);
     assert_eq!(page.as_array().unwrap().len(), 25);
     assert_eq!(page[0]["id"], 26);
