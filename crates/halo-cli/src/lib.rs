@@ -48,11 +48,21 @@ where
 pub async fn execute(ctx: &mut Context, cli: Cli) -> u8 {
     match commands::run(ctx, cli).await {
         Ok(()) => exit::OK,
+        // The reader went away (`halo tickets list | head`): it has what it wanted.
+        Err(e) if closed_pipe(&e) => exit::OK,
         Err(e) => {
             let _ = writeln!(ctx.io.err(), "error: {}", exit::line(&e));
             exit::code_for(&e)
         }
     }
+}
+
+/// Whether an error is standard output's reader having gone away.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// [`parse`] and [`execute`] in `ctx`; help, the version and usage errors are printed as

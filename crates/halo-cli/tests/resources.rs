@@ -270,8 +270,14 @@ fn halo_api_reaches_any_path() {
     );
     assert_eq!(page["tickets"].as_array().unwrap().len(), 5);
     w.halo().args(["api", "NoSuchPath"]).assert().code(4);
+    // A DELETE with no one at a terminal to confirm it needs --yes.
     w.halo()
         .args(["api", "-X", "DELETE", "Status/1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--yes"));
+    w.halo()
+        .args(["api", "-X", "DELETE", "Status/1", "--yes"])
         .assert()
         .success();
 }

@@ -27,6 +27,9 @@ pub struct ApiArgs {
     /// Walk every page (pageinate=true, page_no, page_size) and print all rows.
     #[arg(long)]
     pub paginate: bool,
+    /// With -X DELETE: do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub requests: crate::session::RequestFlags,
 }
@@ -63,6 +66,9 @@ async fn call(ctx: &mut Context, globals: &Globals, args: ApiArgs) -> Result<()>
         None if body.is_some() => Method::POST,
         None => Method::GET,
     };
+    if method == Method::DELETE && !args.yes {
+        crate::commands::resource::delete::confirmed(ctx, &format!("DELETE /api/{path}?"))?;
+    }
     let session = ctx.session(globals.profile.as_deref(), pacing)?;
     let out = ctx.io.out();
     if args.paginate {

@@ -37,8 +37,8 @@ pub async fn run(
     if args.dry_run {
         return write::dry_run(ctx, client, &req);
     }
-    if !args.yes && ctx.io.can_prompt() && !confirm(ctx, &format!("Delete {} {id}?", res.name))? {
-        return Err(Failure::usage("not deleted"));
+    if !args.yes {
+        confirmed(ctx, &format!("Delete {} {id}?", res.name))?;
     }
     let answer = api.delete(id, &query).await?;
     if globals.output.format.is_some() {
@@ -46,6 +46,21 @@ pub async fn run(
     } else {
         writeln!(ctx.io.out(), "deleted {} {id}", res.name)?;
         Ok(())
+    }
+}
+
+/// Goes on only when a person at the terminal says yes to `question`; with no one there to
+/// ask, refuses (exit 2): a delete needs `--yes` then.
+pub fn confirmed(ctx: &mut Context, question: &str) -> Result<()> {
+    if !ctx.io.can_prompt() {
+        return Err(Failure::usage(format!(
+            "{question} No terminal to confirm it on: give --yes to delete without asking (nothing was deleted)"
+        )));
+    }
+    if confirm(ctx, question)? {
+        Ok(())
+    } else {
+        Err(Failure::usage("not deleted"))
     }
 }
 

@@ -7,7 +7,7 @@ mod assign;
 mod close;
 mod count;
 mod create;
-mod delete;
+pub mod delete;
 pub mod filters;
 mod get;
 mod list;
