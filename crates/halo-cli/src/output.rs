@@ -15,7 +15,7 @@ mod value;
 
 pub use csv_rows::CsvColumns;
 pub use object::write_object;
-pub use rows::RowWriter;
+pub use rows::{RowWriter, unknown_columns};
 pub use value::local_time;
 
 /// Width used when neither `COLUMNS` nor the terminal tells one.

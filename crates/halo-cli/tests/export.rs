@@ -94,7 +94,7 @@ fn an_export_writes_every_row_once_through_a_partial_file() {
     assert!(
         std::fs::read_to_string(&out)
             .unwrap()
-            .starts_with("agent_id,")
+            .starts_with("id,agent_id,")
     );
 }
 

@@ -85,7 +85,11 @@ async fn call(ctx: &mut Context, globals: &Globals, args: ApiArgs) -> Result<()>
         while let Some(row) = stream.try_next().await? {
             writer.row(&row)?;
         }
+        let note = writer.note();
         writer.finish()?.flush()?;
+        if let Some(note) = note {
+            writeln!(ctx.io.err(), "{note}")?;
+        }
         return Ok(());
     }
     let mut req = ApiRequest::new(method, path);

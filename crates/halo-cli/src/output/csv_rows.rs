@@ -1,6 +1,6 @@
 //! CSV, written row by row.
 
-use super::value::{csv_text, flatten, lookup, record};
+use super::value::{csv_text, flatten, id_first, lookup, record};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -18,6 +18,8 @@ pub(super) struct CsvRows<W: Write> {
     explicit: bool,
     started: bool,
     dropped: BTreeSet<String>,
+    /// Given columns some row had.
+    found: HashSet<String>,
 }
 
 impl<W: Write> CsvRows<W> {
@@ -28,6 +30,7 @@ impl<W: Write> CsvRows<W> {
             explicit: columns.is_some(),
             started: false,
             dropped: BTreeSet::new(),
+            found: HashSet::new(),
         }
     }
 
@@ -44,18 +47,37 @@ impl<W: Write> CsvRows<W> {
         &self.dropped
     }
 
+    /// Given columns no row had (none when the columns were not given, or no row came).
+    pub(super) fn unknown(&self) -> Vec<String> {
+        if !self.explicit || !self.started {
+            return Vec::new();
+        }
+        self.header
+            .iter()
+            .flatten()
+            .filter(|c| !self.found.contains(*c))
+            .cloned()
+            .collect()
+    }
+
     pub(super) fn row(&mut self, row: &Value) -> anyhow::Result<()> {
         let row = record(row);
         let fields: Vec<String> = if self.explicit {
             let columns = self.header.iter().flatten();
-            columns
-                .map(|c| lookup(&row, c).map(csv_text).unwrap_or_default())
-                .collect()
+            let mut fields = Vec::new();
+            for c in columns {
+                let value = lookup(&row, c);
+                if value.is_some() && !self.found.contains(c) {
+                    self.found.insert(c.clone());
+                }
+                fields.push(value.map(csv_text).unwrap_or_default());
+            }
+            fields
         } else {
             let flat = flatten(&row);
             let header = self
                 .header
-                .get_or_insert_with(|| flat.iter().map(|(k, _)| k.clone()).collect());
+                .get_or_insert_with(|| id_first(flat.iter().map(|(k, _)| k.clone()).collect()));
             let mut by_key: HashMap<String, String> = flat.into_iter().collect();
             let fields = header
                 .iter()
@@ -96,9 +118,23 @@ impl CsvColumns {
         }
     }
 
-    /// The header.
+    /// The header: `id` first, then every column in the order first seen.
     pub fn into_header(self) -> Vec<String> {
-        self.order
+        id_first(self.order)
+    }
+
+    /// The given `columns` as the header, or, when one is in no row, the ones that are not.
+    pub fn choose(&self, columns: &[String]) -> Result<Vec<String>, Vec<String>> {
+        let unknown: Vec<String> = columns
+            .iter()
+            .filter(|c| !self.seen.contains(*c))
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            Ok(columns.to_vec())
+        } else {
+            Err(unknown)
+        }
     }
 }
 
@@ -122,14 +158,18 @@ mod tests {
             json!({"id": 2, "late": "x", "a": {"c": 3}}),
         ];
         let (text, dropped) = write(CsvRows::new(Vec::new(), None), &rows);
-        assert_eq!(text, "a.b,id\n2,1\n,2\n");
+        assert_eq!(text, "id,a.b\n1,2\n2,\n", "id first");
         assert_eq!(dropped, ["a.c", "late"]);
         let mut columns = CsvColumns::default();
         rows.iter().for_each(|r| columns.add(r));
         let header = columns.into_header();
-        assert_eq!(header, ["a.b", "id", "a.c", "late"], "first-seen order");
+        assert_eq!(
+            header,
+            ["id", "a.b", "a.c", "late"],
+            "id first, then first-seen order"
+        );
         let (text, dropped) = write(CsvRows::with_header(Vec::new(), header), &rows);
-        assert_eq!(text, "a.b,id,a.c,late\n2,1,,\n,2,3,x\n");
+        assert_eq!(text, "id,a.b,a.c,late\n1,2,,\n2,,3,x\n");
         assert!(dropped.is_empty());
     }
 }

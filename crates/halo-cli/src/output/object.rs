@@ -125,7 +125,9 @@ mod tests {
         let text = object(Format::Csv, true, None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("client_name,closed,customfields,"));
-        assert!(lines[1].ends_with(",printer;hw,jo@acme.test,Jo User"));
+        assert!(lines[0].starts_with("id,client_name,closed,customfields,"));
+        assert!(
+            lines[1].starts_with("101,") && lines[1].ends_with(",printer;hw,jo@acme.test,Jo User")
+        );
     }
 }

@@ -28,6 +28,8 @@ struct TableRows<W: Write> {
     options: OutputOptions,
     header: Option<Vec<String>>,
     rows: Vec<Vec<String>>,
+    /// Given columns some row had.
+    found: std::collections::HashSet<String>,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -46,6 +48,7 @@ impl<W: Write> RowWriter<W> {
                 options: options.clone(),
                 header: columns.map(<[String]>::to_vec),
                 rows: Vec::new(),
+                found: Default::default(),
             }),
         };
         RowWriter { sink }
@@ -66,27 +69,50 @@ impl<W: Write> RowWriter<W> {
             Sink::Table(table) => {
                 let row = record(value);
                 let header = table.header.get_or_insert_with(|| default_columns(&row));
-                let cells = header.iter().map(|c| lookup(&row, c).map(text));
-                table
-                    .rows
-                    .push(cells.map(Option::unwrap_or_default).collect());
+                let mut cells = Vec::with_capacity(header.len());
+                for c in header.iter() {
+                    let cell = lookup(&row, c);
+                    if cell.is_some() && !table.found.contains(c) {
+                        table.found.insert(c.clone());
+                    }
+                    cells.push(cell.map(table_text).unwrap_or_default());
+                }
+                table.rows.push(cells);
                 Ok(())
             }
         }
     }
 
+    /// What a reader should know of the rows so far: CSV that had to leave out columns
+    /// (keys first seen after its header was written).
+    pub fn note(&self) -> Option<String> {
+        match &self.sink {
+            Sink::Csv(csv) => dropped_note(csv.dropped()),
+            _ => None,
+        }
+    }
+
     /// Ends the list: closes a JSON array, renders a table (`no results` on a terminal when
-    /// empty), flushes, and hands the writer back. CSV that had to leave out columns (keys
-    /// first seen after the header was written) says so on stderr.
+    /// empty), flushes, and hands the writer back. A column given by `--columns` that no row
+    /// had is an error (exit 2), as a typo in it would otherwise print an empty column.
     pub fn finish(self) -> anyhow::Result<W> {
+        let unknown: Vec<String> = match &self.sink {
+            Sink::Csv(csv) => csv.unknown(),
+            Sink::Table(t) if t.options.columns.is_some() && !t.rows.is_empty() => t
+                .header
+                .iter()
+                .flatten()
+                .filter(|c| !t.found.contains(*c))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !unknown.is_empty() {
+            return Err(unknown_columns(&unknown));
+        }
         match self.sink {
             Sink::Structured(structured) => structured.finish(),
-            Sink::Csv(csv) => {
-                if let Some(note) = dropped_note(csv.dropped()) {
-                    eprintln!("{note}");
-                }
-                csv.finish()
-            }
+            Sink::Csv(csv) => csv.finish(),
             Sink::Table(mut table) => {
                 if table.rows.is_empty() {
                     if table.options.is_tty {
@@ -103,6 +129,29 @@ impl<W: Write> RowWriter<W> {
             }
         }
     }
+}
+
+/// The error of `--columns` naming columns no row has.
+pub fn unknown_columns(unknown: &[String]) -> anyhow::Error {
+    crate::exit::Failure::usage(format!(
+        "no row has the column{} {} (--columns takes names as the rows have them, dotted for nested ones, cf.NAME for custom fields)",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.join(", ")
+    ))
+}
+
+/// A cell of a table: date-times in local time, to the minute.
+fn table_text(value: &Value) -> String {
+    match value {
+        Value::String(s) if looks_like_date_time(s) => super::value::local_time(s),
+        other => text(other),
+    }
+}
+
+/// `2026-11-30T09:30...`.
+fn looks_like_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':'
 }
 
 /// What to say when CSV left out columns.
@@ -140,7 +189,7 @@ mod tests {
         String::from_utf8(writer.finish().expect("finished")).expect("utf-8")
     }
 
-    const COLUMNS: &[&str] = &["id", "user.name", "customfields.0.value", "tags", "missing"];
+    const COLUMNS: &[&str] = &["id", "user.name", "customfields.0.value", "tags"];
 
     #[test]
     fn json_is_pretty_on_a_tty_and_one_line_when_piped() {
@@ -176,17 +225,17 @@ mod tests {
     #[test]
     fn csv_flattens_under_the_first_rows_keys() {
         let expected = concat!(
-            "client_name,closed,customfields,dateoccurred,details,estimate,id,onhold,",
+            "id,client_name,closed,customfields,dateoccurred,details,estimate,onhold,",
             "status_name,summary,tags,user.email,user.name\n",
-            r#"Acme Ltd,,"[{""id"":150,""value"":""A-1""}]",2024-05-01T09:30:00,"#,
+            r#"101,Acme Ltd,,"[{""id"":150,""value"":""A-1""}]",2024-05-01T09:30:00,"#,
             "<p>The printer on the third floor jams on every second page since Monday.</p>,",
-            "1.5,101,false,New,Printer jams,printer;hw,jo@acme.test,Jo User\n",
-            r#""Globex, Inc.",,,2024-05-02T14:05:00,short,0,102,true,In Progress,"#,
+            "1.5,false,New,Printer jams,printer;hw,jo@acme.test,Jo User\n",
+            r#"102,"Globex, Inc.",,,2024-05-02T14:05:00,short,0,true,In Progress,"#,
             r#""VPN down, ""urgent""",,,Hank"#,
             "\n",
-            r#"Initech,2024-05-04T10:00:00,"[{""id"":150,""value"":""B-2""},"#,
+            r#"103,Initech,2024-05-04T10:00:00,"[{""id"":150,""value"":""B-2""},"#,
             r#"{""id"":151,""value"":null}]",2024-05-03T08:00:00,"Line one"#,
-            "\nLine two\",2,103,false,Closed,New starter laptop,onboarding,",
+            "\nLine two\",2,false,Closed,New starter laptop,onboarding,",
             "peter@initech.test,Peter\n",
         );
         for is_tty in [true, false] {
@@ -203,16 +252,33 @@ mod tests {
     #[test]
     fn csv_with_columns() {
         let expected = concat!(
-            "id,user.name,customfields.0.value,tags,missing\n",
-            "101,Jo User,A-1,printer;hw,\n",
-            "102,Hank,,,\n",
-            "103,Peter,B-2,onboarding,\n",
+            "id,user.name,customfields.0.value,tags\n",
+            "101,Jo User,A-1,printer;hw\n",
+            "102,Hank,,\n",
+            "103,Peter,B-2,onboarding\n",
         );
         for is_tty in [true, false] {
             assert_eq!(
                 list(Format::Csv, is_tty, Some(COLUMNS), &tickets()),
                 expected
             );
+        }
+    }
+
+    #[test]
+    fn a_column_no_row_has_is_an_error() {
+        for format in [Format::Csv, Format::Table] {
+            let mut writer =
+                RowWriter::new(Vec::new(), &options(format, false, Some(&["id", "sumary"])));
+            for row in tickets() {
+                writer.row(&row).unwrap();
+            }
+            let err = writer.finish().unwrap_err();
+            assert!(
+                err.to_string().contains("no row has the column sumary"),
+                "{err}"
+            );
+            assert_eq!(crate::exit::code_for(&err), crate::exit::USAGE);
         }
     }
 

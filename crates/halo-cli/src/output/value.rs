@@ -3,9 +3,17 @@
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+/// The prefix of a custom field's column (`cf.CFContractRef`).
+pub const CUSTOM_FIELD: &str = "cf.";
+
 /// The value at a dotted path in a row: object keys, or indexes into arrays
-/// (`customfields.0.value`).
+/// (`customfields.0.value`); `cf.NAME` is the value of the custom field named NAME.
 pub(super) fn lookup<'a>(row: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(name) = path.strip_prefix(CUSTOM_FIELD)
+        && let Some((_, value)) = custom_fields(row).find(|(n, _)| *n == name)
+    {
+        return Some(value);
+    }
     let mut keys = path.split('.');
     let first = row.get(keys.next()?)?;
     keys.try_fold(first, |v, key| match v {
@@ -123,6 +131,16 @@ pub(super) fn flatten(map: &Map<String, Value>) -> Vec<(String, String)> {
 
 fn flatten_into(map: &Map<String, Value>, prefix: &str, fields: &mut Vec<(String, String)>) {
     for (key, value) in map {
+        if prefix.is_empty() && key == "customfields" {
+            // Each custom field is a column of its own, by name.
+            let named: Vec<(String, String)> = custom_fields(map)
+                .map(|(name, v)| (format!("{CUSTOM_FIELD}{name}"), csv_text(v)))
+                .collect();
+            if !named.is_empty() || value.as_array().is_some_and(|a| a.is_empty()) {
+                fields.extend(named);
+                continue;
+            }
+        }
         let key = format!("{prefix}{key}");
         match value {
             Value::Object(inner) if inner.is_empty() => fields.push((key, String::new())),
@@ -130,6 +148,33 @@ fn flatten_into(map: &Map<String, Value>, prefix: &str, fields: &mut Vec<(String
             other => fields.push((key, csv_text(other))),
         }
     }
+}
+
+/// A row's custom fields as (name, value): Halo sends them as an array of objects under
+/// `customfields`, each with its `name` and `value` (or, for some types, `display`).
+fn custom_fields(row: &Map<String, Value>) -> impl Iterator<Item = (&str, &Value)> {
+    row.get("customfields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let name = f.get("name")?.as_str()?;
+            let value = f
+                .get("value")
+                .filter(|v| !v.is_null())
+                .or_else(|| f.get("display"))
+                .unwrap_or(&Value::Null);
+            Some((name, value))
+        })
+}
+
+/// Columns in the order a person wants them: `id` first, the rest as given.
+pub(super) fn id_first(mut columns: Vec<String>) -> Vec<String> {
+    if let Some(at) = columns.iter().position(|c| c == "id") {
+        let id = columns.remove(at);
+        columns.insert(0, id);
+    }
+    columns
 }
 
 fn is_scalar(value: &Value) -> bool {
@@ -197,6 +242,28 @@ mod tests {
             assert!(text.contains(line), "{line} in {text}");
         }
         assert!(!text.contains("serde_json"), "{text}");
+    }
+
+    #[test]
+    fn custom_fields_are_columns_by_name() {
+        let row = json!({"id": 1, "customfields": [
+            {"id": 150, "name": "CFContractRef", "value": "C-99"},
+            {"id": 151, "name": "CFTier", "value": null, "display": "Gold"}
+        ]});
+        let fields = flatten(&record(&row));
+        assert_eq!(
+            fields,
+            [
+                ("cf.CFContractRef".to_string(), "C-99".to_string()),
+                ("cf.CFTier".to_string(), "Gold".to_string()),
+                ("id".to_string(), "1".to_string()),
+            ]
+        );
+        assert_eq!(
+            lookup(&record(&row), "cf.CFContractRef"),
+            Some(&json!("C-99"))
+        );
+        assert_eq!(id_first(vec!["a".into(), "id".into()]), ["id", "a"]);
     }
 
     #[test]

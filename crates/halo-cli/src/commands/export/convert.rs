@@ -16,6 +16,7 @@ use std::time::Duration;
 pub async fn convert_interruptibly(
     partial: &Path,
     format: ExportFormat,
+    columns: Option<Vec<String>>,
     to: &Path,
     timeout: Option<Duration>,
 ) -> Result<Result<(), Stop>> {
@@ -27,7 +28,9 @@ pub async fn convert_interruptibly(
             to.to_path_buf(),
             stop.clone(),
         );
-        tokio::task::spawn_blocking(move || convert(&partial, format, &to, &stop))
+        tokio::task::spawn_blocking(move || {
+            convert(&partial, format, columns.as_deref(), &to, &stop)
+        })
     };
     tokio::pin!(job);
     let done = match interruptible(&mut job, timeout).await {
@@ -45,7 +48,13 @@ pub async fn convert_interruptibly(
 /// Writes `to` from the export's NDJSON `partial`: a JSON array of its lines, or CSV under
 /// the columns of every row (the file read twice: constant memory, and no column is lost to
 /// a header fixed by the first row). Gives up when `stop` is set.
-fn convert(partial: &Path, format: ExportFormat, to: &Path, stop: &AtomicBool) -> Result<()> {
+fn convert(
+    partial: &Path,
+    format: ExportFormat,
+    chosen: Option<&[String]>,
+    to: &Path,
+    stop: &AtomicBool,
+) -> Result<()> {
     let lines = || -> Result<_> {
         let file =
             File::open(partial).with_context(|| format!("cannot read {}", partial.display()))?;
@@ -80,7 +89,13 @@ fn convert(partial: &Path, format: ExportFormat, to: &Path, stop: &AtomicBool) -
         for line in lines()? {
             columns.add(&row(line)?);
         }
-        let mut csv = RowWriter::csv(out, columns.into_header());
+        let header = match chosen {
+            Some(chosen) => columns
+                .choose(chosen)
+                .map_err(|unknown| crate::output::unknown_columns(&unknown))?,
+            None => columns.into_header(),
+        };
+        let mut csv = RowWriter::csv(out, header);
         for line in lines()? {
             csv.row(&row(line)?)?;
         }
@@ -103,7 +118,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let (partial, to) = (dir.path().join("p"), dir.path().join("out"));
         std::fs::write(&partial, lines)?;
-        convert(&partial, format, &to, &AtomicBool::new(stop))?;
+        convert(&partial, format, None, &to, &AtomicBool::new(stop))?;
         Ok(std::fs::read_to_string(&to)?)
     }
 
@@ -117,7 +132,7 @@ mod tests {
         assert_eq!(converted(ExportFormat::Json, "", false).unwrap(), "[]\n");
         assert_eq!(
             converted(ExportFormat::Csv, lines, false).unwrap(),
-            "a,id,b.c\nx,1,\n,2,3\n"
+            "id,a,b.c\n1,x,\n2,,3\n"
         );
         assert!(converted(ExportFormat::Csv, "{\"id\":1}\nnot json\n", false).is_err());
     }

@@ -30,6 +30,8 @@ pub struct Job<'a> {
     pub query: Vec<(String, String)>,
     /// The file format.
     pub format: ExportFormat,
+    /// The CSV columns chosen (`--columns`).
+    pub columns: Option<Vec<String>>,
     /// Page size and concurrency.
     pub options: ListOptions,
     /// The bound on the walk (`--timeout`).
@@ -56,7 +58,7 @@ impl Job<'_> {
                 Some(file) => Box::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
                 None => Box::new(BufWriter::with_capacity(WRITE_BUFFER, stdout)),
             };
-            let sink = Sink::new(out, self.format, 0);
+            let sink = Sink::new(out, self.format, 0, self.columns.clone());
             let walking = walk(
                 err,
                 &bar,
@@ -136,6 +138,7 @@ impl Job<'_> {
             Box::new(BufWriter::with_capacity(WRITE_BUFFER, file.try_clone()?)),
             ExportFormat::Ndjson,
             checkpoint.bytes,
+            None,
         );
         let mut keeper = Keeper::new(state.clone(), &file, checkpoint)?;
         // A checkpoint from the start, so even an export killed at once can be resumed.
@@ -196,8 +199,14 @@ impl Job<'_> {
         } else {
             drop(file);
             let converting = sidecar(out, ".converting");
-            let converted =
-                convert_interruptibly(&partial.path, self.format, &converting, self.timeout).await;
+            let converted = convert_interruptibly(
+                &partial.path,
+                self.format,
+                self.columns.clone(),
+                &converting,
+                self.timeout,
+            )
+            .await;
             match converted {
                 Ok(Ok(())) => converting,
                 // The rows stay in the partial file: --resume writes the file again.
@@ -277,6 +286,9 @@ async fn walk(
         }
     }
     bar.finish_and_clear();
+    if let Some(note) = sink.note() {
+        writeln!(err, "{note}")?;
+    }
     sink.finish()?;
     let notes = report.notes();
     if let Some((from, to)) = notes.count_changed {
@@ -291,7 +303,7 @@ async fn walk(
 
 /// Every row of `api` as NDJSON into `out` (the demo's export); returns (rows, pages).
 pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Result<(u64, u32)> {
-    let sink = Sink::new(out, ExportFormat::Ndjson, 0);
+    let sink = Sink::new(out, ExportFormat::Ndjson, 0, None);
     let bar = indicatif::ProgressBar::hidden();
     let mut quiet = std::io::sink();
     let walking = walk(

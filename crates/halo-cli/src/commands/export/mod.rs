@@ -21,6 +21,7 @@ use crate::commands::resource::args::{FilterFlags, WalkFlags};
 use crate::commands::resource::filters::{self, SpecValues};
 use crate::context::Context;
 use crate::exit::Failure;
+use crate::output::Format;
 use crate::session::RequestFlags;
 use anyhow::{Context as _, Result};
 use clap::error::ErrorKind;
@@ -39,9 +40,9 @@ pub const NAME: &str = "export";
 /// The flags of `halo export <resource>`.
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// File format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
-    pub format: ExportFormat,
+    /// File format (default ndjson; -o says the same).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// Write to FILE (through FILE.partial, moved into place when complete); default
     /// standard output.
     #[arg(long, value_name = "FILE")]
@@ -141,6 +142,13 @@ impl Subcommand for ExportCommand {
 /// Runs `halo export`.
 pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Result<()> {
     let (res, args) = (cmd.resource, &cmd.args);
+    let format = export_format(args.format, globals.output.format)?;
+    let columns = globals.output.columns.clone();
+    if columns.is_some() && format != ExportFormat::Csv {
+        return Err(Failure::usage(
+            "--columns chooses the columns of CSV: give -o csv (JSON and NDJSON keep whole rows)",
+        ));
+    }
     let query = filters::query(res, res.path, &cmd.spec, &args.filter, false)?;
     let asked = Asked {
         force: args.force,
@@ -162,9 +170,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
     let job = Job {
         client: &session.client,
         api: &api,
-        resume: resume_command(globals, &cmd, &query),
+        resume: resume_command(globals, &cmd, format, &query),
         query,
-        format: args.format,
+        format,
+        columns,
         options: ListOptions {
             page_size: args.page_size,
             concurrency: args.walk.concurrency,
@@ -195,7 +204,12 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
 /// The command that continues this export: the same resource, filters (as `--filter`s, in
 /// the order they were sent), format, page size and file, with `--resume`; none of the
 /// flags of one run (pacing, retries, `--force`).
-fn resume_command(globals: &Globals, cmd: &ExportCommand, query: &[(String, String)]) -> String {
+fn resume_command(
+    globals: &Globals,
+    cmd: &ExportCommand,
+    format: ExportFormat,
+    query: &[(String, String)],
+) -> String {
     let args = &cmd.args;
     let mut words = vec!["halo".to_string()];
     if let Some(p) = &globals.profile {
@@ -208,8 +222,11 @@ fn resume_command(globals: &Globals, cmd: &ExportCommand, query: &[(String, Stri
     if args.filter.allow_unknown_filter {
         words.push("--allow-unknown-filter".into());
     }
-    if args.format != ExportFormat::Ndjson {
-        words.extend(["--format".into(), args.format.name().into()]);
+    if format != ExportFormat::Ndjson {
+        words.extend(["--format".into(), format.name().into()]);
+    }
+    if let Some(columns) = &globals.output.columns {
+        words.extend(["--columns".into(), columns.join(",")]);
     }
     if args.page_size != 100 {
         words.extend(["--page-size".into(), args.page_size.to_string()]);
@@ -221,6 +238,31 @@ fn resume_command(globals: &Globals, cmd: &ExportCommand, query: &[(String, Stri
         .map(|w| shell_word(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The one format of an export: `--format` or `-o` (the same, or one of them), NDJSON when
+/// neither says.
+fn export_format(flag: Option<ExportFormat>, output: Option<Format>) -> Result<ExportFormat> {
+    let from_output = match output {
+        None => None,
+        Some(Format::Ndjson) => Some(ExportFormat::Ndjson),
+        Some(Format::Csv) => Some(ExportFormat::Csv),
+        Some(Format::Json) => Some(ExportFormat::Json),
+        Some(other) => {
+            return Err(Failure::usage(format!(
+                "an export writes ndjson, csv or json, not {}",
+                format!("{other:?}").to_lowercase()
+            )));
+        }
+    };
+    match (flag, from_output) {
+        (Some(a), Some(b)) if a != b => Err(Failure::usage(format!(
+            "--format {} and -o {} disagree: give one",
+            a.name(),
+            b.name()
+        ))),
+        (a, b) => Ok(a.or(b).unwrap_or_default()),
+    }
 }
 
 /// `word` as a POSIX shell reads it back: as it is when plain, else single-quoted.
@@ -269,9 +311,16 @@ mod tests {
             output: crate::output::OutputOptions::resolve(None, None, false, None, true, || None),
         };
         assert_eq!(
-            resume_command(&globals, &cmd, &query),
+            resume_command(&globals, &cmd, ExportFormat::Csv, &query),
             "halo --profile acme export tickets --filter open_only=true --format csv --out 'my file.csv' --resume"
         );
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(
+            export_format(None, Some(Format::Csv)).unwrap(),
+            ExportFormat::Csv
+        );
+        assert_eq!(export_format(None, None).unwrap(), ExportFormat::Ndjson);
+        assert!(export_format(Some(ExportFormat::Json), Some(Format::Csv)).is_err());
+        assert!(export_format(None, Some(Format::Table)).is_err());
     }
 }

@@ -29,6 +29,7 @@ pub async fn reconcile(
         Box::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
         ExportFormat::Ndjson,
         0,
+        None,
     );
     let (pages, report) = api.list_pages::<RawRow>(query.to_vec(), ListOptions::default(), None);
     futures::pin_mut!(pages);

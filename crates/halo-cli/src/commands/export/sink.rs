@@ -40,8 +40,14 @@ pub enum Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    /// Rows in `format` into `out`, which holds `already` bytes.
-    pub fn new(out: Box<dyn Write + Send + 'a>, format: ExportFormat, already: u64) -> Sink<'a> {
+    /// Rows in `format` into `out`, which holds `already` bytes; CSV under `columns` when
+    /// given.
+    pub fn new(
+        out: Box<dyn Write + Send + 'a>,
+        format: ExportFormat,
+        already: u64,
+        columns: Option<Vec<String>>,
+    ) -> Sink<'a> {
         let out = Counted {
             inner: out,
             bytes: already,
@@ -53,7 +59,7 @@ impl<'a> Sink<'a> {
         };
         let options = OutputOptions {
             format: Some(format),
-            columns: None,
+            columns,
             is_tty: false,
             width: None,
             color: false,
@@ -87,6 +93,14 @@ impl<'a> Sink<'a> {
             out.flush()?;
         }
         Ok(())
+    }
+
+    /// What a reader should know of the rows so far (CSV columns left out).
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Sink::Ndjson(_) => None,
+            Sink::Other(w) => w.note(),
+        }
     }
 
     /// Ends the rows (closes a JSON array) and flushes.

@@ -60,6 +60,9 @@ pub async fn run(
         writer.row(&row)?;
         shown += 1;
     }
+    if let Some(note) = writer.note() {
+        writeln!(err, "{note}")?;
+    }
     writer.finish()?.flush()?;
     let notes = report.notes();
     if let Some((from, to)) = notes.count_changed {
