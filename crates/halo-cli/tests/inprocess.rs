@@ -220,7 +220,7 @@ async fn resource_list_get_and_count() {
     assert!(
         first
             .err()
-            .contains("(the first 100 tickets; --all for every row")
+            .contains("(showing 100 of 150 tickets; --all for every row")
     );
     let all = here
         .halo(&["tickets", "list", "--all", "-o", "ndjson"])

@@ -82,6 +82,8 @@ pub struct WalkNotes {
     /// Once the walk is over: the rows `record_count` promised and the rows it produced,
     /// when they differ by more than rows added or removed during the walk explain.
     pub incomplete: Option<(u64, u64)>,
+    /// `record_count` as the last page gave it (how many rows match, whatever the limit).
+    pub total: Option<u64>,
 }
 
 /// Why a walk cannot go on: the server's answers would make it endless or wrong.
@@ -313,6 +315,7 @@ impl Pager {
                 _ => None,
             },
             incomplete: self.incomplete(),
+            total: self.last_total,
         }
     }
 

@@ -28,8 +28,17 @@ const MORE: usize = 6;
 /// `id`, then up to six short scalar fields of the first row: well-known names first, then the
 /// others with a value, in the row's order. Nested objects, arrays and long text are skipped.
 pub(super) fn default_columns(first: &Map<String, Value>) -> Vec<String> {
+    // A raw id beside the name it stands for (`agent_id` by `agent_name`) tells a reader
+    // nothing more, and takes the width the summary needs.
+    let named_id = |key: &str| {
+        key.strip_suffix("_id")
+            .is_some_and(|stem| first.contains_key(&format!("{stem}_name")))
+    };
     let shown = |key: &str| {
-        !LONG_FIELDS.contains(&key) && key != "id" && first.get(key).is_some_and(is_short_scalar)
+        !LONG_FIELDS.contains(&key)
+            && key != "id"
+            && !named_id(key)
+            && first.get(key).is_some_and(is_short_scalar)
     };
     let preferred = PREFERRED.into_iter().filter(|key| shown(key));
     let others = first

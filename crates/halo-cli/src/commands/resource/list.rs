@@ -79,12 +79,38 @@ pub async fn run(
             res.name
         )?;
     }
-    if args.limit.is_none() && !args.all && shown == DEFAULT_LIMIT {
+    let total = notes.total.unwrap_or(shown);
+    if !args.all && total > shown {
         writeln!(
             err,
-            "(the first {DEFAULT_LIMIT} {}; --all for every row, --limit N for more)",
+            "(showing {} of {} {}; --all for every row, --limit N for more)",
+            thousands(shown),
+            thousands(total),
             res.name
         )?;
     }
     Ok(())
+}
+
+/// `1942` as `1,942`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(7), "7");
+        assert_eq!(super::thousands(1942), "1,942");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
 }
