@@ -29,6 +29,9 @@ pub struct Cli {
     /// Columns for table and CSV output (dotted paths reach into objects).
     #[arg(long, global = true, value_delimiter = ',', value_name = "A,B")]
     pub columns: Option<Vec<String>>,
+    /// Print straight to the terminal, not through a pager.
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 
     /// What to do.
     #[command(subcommand)]

@@ -30,6 +30,8 @@ pub struct IoStreams {
     /// Whether standard input is a terminal.
     pub stdin_tty: bool,
     terminal_width: Option<usize>,
+    /// The pager standard output goes through, once started.
+    pager: Option<std::process::Child>,
 }
 
 impl IoStreams {
@@ -57,6 +59,35 @@ impl IoStreams {
     /// Whether a question may be asked: input and error both terminals.
     pub fn can_prompt(&self) -> bool {
         self.stdin_tty && self.stderr_tty
+    }
+
+    /// Sends standard output through `command` (a program and its arguments, run directly,
+    /// not through a shell). Nothing changes when it cannot be started.
+    fn page_through(&mut self, command: &str) {
+        let mut words = command.split_whitespace();
+        let Some(program) = words.next() else {
+            return;
+        };
+        let started = std::process::Command::new(program)
+            .args(words)
+            .stdin(std::process::Stdio::piped())
+            .spawn();
+        if let Ok(mut child) = started
+            && let Some(input) = child.stdin.take()
+        {
+            self.out = Box::new(input);
+            self.pager = Some(child);
+        }
+    }
+
+    /// Ends the pager, if one was started: its input is closed, and it is waited for (the
+    /// person reads to the end, or quits it).
+    pub fn close_pager(&mut self) {
+        if let Some(mut child) = self.pager.take() {
+            let _ = self.out.flush();
+            self.out = Box::new(std::io::stdout());
+            let _ = child.wait();
+        }
     }
 }
 
@@ -98,7 +129,12 @@ impl Context {
                 stdout_tty: std::io::stdout().is_terminal(),
                 stderr_tty: std::io::stderr().is_terminal(),
                 stdin_tty: std::io::stdin().is_terminal(),
-                terminal_width: comfy_table::Table::new().width().map(usize::from),
+                // A terminal that reports no size (0 columns) is of an unknown width.
+                terminal_width: comfy_table::Table::new()
+                    .width()
+                    .map(usize::from)
+                    .filter(|w| *w >= 20),
+                pager: None,
             },
             env: Env::default(),
         }
@@ -120,6 +156,7 @@ impl Context {
                 stderr_tty: false,
                 stdin_tty: false,
                 terminal_width: None,
+                pager: None,
             },
             env: Env { own: Some(vars) },
         };
@@ -151,6 +188,29 @@ impl Context {
     /// The environment.
     pub fn env(&self) -> &Env {
         &self.env
+    }
+
+    /// Long output on a terminal goes through a pager: `HALO_PAGER`, else `PAGER`, else
+    /// `less -FRX` (which leaves a screenful on the screen and quits); never when standard
+    /// output is no terminal, nor with `--no-pager`, nor when the pager named is empty or
+    /// `cat`.
+    pub fn start_pager(&mut self, wanted: bool) {
+        if !wanted || !self.io.stdout_tty || self.io.pager.is_some() {
+            return;
+        }
+        let command = self
+            .env
+            .var("HALO_PAGER")
+            .or_else(|| self.env.var("PAGER"))
+            .unwrap_or_else(|| "less -FRX".to_string());
+        if command.trim() == "cat" {
+            return;
+        }
+        // In a test context, output stays in the buffer.
+        if self.env.own.is_some() {
+            return;
+        }
+        self.io.page_through(&command);
     }
 
     /// Where profiles, secrets and tokens live: `$HALO_CONFIG_DIR`, else the platform's

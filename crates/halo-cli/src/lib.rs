@@ -46,7 +46,9 @@ where
 /// Runs a parsed command line in `ctx`: an error is printed on one line to its standard
 /// error (no secret in it); returns the exit code (see README).
 pub async fn execute(ctx: &mut Context, cli: Cli) -> u8 {
-    match commands::run(ctx, cli).await {
+    let done = commands::run(ctx, cli).await;
+    ctx.io.close_pager();
+    match done {
         Ok(()) => exit::OK,
         // The reader went away (`halo tickets list | head`): it has what it wanted.
         Err(e) if closed_pipe(&e) => exit::OK,

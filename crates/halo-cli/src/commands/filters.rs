@@ -36,6 +36,7 @@ pub fn run(ctx: &mut Context, globals: &Globals, args: FiltersArgs) -> Result<()
     if options.columns.is_none() {
         options.columns = Some(["flag", "type", "description"].map(String::from).to_vec());
     }
+    globals.page(ctx);
     let mut writer = RowWriter::new(ctx.io.out(), &options);
     for p in params
         .iter()

@@ -30,6 +30,15 @@ pub struct Globals {
     pub profile: Option<String>,
     /// `-o` and `--columns`, resolved against the terminal.
     pub output: OutputOptions,
+    /// Whether long output may go through a pager (not `--no-pager`).
+    pub pager: bool,
+}
+
+impl Globals {
+    /// Starts the pager for output that can be long, when it is a table on a terminal.
+    pub fn page(&self, ctx: &mut Context) {
+        ctx.start_pager(self.pager && self.output.effective() == crate::output::Format::Table);
+    }
 }
 
 /// Runs the command `cli` names.
@@ -37,6 +46,7 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
     let globals = Globals {
         profile: cli.profile.clone(),
         output: ctx.output(cli.output, cli.columns.clone()),
+        pager: !cli.no_pager,
     };
     match cli.command {
         Command::Connect(args) => connect::run(ctx, &globals, args).await,

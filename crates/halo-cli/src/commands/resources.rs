@@ -17,6 +17,7 @@ pub fn run(ctx: &mut Context, globals: &Globals) -> Result<()> {
                 .to_vec(),
         );
     }
+    globals.page(ctx);
     let mut writer = RowWriter::new(ctx.io.out(), &options);
     for r in RESOURCES {
         let ops: Vec<&str> = [

@@ -309,6 +309,7 @@ mod tests {
         let globals = Globals {
             profile: Some("acme".into()),
             output: crate::output::OutputOptions::resolve(None, None, false, None, true, || None),
+            pager: false,
         };
         assert_eq!(
             resume_command(&globals, &cmd, ExportFormat::Csv, &query),

@@ -27,6 +27,7 @@ pub async fn run(
         .resolve(&mut session.names())
         .await?;
     let page_size = args.page_size.unwrap_or(100);
+    globals.page(ctx);
     let (out, err) = ctx.io.split();
     let mut writer = RowWriter::new(out, &globals.output);
     if let Some(page) = args.page {

@@ -34,6 +34,7 @@ pub async fn run(
         let whole = json!({"ticket": ticket, "actions": actions});
         return write_object(ctx.io.out(), &whole, &globals.output);
     }
+    globals.page(ctx);
     let out = ctx.io.out();
     let t = &ticket;
     writeln!(
