@@ -21,7 +21,7 @@ pub struct Context {
 /// The three standard streams and what they are connected to.
 pub struct IoStreams {
     out: Box<dyn Write + Send>,
-    err: Box<dyn Write + Send>,
+    err: SharedWriter,
     input: Box<dyn Read + Send>,
     /// Whether standard output is a terminal.
     pub stdout_tty: bool,
@@ -42,7 +42,12 @@ impl IoStreams {
 
     /// Standard error.
     pub fn err(&mut self) -> &mut (dyn Write + Send) {
-        &mut *self.err
+        &mut self.err
+    }
+
+    /// Standard error, for what runs beside the command (notes of long waits).
+    pub fn err_writer(&self) -> SharedWriter {
+        self.err.clone()
     }
 
     /// Standard input.
@@ -53,7 +58,7 @@ impl IoStreams {
     /// Standard output and standard error at once (for a command that writes rows to one
     /// while it reports on the other).
     pub fn split(&mut self) -> (&mut (dyn Write + Send), &mut (dyn Write + Send)) {
-        (&mut *self.out, &mut *self.err)
+        (&mut *self.out, &mut self.err)
     }
 
     /// Whether a question may be asked: input and error both terminals.
@@ -124,7 +129,7 @@ impl Context {
         Context {
             io: IoStreams {
                 out: Box::new(std::io::stdout()),
-                err: Box::new(std::io::stderr()),
+                err: SharedWriter::new(std::io::stderr()),
                 input: Box::new(std::io::stdin()),
                 stdout_tty: std::io::stdout().is_terminal(),
                 stderr_tty: std::io::stderr().is_terminal(),
@@ -150,7 +155,7 @@ impl Context {
         let context = Context {
             io: IoStreams {
                 out: Box::new(captured.out.clone()),
-                err: Box::new(captured.err.clone()),
+                err: SharedWriter::new(captured.err.clone()),
                 input: Box::new(std::io::empty()),
                 stdout_tty: false,
                 stderr_tty: false,
@@ -239,6 +244,33 @@ impl Context {
     /// environment's `HALO_URL` and friends.
     pub fn session(&self, profile: Option<&str>, requests: &RequestFlags) -> Result<Session> {
         crate::session::open(self, profile, requests)
+    }
+}
+
+/// A writer that several holders share (standard error: the command, and what tells of
+/// long waits while it runs).
+#[derive(Clone)]
+pub struct SharedWriter(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl SharedWriter {
+    fn new(inner: impl Write + Send + 'static) -> SharedWriter {
+        SharedWriter(Arc::new(Mutex::new(Box::new(inner))))
+    }
+}
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut w) => w.write(buf),
+            Err(_) => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.lock() {
+            Ok(mut w) => w.flush(),
+            Err(_) => Ok(()),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use anyhow::Result;
 use halopsa::{Client, ConnectionSettings, Grant};
 use secrecy::SecretString;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -205,19 +206,36 @@ pub fn timed_out(limit: Duration, then: &str) -> anyhow::Error {
     })
 }
 
+/// Waits at least this long are told of on a terminal.
+const TELL_WAITS_OVER: Duration = Duration::from_secs(2);
+
+/// `builder`, telling of long waits on standard error when it is a terminal (one line each:
+/// what, how long, which attempt).
+pub fn telling(ctx: &Context, builder: halopsa::ClientBuilder) -> halopsa::ClientBuilder {
+    if !ctx.io.stderr_tty {
+        return builder;
+    }
+    let err = std::sync::Mutex::new(ctx.io.err_writer());
+    builder.on_wait(TELL_WAITS_OVER, move |wait| {
+        if let Ok(mut err) = err.lock() {
+            let _ = writeln!(err, "note: {wait}");
+        }
+    })
+}
+
 /// Opens the connection a command should use: the environment when `HALO_URL` is set and no
 /// profile was named, else the named (or current) profile.
 pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) -> Result<Session> {
     let config = Config::load(ctx.config_dir()?)?;
     let env = ctx.env();
     if profile_flag.is_none() && env.var("HALO_URL").is_some() {
-        return from_env(&config, env, pacing);
+        return from_env(ctx, &config, env, pacing);
     }
     let name = config.profile_name(profile_flag);
     let profile = config.profile(&name)?.clone();
     let settings = profile_settings(&config, env, &name, &profile)?;
     let store = FileTokenStore::new(config.tokens_dir(), &name);
-    let builder = Client::builder(settings).token_store(Arc::new(store));
+    let builder = telling(ctx, Client::builder(settings).token_store(Arc::new(store)));
     let client = pacing
         .apply(builder, profile.rate_limit.as_deref())?
         .build()?;
@@ -269,7 +287,7 @@ fn profile_settings(
     .settings()
 }
 
-fn from_env(config: &Config, env: &Env, pacing: &RequestFlags) -> Result<Session> {
+fn from_env(ctx: &Context, config: &Config, env: &Env, pacing: &RequestFlags) -> Result<Session> {
     let url = env.var("HALO_URL").unwrap_or_default();
     let client_id = env
         .var("HALO_CLIENT_ID")
@@ -303,7 +321,7 @@ fn from_env(config: &Config, env: &Env, pacing: &RequestFlags) -> Result<Session
     settings.fingerprint().hash(&mut hasher);
     let key = format!("env-{:016x}", hasher.finish());
     let store = FileTokenStore::new(config.tokens_dir(), &key);
-    let builder = Client::builder(settings).token_store(Arc::new(store));
+    let builder = telling(ctx, Client::builder(settings).token_store(Arc::new(store)));
     let client = pacing.apply(builder, None)?.build()?;
     Ok(Session {
         client,

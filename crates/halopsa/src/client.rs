@@ -46,6 +46,80 @@ pub fn is_hosted(instance: &url::Url) -> bool {
     .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
+/// A wait a person may want to hear of: the rate limit, a retry, a slow reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wait {
+    /// The client-side rate limit holds the request back.
+    RateLimit {
+        /// How long.
+        wait: Duration,
+        /// Requests allowed per window (as in force now).
+        requests: u32,
+        /// The window.
+        window: Duration,
+    },
+    /// A request is sent again after a failure.
+    Retry {
+        /// The request (`GET Tickets`).
+        what: String,
+        /// What failed (`HTTP 429`, `no answer`).
+        why: String,
+        /// How long until it is sent again.
+        delay: Duration,
+        /// The retry about to be made (1-based) and the most allowed.
+        retry: u32,
+        /// The most retries allowed.
+        of: u32,
+    },
+    /// No answer yet.
+    Slow {
+        /// The request.
+        what: String,
+        /// How long it has waited so far.
+        waited: Duration,
+    },
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = |d: &Duration| format!("{:.0} s", d.as_secs_f64().max(1.0));
+        match self {
+            Wait::RateLimit {
+                wait,
+                requests,
+                window,
+            } => write!(
+                f,
+                "waiting {} for the rate limit ({requests} requests per {})",
+                secs(wait),
+                secs(window)
+            ),
+            Wait::Retry {
+                what,
+                why,
+                delay,
+                retry,
+                of,
+            } => write!(
+                f,
+                "{what}: {why}; retry {retry} of {of} in {}",
+                secs(delay)
+            ),
+            Wait::Slow { what, waited } => {
+                write!(f, "{what}: no answer yet after {}", secs(waited))
+            }
+        }
+    }
+}
+
+/// Who hears of waits, and from how long on.
+#[derive(Clone)]
+pub(crate) struct WaitHook {
+    pub(crate) tell: Arc<dyn Fn(&Wait) + Send + Sync>,
+    pub(crate) over: Duration,
+}
+
 /// The limits, the retry policy and the counters, shared by API calls and token requests.
 pub(crate) struct Resilience {
     pub(crate) limiter: Option<RateLimiter>,
@@ -53,13 +127,36 @@ pub(crate) struct Resilience {
     pub(crate) counters: Counters,
     /// The largest reply body read, compressed or decompressed.
     pub(crate) max_response: u64,
+    /// Who hears of long waits.
+    pub(crate) waits: Option<WaitHook>,
 }
 
 impl Resilience {
+    /// Tells the hook of a wait, when it is long enough.
+    fn tell(&self, wait: Wait, length: Duration) {
+        if let Some(hook) = &self.waits
+            && length >= hook.over
+        {
+            (hook.tell)(&wait);
+        }
+    }
+
     /// Waits for the rate limit, counting and logging the wait.
     pub(crate) async fn admit(&self) {
         if let Some(limiter) = &self.limiter {
-            let waited = limiter.acquire().await;
+            let waited = limiter
+                .acquire_noting(|wait| {
+                    let (requests, _, window) = limiter.limits();
+                    self.tell(
+                        Wait::RateLimit {
+                            wait,
+                            requests,
+                            window,
+                        },
+                        wait,
+                    );
+                })
+                .await;
             if !waited.is_zero() {
                 Counters::add(&self.counters.waited_ms, waited.as_millis() as u64);
                 debug!(target: "halopsa::http", "rate limit: waited {} ms", waited.as_millis());
@@ -67,8 +164,18 @@ impl Resilience {
         }
     }
 
-    /// Sleeps before retry number `attempt`, counting and logging it.
-    pub(crate) async fn back_off(&self, what: &str, delay: Duration, attempt: u32) {
+    /// Sleeps before retry number `attempt` (after `why`), counting, logging and telling it.
+    pub(crate) async fn back_off(&self, what: &str, why: &str, delay: Duration, attempt: u32) {
+        self.tell(
+            Wait::Retry {
+                what: what.to_string(),
+                why: why.to_string(),
+                delay,
+                retry: attempt + 1,
+                of: self.policy.max_retries,
+            },
+            delay,
+        );
         Counters::add(&self.counters.retries, 1);
         Counters::add(&self.counters.waited_ms, delay.as_millis() as u64);
         debug!(
@@ -99,7 +206,7 @@ impl Resilience {
         let (mut attempt, mut waited) = (0, Duration::ZERO);
         loop {
             self.admit().await;
-            let result = attempt_fn().await;
+            let result = self.noting_slowness(what, attempt_fn()).await;
             if let Err(f) = &result
                 && !f.retryable
             {
@@ -122,7 +229,14 @@ impl Resilience {
                 .decide(method, outcome, attempt, started.elapsed(), retry_after)
             {
                 Decision::Retry(delay) => {
-                    self.back_off(what, delay, attempt).await;
+                    let why = match &result {
+                        Ok(r) => format!("HTTP {}", r.status),
+                        Err(f) => match &f.error {
+                            Error::Transport { reason, .. } => format!("no answer ({reason})"),
+                            other => other.to_string(),
+                        },
+                    };
+                    self.back_off(what, &why, delay, attempt).await;
                     attempt += 1;
                     waited += delay;
                 }
@@ -156,6 +270,21 @@ impl Resilience {
                     };
                 }
                 _ => return result.map(|r| (r, None)).map_err(|f| f.error),
+            }
+        }
+    }
+
+    /// Awaits `reply`, telling the hook once when it takes longer than the hook's threshold.
+    async fn noting_slowness<T>(&self, what: &str, reply: impl std::future::Future<Output = T>) -> T {
+        let Some(hook) = &self.waits else {
+            return reply.await;
+        };
+        tokio::pin!(reply);
+        tokio::select! {
+            done = &mut reply => done,
+            _ = tokio::time::sleep(hook.over) => {
+                self.tell(Wait::Slow { what: what.to_string(), waited: hook.over }, hook.over);
+                reply.await
             }
         }
     }
@@ -222,6 +351,7 @@ pub struct ClientBuilder {
     limiter: Option<Option<RateLimiter>>,
     retry: RetryPolicy,
     max_response: u64,
+    waits: Option<WaitHook>,
 }
 
 impl ClientBuilder {
@@ -260,6 +390,16 @@ impl ClientBuilder {
     /// How transient failures are retried (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Tells `hook` of every wait of `over` or more (the rate limit, a retry, a reply that has
+    /// not come): for a program to say what is going on while a person waits.
+    pub fn on_wait(mut self, over: Duration, hook: impl Fn(&Wait) + Send + Sync + 'static) -> Self {
+        self.waits = Some(WaitHook {
+            tell: Arc::new(hook),
+            over,
+        });
         self
     }
 
@@ -315,6 +455,7 @@ impl ClientBuilder {
             policy: self.retry,
             counters: Counters::default(),
             max_response: self.max_response,
+            waits: self.waits,
         });
         for secret in settings.secrets() {
             redact::remember(secret);
@@ -466,6 +607,7 @@ impl Client {
             limiter: None,
             retry: RetryPolicy::default(),
             max_response: crate::reply::DEFAULT_MAX_RESPONSE,
+            waits: None,
         }
     }
 

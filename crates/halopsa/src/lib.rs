@@ -40,7 +40,7 @@ mod typed;
 
 pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
-    DEFAULT_USER_AGENT,
+    DEFAULT_USER_AGENT, Wait,
 };
 pub use error::{ApiError, AuthError, Error, Operation};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};

@@ -60,7 +60,14 @@ impl RateLimiter {
     /// Waits until a request may be sent without breaking the rule, records it, and returns how
     /// long it waited.
     pub async fn acquire(&self) -> Duration {
+        self.acquire_noting(|_| {}).await
+    }
+
+    /// [`RateLimiter::acquire`], telling `waiting` how long it will wait first, once, when
+    /// it must wait at all.
+    pub async fn acquire_noting(&self, waiting: impl FnOnce(Duration)) -> Duration {
         let start = Instant::now();
+        let mut waiting = Some(waiting);
         loop {
             let wake = {
                 let now = Instant::now();
@@ -80,6 +87,9 @@ impl RateLimiter {
                     None => now,
                 }
             };
+            if let Some(tell) = waiting.take() {
+                tell(wake.saturating_duration_since(Instant::now()));
+            }
             sleep_until(wake).await;
         }
     }

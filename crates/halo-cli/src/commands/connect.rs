@@ -103,7 +103,10 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
     }
     .settings()?;
     let client = pacing
-        .apply(halopsa::Client::builder(settings.clone()), None)?
+        .apply(
+            crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
+            None,
+        )?
         .build()?;
     let report = client
         .test_connection()
