@@ -65,10 +65,11 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: ConnectArgs) -> Res
 async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArgs) -> Result<()> {
     let pacing = &args.requests;
     let mut config = Config::load(ctx.config_dir()?)?;
-    let name = profile_flag
-        .unwrap_or(crate::config::DEFAULT_PROFILE)
-        .to_string();
+    let name = config.profile_name(profile_flag);
     check_profile_name(&name)?;
+    if profile_flag.is_none() {
+        keep_other_instances(ctx, &config, &name, &args.url)?;
+    }
     let grant = grant(ctx, &args)?;
     let kind = match grant {
         Grant::Password { .. } => GrantKind::Password,
@@ -151,6 +152,45 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
     Ok(())
 }
 
+/// Connecting without `--profile` never silently replaces the profile of another instance:
+/// on a terminal it asks, otherwise it refuses and names the fix.
+fn keep_other_instances(ctx: &mut Context, config: &Config, name: &str, url: &str) -> Result<()> {
+    let Some(stored) = config.file.profiles.get(name) else {
+        return Ok(());
+    };
+    let same = |a: &str| a.trim_end_matches('/').to_ascii_lowercase();
+    if same(&stored.url) == same(url) {
+        return Ok(());
+    }
+    let question = format!(
+        "Profile '{name}' is for {}. Replace it with {url}?",
+        stored.url
+    );
+    if ctx.io.can_prompt() {
+        write!(ctx.io.err(), "{question} [y/N] ")?;
+        ctx.io.err().flush()?;
+        let mut answer = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(ctx.io.input()), &mut answer)?;
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Ok(());
+        }
+    }
+    Err(Failure::usage(format!(
+        "profile '{name}' is for {}: give --profile NAME to keep both, or --profile {name} to replace it (nothing was changed)",
+        stored.url
+    )))
+}
+
+/// A secret asked for without echo, when a person is at the terminal.
+fn prompted(ctx: &Context, what: &str) -> Result<Option<String>> {
+    if !ctx.io.can_prompt() {
+        return Ok(None);
+    }
+    let answer = rpassword::prompt_password(format!("{what}: "))
+        .context("cannot read the answer from the terminal")?;
+    Ok(Some(answer).filter(|a| !a.is_empty()))
+}
+
 fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
     let env = ctx.env().clone();
     let from_env = |name: &str| env.var(name);
@@ -186,10 +226,14 @@ fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
     .map(SecretString::from);
     match &args.username {
         Some(username) => {
-            let password = if args.password_stdin {
+            let given = if args.password_stdin {
                 stdin_secret
             } else {
                 from_env("HALO_PASSWORD")
+            };
+            let password = match given {
+                Some(p) => Some(p),
+                None => prompted(ctx, &format!("Password for {username}"))?,
             }
             .ok_or_else(|| {
                 Failure::usage("--username needs a password: --password-stdin or HALO_PASSWORD")
@@ -201,7 +245,12 @@ fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
             })
         }
         None => Ok(Grant::ClientCredentials {
-            client_secret: client_secret.ok_or_else(|| {
+            client_secret: match client_secret {
+                Some(s) => Some(s),
+                None => prompted(ctx, &format!("Client secret of {}", args.client_id))?
+                    .map(SecretString::from),
+            }
+            .ok_or_else(|| {
                 Failure::usage(
                     "a client secret is needed: --client-secret-stdin, HALO_CLIENT_SECRET or --client-secret (or --username for the password grant)",
                 )
