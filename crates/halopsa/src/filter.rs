@@ -59,6 +59,22 @@ pub struct Param {
     pub name: &'static str,
     /// Its declared type.
     pub kind: ParamKind,
+    /// The spec's description on one line, cut to about 120 characters (an ellipsis marks a
+    /// cut); empty when the spec has none.
+    pub description: &'static str,
+}
+
+impl Param {
+    /// `kind:name:description`.
+    fn parse(field: &'static str) -> Option<Param> {
+        let mut parts = field.splitn(3, ':');
+        let (tag, name, description) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(Param {
+            name,
+            kind: ParamKind::from_tag(tag)?,
+            description,
+        })
+    }
 }
 
 /// A filter name the operation does not list: Halo would ignore it.
@@ -95,31 +111,39 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    fn parse(line: &'static str) -> Option<(&'static str, Endpoint)> {
+    /// One line of the table: `METHOD<TAB>/Path<TAB>param<TAB>param...`, or
+    /// `METHOD<TAB>/Path<TAB>=METHOD /Path` for the parameters of an earlier line of `table`.
+    fn parse(line: &'static str, table: &Table) -> Option<(&'static str, Endpoint)> {
         let mut fields = line.split('\t');
-        let (method, template, list) = (fields.next()?, fields.next()?, fields.next()?);
-        let params = list
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (tag, name) = p.split_once(':')?;
-                Some(Param {
-                    name,
-                    kind: ParamKind::from_tag(tag)?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let segments = template
+        let (method, template) = (fields.next()?, fields.next()?);
+        let segments: Vec<_> = template
             .trim_start_matches('/')
             .split('/')
             .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then_some(s))
             .collect();
+        let rest: Vec<&'static str> = fields.collect();
+        let params = match rest.as_slice() {
+            [reference] if reference.starts_with('=') => Self::referred(table, reference)?,
+            params => params
+                .iter()
+                .map(|p| Param::parse(p))
+                .collect::<Option<Vec<_>>>()?,
+        };
         let endpoint = Endpoint {
             template,
             segments,
             params,
         };
-        fields.next().is_none().then_some((method, endpoint))
+        Some((method, endpoint))
+    }
+
+    /// The parameters of the earlier line `=METHOD /Path` names.
+    fn referred(table: &Table, reference: &str) -> Option<Vec<Param>> {
+        let (method, template) = reference.strip_prefix('=')?.split_once(' ')?;
+        let count = template.trim_start_matches('/').split('/').count();
+        let earlier = table.get(&(method.to_owned(), count))?;
+        let endpoint = earlier.iter().find(|e| e.template == template)?;
+        Some(endpoint.params.clone())
     }
 
     fn matches(&self, segments: &[&str]) -> bool {
@@ -143,15 +167,13 @@ static TABLE: LazyLock<Table> = LazyLock::new(parse_table);
 
 fn parse_table() -> Table {
     let mut table: Table = HashMap::new();
-    for (method, endpoint) in TABLE_TEXT
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(Endpoint::parse)
-    {
-        table
-            .entry((method.to_owned(), endpoint.segments.len()))
-            .or_default()
-            .push(endpoint);
+    for line in TABLE_TEXT.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((method, endpoint)) = Endpoint::parse(line, &table) {
+            table
+                .entry((method.to_owned(), endpoint.segments.len()))
+                .or_default()
+                .push(endpoint);
+        }
     }
     table
 }
@@ -478,7 +500,7 @@ mod tests {
     fn every_table_line_parses() {
         let lines = TABLE_TEXT.lines().filter(|l| !l.starts_with('#'));
         for line in lines.clone() {
-            assert!(Endpoint::parse(line).is_some(), "bad line: {line}");
+            assert!(Endpoint::parse(line, &TABLE).is_some(), "bad line: {line}");
         }
         let operations: usize = TABLE.values().map(Vec::len).sum();
         let params: usize = TABLE.values().flatten().map(|e| e.params.len()).sum();
@@ -524,6 +546,29 @@ mod tests {
         assert_eq!(names("GET", "/Tickets/"), ticket);
         let utcoffsets = ticket.iter().filter(|n| **n == "utcoffset").count();
         assert_eq!(utcoffsets, 1, "declared twice in the spec, listed once");
+    }
+
+    #[test]
+    fn params_keep_the_specs_description() {
+        let agent_id =
+            params_for("GET", "Tickets").and_then(|ps| ps.iter().find(|p| p.name == "agent_id"));
+        assert_eq!(
+            agent_id.map(|p| (p.kind, p.description)),
+            Some((ParamKind::Int, "Filters by the specified agent."))
+        );
+        let all = || TABLE.values().flatten().flat_map(|e| &e.params);
+        assert!(all().all(|p| p.description.chars().count() <= 120));
+        assert!(all().any(|p| p.description.ends_with('…')));
+        assert!(all().any(|p| p.description.is_empty()));
+        assert!(all().any(|p| p.description.contains(':')), "a colon kept");
+    }
+
+    #[test]
+    fn a_repeated_list_is_the_earlier_lines() {
+        assert!(TABLE_TEXT.contains("\nGET\t/Tickets\t=GET /Opportunities\n"));
+        let tickets = params_for("GET", "Tickets");
+        assert!(tickets.is_some_and(|t| t.len() > 150));
+        assert_eq!(tickets, params_for("GET", "Opportunities"));
     }
 
     #[test]
