@@ -38,6 +38,10 @@ SCHEMA_KINDS = {
 DESCRIPTION_KINDS = {"bool": "bool", "int": "int", "double": "number", "array of int": "ints"}
 ID_LIST = re.compile(r"^\(array of int\)|comma sep[ae]rated (list of \w+ )?ids\b", re.IGNORECASE)
 NAME = re.compile(r"^[A-Za-z0-9_.]+$")
+# Quirk: the spec types most date filters as plain strings (`startdate` on /Tickets and
+# /Actions, `start_date` on /Appointment, `billing_date`...). A string parameter named `date`,
+# `*_date`, `*startdate` or `*enddate` is a date; `datesearch` (a field's name) is not.
+DATE_NAME = re.compile(r"^(date|\w*_date|\w*(start|end)date)$", re.IGNORECASE)
 TYPE_PREFIX = re.compile(r"^\s*\([^)]*\)")
 DESCRIPTION_MAX = 120
 
@@ -57,6 +61,8 @@ def kind(param):
             return "date"
         if ID_LIST.search(description):
             return "ints"
+        if DATE_NAME.match(param["name"]):
+            return "date"
         return "string"
     return SCHEMA_KINDS.get(declared, "string")
 

@@ -529,6 +529,37 @@ mod tests {
     }
 
     #[test]
+    fn date_filters_are_dates_though_the_spec_says_string() {
+        let kind = |path, name| {
+            params_for("GET", path)
+                .and_then(|ps| ps.iter().find(|p| p.name == name))
+                .map(|p| p.kind)
+        };
+        for (path, name) in [
+            ("Tickets", "startdate"),
+            ("Tickets", "enddate"),
+            ("Tickets", "billing_date"),
+            ("Actions", "startdate"),
+            ("Actions", "enddate"),
+            ("Appointment", "start_date"),
+            ("Appointment", "end_date"),
+            ("TimesheetEvent", "start_date"),
+            ("Timesheet/3", "date"),
+            ("Holiday", "start_date"),
+        ] {
+            assert_eq!(kind(path, name), Some(ParamKind::Date), "{path} {name}");
+        }
+        for (path, name, other) in [
+            ("Tickets", "datesearch", ParamKind::String),
+            ("Tickets", "startdatetime", ParamKind::Bool),
+            ("Tickets", "lastupdatefromdate", ParamKind::Bool),
+            ("Invoice", "invoicedatestart", ParamKind::Bool),
+        ] {
+            assert_eq!(kind(path, name), Some(other), "{path} {name}");
+        }
+    }
+
+    #[test]
     fn a_repeated_list_is_the_earlier_lines() {
         assert!(TABLE_TEXT.contains("\nGET\t/Tickets\t=GET /Opportunities\n"));
         let tickets = params_for("GET", "Tickets");
