@@ -3,9 +3,13 @@
 //! Quirk: Halo silently ignores query parameters it does not know, so a misspelt filter returns
 //! unfiltered data. The table `query_params.tsv` (generated from Halo's OpenAPI file by
 //! `scripts/derive_query_params.py`) lists every operation's query parameters; [`check`] refuses
-//! names that are not among them and suggests the nearest valid ones.
+//! names that are not among them and suggests the nearest valid ones, and
+//! [`check_dependencies`] names a filter given without the one it needs.
 
 mod date;
+mod needs;
+
+pub use needs::check_dependencies;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
