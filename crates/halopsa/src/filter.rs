@@ -101,7 +101,8 @@ pub struct UnknownFilter {
     pub suggestions: Vec<&'static str>,
 }
 
-fn hint(suggestions: &[&str]) -> String {
+/// "did you mean a, b or c?" (or that no valid name is close), for an unknown name's message.
+pub(crate) fn hint(suggestions: &[&str]) -> String {
     match suggestions {
         [] => "no valid name is close to it".to_owned(),
         [one] => format!("did you mean {one}?"),
@@ -229,7 +230,7 @@ pub fn check<'a>(method: &str, path: &str, name: &'a str) -> Result<&'a str, Unk
         name: name.to_owned(),
         method: method.to_ascii_uppercase(),
         path: endpoint.template.to_owned(),
-        suggestions: suggestions(&endpoint.params, name),
+        suggestions: nearest(endpoint.params.iter().map(|p| p.name), name),
     })
 }
 
@@ -241,15 +242,18 @@ fn squash(name: &str) -> String {
         .collect()
 }
 
-/// Up to three names within a third of `name`'s length in edits, or containing it or contained
-/// in it (three letters at least), nearest first.
-fn suggestions(params: &[Param], name: &str) -> Vec<&'static str> {
+/// Up to three of `names` within a third of `name`'s length in edits, or containing it or
+/// contained in it (three letters at least), nearest first.
+pub(crate) fn nearest(
+    names: impl IntoIterator<Item = &'static str>,
+    name: &str,
+) -> Vec<&'static str> {
     let wanted = squash(name);
     let limit = (wanted.len() / 3).max(1);
-    let mut scored: Vec<(usize, bool, &'static str)> = params
-        .iter()
-        .filter_map(|p| {
-            let candidate = squash(p.name);
+    let mut scored: Vec<(usize, bool, &'static str)> = names
+        .into_iter()
+        .filter_map(|candidate_name| {
+            let candidate = squash(candidate_name);
             let distance = strsim::osa_distance(&wanted, &candidate);
             let (short, long) = if wanted.len() <= candidate.len() {
                 (&wanted, &candidate)
@@ -257,7 +261,7 @@ fn suggestions(params: &[Param], name: &str) -> Vec<&'static str> {
                 (&candidate, &wanted)
             };
             let contained = short.len() >= 3 && long.contains(short.as_str());
-            (distance <= limit || contained).then_some((distance, !contained, p.name))
+            (distance <= limit || contained).then_some((distance, !contained, candidate_name))
         })
         .collect();
     scored.sort_unstable();
