@@ -6,9 +6,11 @@ Usage (from the repository root):
 
 SPEC defaults to ../shared/spec/halopsa-swagger-v2.json. One line per operation that
 takes query parameters, and per GET that takes none (so a filter sent to it is flagged):
-METHOD<TAB>/Path/{id}<TAB>kind:name,kind:name,...
+METHOD<TAB>/Path/{id}<TAB>kind:name:description<TAB>kind:name:description...
 sorted by path then method; names in spec order, de-duplicated case-insensitively
-(first wins); kinds are bool, int, ints, number, date or string.
+(first wins); kinds are bool, int, ints, number, date or string; the description is the
+spec's one line (may be empty). An operation whose parameters are those of an earlier line
+has `=METHOD /Path` of that line instead (the ticket list's ~190 are shared by three paths).
 """
 
 import json
@@ -36,6 +38,12 @@ SCHEMA_KINDS = {
 DESCRIPTION_KINDS = {"bool": "bool", "int": "int", "double": "number", "array of int": "ints"}
 ID_LIST = re.compile(r"^\(array of int\)|comma sep[ae]rated (list of \w+ )?ids\b", re.IGNORECASE)
 NAME = re.compile(r"^[A-Za-z0-9_.]+$")
+# Quirk: the spec types most date filters as plain strings (`startdate` on /Tickets and
+# /Actions, `start_date` on /Appointment, `billing_date`...). A string parameter named `date`,
+# `*_date`, `*startdate` or `*enddate` is a date; `datesearch` (a field's name) is not.
+DATE_NAME = re.compile(r"^(date|\w*_date|\w*(start|end)date)$", re.IGNORECASE)
+TYPE_PREFIX = re.compile(r"^\s*\([^)]*\)")
+DESCRIPTION_MAX = 120
 
 
 def kind(param):
@@ -53,12 +61,24 @@ def kind(param):
             return "date"
         if ID_LIST.search(description):
             return "ints"
+        if DATE_NAME.match(param["name"]):
+            return "date"
         return "string"
     return SCHEMA_KINDS.get(declared, "string")
 
 
+def description(param):
+    """The spec's description on one line: no "(type)" prefix, whitespace folded, cut at a word
+    to at most DESCRIPTION_MAX characters (an ellipsis marks the cut)."""
+    text = " ".join(TYPE_PREFIX.sub("", param.get("description") or "").split())
+    if len(text) <= DESCRIPTION_MAX:
+        return text
+    return text[: DESCRIPTION_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+
+
 def rows(spec):
-    """(path, METHOD, 'kind:name,...') for every operation with query parameters or a GET."""
+    """(path, METHOD, ['kind:name:description', ...]) for every operation with query
+    parameters or a GET."""
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if method not in METHODS:
@@ -72,9 +92,22 @@ def rows(spec):
                 if not NAME.match(name):
                     sys.exit(f"unexpected parameter name {name!r} on {method.upper()} {path}")
                 seen.add(name.lower())
-                params.append(f"{kind(param)}:{name}")
+                params.append(f"{kind(param)}:{name}:{description(param)}")
             if params or method == "get":
-                yield path, method.upper(), ",".join(params)
+                yield path, method.upper(), params
+
+
+def lines(rows):
+    """The table's lines; a list of several parameters already written is referred to, not
+    repeated."""
+    first = {}
+    for path, method, params in rows:
+        here = f"={method} {path}"
+        fields = "\t".join(params)
+        earlier = first.setdefault(fields, here)
+        if earlier != here and len(params) > 1 and len(earlier) < len(fields):
+            fields = earlier
+        yield "\t".join(filter(None, (method, path, fields)))
 
 
 def main():
@@ -82,10 +115,10 @@ def main():
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
     source = f"from {spec_path.name} by scripts/derive_query_params.py"
-    lines = [f"# Query parameters per operation, {source}"]
-    lines += [f"{method}\t{path}\t{params}" for path, method, params in sorted(rows(spec))]
-    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
-    print(f"wrote {len(lines) - 1} operations to {OUTPUT.relative_to(ROOT)}")
+    out = [f"# Query parameters per operation, {source}"]
+    out += lines(sorted(rows(spec)))
+    OUTPUT.write_text("\n".join(out) + "\n", encoding="utf-8", newline="\n")
+    print(f"wrote {len(out) - 1} operations to {OUTPUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

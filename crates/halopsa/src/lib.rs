@@ -23,6 +23,7 @@
 pub mod auth;
 mod client;
 pub mod error;
+pub mod fields;
 pub mod filter;
 pub mod id;
 pub mod limiter;
@@ -43,6 +44,7 @@ pub use client::{
     DEFAULT_USER_AGENT, Wait,
 };
 pub use error::{ApiError, AuthError, Error, Operation};
+pub use fields::{Field, FieldKind, UnknownField};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};
 pub use id::Id;
 pub use list::ListRow;

@@ -37,15 +37,20 @@ impl HaloDate {
         self.parse().is_some_and(|t| t <= PLACEHOLDER_CUTOFF)
     }
 
-    /// Lenient parse: an offset or `Z`, else UTC; a bare date is midnight UTC.
     fn parse(&self) -> Option<Timestamp> {
-        let text = self.0.trim();
-        if let Ok(t) = text.parse::<Timestamp>() {
-            return Some(t);
-        }
-        let civil: DateTime = text.parse().ok()?;
-        TimeZone::UTC.to_timestamp(civil).ok()
+        instant(&self.0)
     }
+}
+
+/// Lenient parse of an ISO date-time: an offset or `Z`, else UTC; a bare date is midnight UTC.
+pub(crate) fn instant(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    // A civil parse would drop an offset, so the timestamp's is tried first.
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Some(t);
+    }
+    let civil: DateTime = text.parse().ok()?;
+    TimeZone::UTC.to_timestamp(civil).ok()
 }
 
 impl From<Timestamp> for HaloDate {

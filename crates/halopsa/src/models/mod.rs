@@ -31,6 +31,7 @@ pub use attachment::Attachment;
 pub use calendar::{Appointment, Timesheet};
 pub use customer::{Client, Site, User};
 pub use date::HaloDate;
+pub(crate) use date::instant;
 pub use field::{CustomField, FieldInfo};
 pub use finance::{Contract, Invoice, InvoiceLine, Item, Quote, Supplier};
 pub use kb::KbArticle;
