@@ -101,11 +101,7 @@ impl std::fmt::Display for Wait {
                 delay,
                 retry,
                 of,
-            } => write!(
-                f,
-                "{what}: {why}; retry {retry} of {of} in {}",
-                secs(delay)
-            ),
+            } => write!(f, "{what}: {why}; retry {retry} of {of} in {}", secs(delay)),
             Wait::Slow { what, waited } => {
                 write!(f, "{what}: no answer yet after {}", secs(waited))
             }
@@ -275,7 +271,11 @@ impl Resilience {
     }
 
     /// Awaits `reply`, telling the hook once when it takes longer than the hook's threshold.
-    async fn noting_slowness<T>(&self, what: &str, reply: impl std::future::Future<Output = T>) -> T {
+    async fn noting_slowness<T>(
+        &self,
+        what: &str,
+        reply: impl std::future::Future<Output = T>,
+    ) -> T {
         let Some(hook) = &self.waits else {
             return reply.await;
         };

@@ -155,8 +155,9 @@ pub fn check_value(field: &Field, value: &Value) -> Result<(), String> {
             match value {
                 // With serde_json's `arbitrary_precision` (on in this workspace) a number
                 // keeps its text, so `3.0` is no integer: Halo refuses one (reference §7).
-                Value::Number(n) => n.is_i64() || n.is_u64(),
-                Value::String(s) => s.parse::<i64>().is_ok(),
+                // An integer too big for 64 bits is still one: Halo, not halo, judges it.
+                Value::Number(n) => is_integer_text(&n.to_string()),
+                Value::String(s) => is_integer_text(s),
                 other => other.is_null(),
             },
             "an integer (or its digits as a string, or null)",
@@ -179,6 +180,12 @@ pub fn check_value(field: &Field, value: &Value) -> Result<(), String> {
             shown(value)
         ))
     }
+}
+
+/// Whether `text` is an integer's digits, with an optional minus sign.
+fn is_integer_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A value for a message: a scalar as JSON (long text cut), an array or object by its kind.
@@ -324,7 +331,10 @@ mod tests {
             )
         );
         let big: Value = serde_json::from_str("123456789012345678901234567890").unwrap();
-        assert!(check_value(&status_id, &big).is_err());
+        assert!(
+            check_value(&status_id, &big).is_ok(),
+            "an integer, however long"
+        );
         let long = json!("x".repeat(100));
         assert!(check_value(&status_id, &long).is_err_and(|e| e.ends_with("xxx…")));
     }

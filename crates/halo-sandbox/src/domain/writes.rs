@@ -7,7 +7,7 @@ use crate::domain::outcome::{Answer, Done, Refusal};
 use crate::domain::query::Params;
 use crate::domain::reads::{Found, find, is_deleted};
 use crate::domain::seed::{OUTCOMES, PLACEHOLDER_DATE, STATUSES};
-use crate::domain::store::{IdFirst, Key, Store, doc_text};
+use crate::domain::store::{IdFirst, Key, ListQuery, Store, doc_text};
 use crate::domain::tokens::Identity;
 use crate::domain::webhooks::{Event, Webhooks, random_uuid};
 use halopsa::id::id_from_value;
@@ -267,6 +267,18 @@ fn related(
     }
 }
 
+/// The id of the team named `name` (case-insensitive), if there is one.
+fn team_id(store: &Store, name: &str) -> Result<Option<i64>, Refusal> {
+    let (_, rows) = store.list("Team", &ListQuery::default())?;
+    Ok(rows.iter().find_map(|text| {
+        let team: Map<String, Value> = serde_json::from_str(text).ok()?;
+        let named = team.get("name")?.as_str()?.eq_ignore_ascii_case(name);
+        named
+            .then(|| team.get("id").and_then(id_from_value))
+            .flatten()
+    }))
+}
+
 fn status_closed(status_id: i64) -> bool {
     STATUSES
         .iter()
@@ -323,6 +335,16 @@ fn ticket_rules(
         if let Some(n) = related(store, resource, field, doc)? {
             doc.insert(name.into(), Value::String(n));
         }
+    }
+    // A ticket's team is set by its name (reference §7); Halo keeps `team_id` in step, as
+    // its webhook payloads show.
+    if let Some(team) = doc.get("team").and_then(Value::as_str).map(str::to_string)
+        && !team.is_empty()
+        && previous.get("team").and_then(Value::as_str) != Some(team.as_str())
+    {
+        let id = team_id(store, &team)?
+            .ok_or_else(|| Refusal::Invalid(format!("The team '{team}' does not exist.")))?;
+        doc.insert("team_id".into(), Value::from(id));
     }
     let status = doc.get("status_id").and_then(id_from_value).unwrap_or(1);
     let was = previous.get("status_id").and_then(id_from_value);
