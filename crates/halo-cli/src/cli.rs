@@ -7,15 +7,19 @@ use crate::commands;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
 
+/// The heading of the flags every command takes.
+const GLOBAL: &str = "Global options";
+
 /// halo: work with a Halo instance (HaloPSA, HaloITSM, HaloCRM) from the terminal.
 #[derive(Debug, Parser)]
 #[command(name = "halo", version, about, max_term_width = 100)]
 pub struct Cli {
     /// The stored profile to use (default: the current one).
-    #[arg(long, global = true, env = "HALO_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = "HALO_PROFILE", value_name = "NAME", help_heading = GLOBAL,
+          add = clap_complete::engine::ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: Option<String>,
     /// More logging on stderr: -v requests, -vv headers, -vvv bodies (secrets always redacted).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// Output format (default: table on a terminal, JSON when piped).
     #[arg(
@@ -23,14 +27,15 @@ pub struct Cli {
         long = "output",
         global = true,
         value_enum,
-        value_name = "FORMAT"
+        value_name = "FORMAT",
+        help_heading = GLOBAL
     )]
     pub output: Option<crate::output::Format>,
     /// Columns for table and CSV output (dotted paths reach into objects).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "A,B")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "A,B", help_heading = GLOBAL)]
     pub columns: Option<Vec<String>>,
     /// Print straight to the terminal, not through a pager.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_pager: bool,
 
     /// What to do.
@@ -42,6 +47,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Test a connection and store it as a profile (only if it works).
+    #[command(after_help = "Examples:
+  halo connect --url https://acme.halopsa.com --client-id ID            # asks for the secret
+  echo \"$SECRET\" | halo connect --url https://acme.halopsa.com --client-id ID --client-secret-stdin
+  halo connect --url https://acme.halopsa.com --client-id ID --username me@acme.com --profile acme-me")]
     Connect(commands::connect::ConnectArgs),
     /// Manage stored profiles.
     #[command(subcommand)]
@@ -50,6 +59,9 @@ pub enum Command {
     #[command(subcommand)]
     Auth(commands::auth::AuthCommand),
     /// Who the connection acts as, on which instance.
+    #[command(
+        after_help = "Examples:\n  halo whoami\n  halo whoami -o json\n  halo whoami --profile acme"
+    )]
     Whoami(commands::whoami::WhoamiArgs),
     /// Forget the cached token and stored secrets of a profile.
     Logout,
@@ -62,10 +74,19 @@ pub enum Command {
     /// List the resources halo knows (one entry per resource with -o json).
     Resources,
     /// List every filter of a resource, with its type and what it does.
+    #[command(after_help = "Examples:\n  halo filters tickets\n  halo filters assets -o json")]
     Filters(commands::filters::FiltersArgs),
     /// Call any of Halo's paths with the profile's auth.
+    #[command(after_help = "Examples:
+  halo api Status
+  halo api Tickets -q open_only=true -q page_size=5
+  halo api -X POST Actions --input note.json
+  halo api -X DELETE Tickets/12 --yes   # deletes for real")]
     Api(commands::api::ApiArgs),
-    /// Print a shell completion script.
+    /// Print the script a shell sources to complete halo's commands, flags and profiles.
+    #[command(
+        after_help = "Examples:\n  source <(halo completions bash)     # in ~/.bashrc\n  source <(halo completions zsh)      # in ~/.zshrc"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -74,6 +95,10 @@ pub enum Command {
     Man,
     /// Export every row of a resource to a file (or standard output).
     #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    #[command(after_help = "Examples:
+  halo export tickets --out tickets.ndjson
+  halo export tickets -o csv --columns id,summary,client_name,status_name --out tickets.csv
+  halo export tickets --out tickets.ndjson --resume   # carry on after an interruption")]
     Export(commands::export::ExportCommand),
     /// A command of a resource (`halo tickets list`, ...).
     #[command(flatten)]
@@ -94,7 +119,7 @@ impl Cli {
 /// The whole command line: the fixed commands, every resource command and every export.
 pub fn command() -> clap::Command {
     let cli = Cli::command().subcommands(commands::resource::commands());
-    commands::export::with_resources(cli, None)
+    crate::help::grouped(commands::export::with_resources(cli, None))
 }
 
 /// The command line an invocation needs: the fixed commands plus only the resource (or

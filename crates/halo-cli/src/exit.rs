@@ -37,6 +37,14 @@ impl Failure {
         })
     }
 
+    /// Nothing has the name or id given (exit 4).
+    pub fn not_found(message: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(Failure {
+            code: NOT_FOUND,
+            message: message.into(),
+        })
+    }
+
     /// An authentication error (exit 3).
     pub fn auth(message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(Failure {

@@ -60,14 +60,20 @@ pub fn json_objects(ctx: &mut Context, source: &str) -> Result<Vec<Value>> {
     }
 }
 
-/// The objects of a create or update: from `--json` and/or `--set` (applied to every object).
-pub fn objects(ctx: &mut Context, json: Option<&str>, set: &[String]) -> Result<Vec<Value>> {
+/// The objects of a create or update: from `--json` and/or `--set` (applied to every object);
+/// `flagged` when name flags give fields of their own.
+pub fn objects(
+    ctx: &mut Context,
+    json: Option<&str>,
+    set: &[String],
+    flagged: bool,
+) -> Result<Vec<Value>> {
     let fields = sets(set)?;
     let mut objects = match json {
         Some(source) => json_objects(ctx, source)?,
-        None if fields.is_empty() => {
+        None if fields.is_empty() && !flagged => {
             return Err(Failure::usage(
-                "nothing to write: give --set name=value or --json FILE|-",
+                "nothing to write: give --set name=value, a name flag or --json FILE|-",
             ));
         }
         None => vec![Value::Object(Map::new())],
@@ -113,7 +119,7 @@ mod tests {
         let (mut ctx, _) = Context::test();
         let ctx = &mut ctx;
         let one = write("one.json", r#"{"summary": "x"}"#);
-        let objs = objects(ctx, Some(&one), &["client_id=3".into()]).unwrap();
+        let objs = objects(ctx, Some(&one), &["client_id=3".into()], false).unwrap();
         assert_eq!(objs, vec![json!({"summary": "x", "client_id": 3})]);
         let many = write("many.json", r#"[{"a": 1}, {"a": 2}]"#);
         assert_eq!(json_objects(ctx, &many).unwrap().len(), 2);
@@ -121,6 +127,7 @@ mod tests {
         let err = json_objects(ctx, &bad).unwrap_err().to_string();
         assert!(err.contains("is not JSON (line 1"), "{err}");
         assert!(json_objects(ctx, &write("num.json", "3")).is_err());
-        assert!(objects(ctx, None, &[]).is_err());
+        assert!(objects(ctx, None, &[], false).is_err());
+        assert_eq!(objects(ctx, None, &[], true).unwrap(), vec![json!({})]);
     }
 }

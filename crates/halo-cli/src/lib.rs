@@ -13,16 +13,19 @@
 
 mod cli;
 mod commands;
+pub mod complete;
 mod config;
 mod context;
 mod exit;
 mod fsutil;
+mod help;
 mod input;
 pub mod logging;
 mod names;
 mod output;
 mod secrets;
 mod session;
+mod suggest;
 mod token_cache;
 
 pub use cli::Cli;
@@ -39,7 +42,11 @@ where
 {
     use clap::FromArgMatches;
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let matches = cli::command_for(&args).try_get_matches_from(&args)?;
+    let cmd = cli::command_for(&args);
+    let matches = cmd
+        .clone()
+        .try_get_matches_from(&args)
+        .map_err(|e| suggest::improve(e, &cmd, &args))?;
     Cli::from_arg_matches(&matches)
 }
 

@@ -4,6 +4,8 @@ use halo_cli::{Context, logging};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash halo -- ...` is the shell asking what may come next.
+    halo_cli::complete::answer_if_asked();
     // clap prints help/version with exit 0 and usage errors with exit 2.
     let cli = halo_cli::parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
     logging::init(cli.verbose);

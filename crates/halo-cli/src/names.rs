@@ -321,10 +321,10 @@ fn choose(lookup: Lookup, text: &str, candidates: &[Named]) -> Result<Named> {
             } else {
                 format!("; the nearest: {}", names.join(", "))
             };
-            Err(anyhow::Error::new(Failure {
-                code: crate::exit::NOT_FOUND,
-                message: format!("no {} is named '{text}'{hint}", lookup.noun()),
-            }))
+            Err(Failure::not_found(format!(
+                "no {} is named '{text}'{hint}",
+                lookup.noun()
+            )))
         }
         many => {
             let names: Vec<String> = many.iter().take(10).map(|c| quoted(c)).collect();

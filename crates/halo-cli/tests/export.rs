@@ -371,6 +371,7 @@ fn csv_and_json_files_have_every_row_and_every_column() {
             "client_id=1",
         ])
         .args(["--set", "site_id=1", "--set", "x_late_note=only here"])
+        .arg("--allow-unknown-field")
         .assert()
         .success();
     let dir = tempfile::tempdir().unwrap();

@@ -1,12 +1,11 @@
-//! `halo completions SHELL` and `halo man`: the command tree, described.
+//! `halo completions SHELL` and `halo man`: the command tree, for shells and for man.
 
 use crate::context::Context;
 use anyhow::Result;
 
-/// Prints a completion script for `shell`.
+/// Prints the completion script for `shell` (see [`crate::complete`]).
 pub fn completions(ctx: &mut Context, shell: clap_complete::Shell) -> Result<()> {
-    clap_complete::generate(shell, &mut crate::cli::command(), "halo", ctx.io.out());
-    Ok(())
+    crate::complete::registration(ctx, shell)
 }
 
 /// Prints the man page (roff).

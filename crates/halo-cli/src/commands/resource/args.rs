@@ -237,6 +237,9 @@ pub struct WriteFlags {
     /// A JSON object or array of objects from FILE or standard input.
     #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
+    /// Send a field Halo's spec does not list for this body (Halo keeps it as junk).
+    #[arg(long)]
+    pub allow_unknown_field: bool,
     /// Print the exact request without sending it.
     #[arg(long)]
     pub dry_run: bool,

@@ -28,7 +28,15 @@ pub async fn run(
     }
     if let Some(team) = &args.team {
         let found = names.find(Lookup::Team, team).await?;
-        change["team_id"] = super::write::id_value(&found.id);
+        // A ticket's team is set by its name (reference §7), where the body has no team_id.
+        let by_name = super::fields::name_flags(api.resource().path)
+            .iter()
+            .any(|f| f.flag == "team" && f.sets == super::fields::Sets::Name);
+        change[if by_name { "team" } else { "team_id" }] = if by_name {
+            Value::String(found.name.clone())
+        } else {
+            super::write::id_value(&found.id)
+        };
         said.push(format!("team {}", found.name));
     }
     let saved = api.update(vec![change], true).await?;

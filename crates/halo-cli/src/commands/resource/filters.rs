@@ -121,20 +121,32 @@ fn name_flags(path: &str) -> Vec<(&'static str, &'static Param)> {
 }
 
 /// What a filter does, for help: the spec's words where it has some, else its type and an
-/// example value.
+/// example value; a date filter also names the forms it takes, a named one that names work.
 pub fn describe(p: &Param) -> String {
-    let example = match p.kind {
-        ParamKind::Bool => "true",
-        ParamKind::Int => "12",
-        ParamKind::Ints => "1,2",
-        ParamKind::Number => "1.5",
-        ParamKind::Date => "2026-01-31, 7d or today",
-        _ => "text",
+    let said = p.description.trim();
+    let mut text = if said.is_empty() {
+        let example = match p.kind {
+            ParamKind::Bool => "true",
+            ParamKind::Int => "12",
+            ParamKind::Ints => "1,2",
+            ParamKind::Number => "1.5",
+            ParamKind::Date => "2026-01-31",
+            _ => "text",
+        };
+        format!(
+            "{}, e.g. {example}",
+            crate::commands::filters::kind_name(p.kind)
+        )
+    } else {
+        said.to_string()
     };
-    format!(
-        "{}, e.g. {example}",
-        crate::commands::filters::kind_name(p.kind)
-    )
+    if p.kind == ParamKind::Date {
+        text.push_str(" [a date: 2026-01-31, 2026-01-31T09:00Z, today, yesterday, now, 7d, 24h]");
+    }
+    if let Some(lookup) = named(p.name) {
+        text.push_str(&format!(" [{} names work too]", lookup.noun()));
+    }
+    text
 }
 
 /// A parameter's flag name (`open_only` is `--open-only`).
@@ -195,7 +207,7 @@ pub fn with_spec_flags(cmd: clap::Command, path: &str) -> clap::Command {
     args.extend(flagged(path, &names).map(|p| {
         let arg = Arg::new(arg_id(p))
             .long(flag_name(p.name))
-            .help(format!("Halo filter '{}'", p.name))
+            .help(describe(p))
             .hide(!MAIN_FILTERS.contains(&p.name));
         let value = if named(p.name).is_some() {
             "NAMES|IDS"
@@ -217,7 +229,41 @@ pub fn with_spec_flags(cmd: clap::Command, path: &str) -> clap::Command {
             _ => arg.value_name("VALUE"),
         }
     }));
-    cmd.next_help_heading("Filters").args(args)
+    let hidden = args.iter().filter(|a| a.is_hide_set()).count();
+    let note = (hidden > 0).then(|| {
+        format!(
+            "{hidden} more filters are accepted (not shown here): `halo filters {}` lists every one with what it does.",
+            resource_word(path)
+        )
+    });
+    let after = [cmd.get_after_help().map(|h| h.to_string()), note]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let has_filter = cmd.get_arguments().any(|a| a.get_id() == "filters");
+    let cmd = if has_filter {
+        cmd.mut_arg("filters", |a| {
+            a.add(crate::complete::filter_names(path.to_string()))
+        })
+    } else {
+        cmd
+    };
+    let cmd = cmd.next_help_heading("Filters").args(args);
+    if after.is_empty() {
+        cmd
+    } else {
+        cmd.after_help(after)
+    }
+}
+
+/// The CLI name of the resource at `path` (`Tickets/{id}` → tickets), for messages.
+fn resource_word(path: &str) -> &str {
+    let top = path.split('/').next().unwrap_or(path);
+    halopsa::resource::RESOURCES
+        .iter()
+        .find(|r| r.path.eq_ignore_ascii_case(top))
+        .map_or(top, |r| r.name)
 }
 
 /// The values given to the flags [`with_spec_flags`] added for `path`: name flags as values
@@ -342,6 +388,13 @@ pub fn query(
         }
         query.push((name, value));
     }
+    let given: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+    filter::check_dependencies("GET", method_path, &given).map_err(|e| {
+        Failure::usage(format!(
+            "{e}: Halo ignores it alone (`halo filters {}` says what each does)",
+            res.name
+        ))
+    })?;
     if details {
         match filter::check("GET", method_path, "includedetails") {
             Ok(exact) => query.push((exact.to_string(), "true".into())),
@@ -402,6 +455,49 @@ mod tests {
         let (spec, flags) = parsed(&["list", "--filter", "page_no=2"]);
         let err = query(tickets, "Tickets", &spec, &flags, false).unwrap_err();
         assert!(err.to_string().contains("--page N"), "{err}");
+    }
+
+    #[test]
+    fn a_filter_that_needs_another_and_a_bad_date_are_refused() {
+        let tickets = find("tickets").unwrap();
+        let (spec, flags) = parsed(&["list", "--orderdesc"]);
+        let err = query(tickets, "Tickets", &spec, &flags, false).unwrap_err();
+        assert!(err.to_string().contains("orderdesc needs order"), "{err}");
+        let (spec, flags) = parsed(&["list", "--orderdesc", "--order", "id"]);
+        assert!(query(tickets, "Tickets", &spec, &flags, false).is_ok());
+        for bad in ["last week", "01/02/2026"] {
+            let (spec, flags) =
+                parsed(&["list", "--datesearch", "dateoccurred", "--startdate", bad]);
+            let err = query(tickets, "Tickets", &spec, &flags, false).unwrap_err();
+            assert!(err.to_string().contains("--startdate"), "{err}");
+            assert!(err.to_string().contains("7d"), "{err}");
+        }
+        let (spec, flags) = parsed(&["list", "--datesearch", "dateoccurred", "--startdate", "7d"]);
+        let q = query(tickets, "Tickets", &spec, &flags, false).unwrap();
+        let pairs = q.without_names().unwrap();
+        let start = &pairs.iter().find(|(k, _)| k == "startdate").unwrap().1;
+        assert!(start.starts_with("20") && start.contains('T'), "{start}");
+    }
+
+    #[test]
+    fn help_describes_filters_and_counts_the_hidden_ones() {
+        let cmd = with_spec_flags(clap::Command::new("list"), "Tickets");
+        let mut help = cmd.clone();
+        let text = help.render_help().to_string();
+        assert!(text.contains("more filters are accepted"), "{text}");
+        assert!(text.contains("`halo filters tickets`"), "{text}");
+        assert!(!text.contains("Halo filter '"), "{text}");
+        let agent = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some("agent"))
+            .unwrap();
+        assert!(
+            agent
+                .get_help()
+                .unwrap()
+                .to_string()
+                .contains("names work too")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod close;
 mod count;
 mod create;
 pub mod delete;
+pub mod fields;
 pub mod filters;
 mod get;
 mod list;
@@ -41,6 +42,8 @@ pub struct ResourceCommand {
     pub reason: Option<String>,
     /// The filter flags given.
     pub spec: SpecValues,
+    /// The name flags of a create or an update given.
+    pub fields: fields::NamedFields,
 }
 
 /// The resource whose CLI name is `name` (clap has resolved aliases by then).
@@ -93,12 +96,14 @@ fn has_workflows(res: &Resource) -> bool {
 /// How one verb's command is built for a resource.
 type Build = fn(&'static Resource) -> clap::Command;
 
-/// Which filter flags a verb takes: none, those of the list, or those of one object.
+/// Which flags of the spec a verb takes: none, the filters of the list or of one object, or
+/// the name flags of the body it posts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Filters {
     None,
     List,
     One,
+    Body,
 }
 
 /// Whether a resource has a verb.
@@ -147,7 +152,7 @@ fn verbs() -> [(Has, Ops, Filters, Build); 10] {
         (
             |r| r.ops.contains(Ops::CREATE),
             Ops::CREATE,
-            Filters::None,
+            Filters::Body,
             |res| {
                 CreateArgs::augment_args(Command::new("create")).about(format!(
                     "Create {} from --set fields or --json (Halo answers with what it saved)",
@@ -158,7 +163,7 @@ fn verbs() -> [(Has, Ops, Filters, Build); 10] {
         (
             |r| by_id(r, Ops::UPDATE),
             Ops::UPDATE,
-            Filters::None,
+            Filters::Body,
             |res| {
                 UpdateArgs::augment_args(Command::new("update")).about(format!(
                 "Change one of the {} (its id is read back first, so a wrong id creates nothing)",
@@ -220,6 +225,9 @@ pub fn command(res: &'static Resource) -> clap::Command {
             continue;
         }
         let mut verb = build(res);
+        if let Some(examples) = crate::help::verb_examples(res, verb.get_name()) {
+            verb = verb.after_help(examples);
+        }
         if takes_ticket(res, op) {
             verb = TicketArg::augment_args(verb);
         }
@@ -230,6 +238,7 @@ pub fn command(res: &'static Resource) -> clap::Command {
         verb = match filters_taken {
             Filters::List => filters::with_spec_flags(verb, res.path),
             Filters::One => filters::with_spec_flags(verb, &one_path(res)),
+            Filters::Body => fields::with_name_flags(verb, res.path),
             Filters::None => verb,
         };
         cmd = cmd.subcommand(verb);
@@ -278,12 +287,17 @@ impl FromArgMatches for ResourceCommand {
             Verb::Get(_) => filters::spec_values(&one_path(resource), vm),
             _ => Vec::new(),
         };
+        let fields = match &verb {
+            Verb::Create(_) | Verb::Update(_) => fields::named_values(resource.path, vm),
+            _ => Vec::new(),
+        };
         Ok(ResourceCommand {
             resource,
             verb,
             ticket_id,
             reason,
             spec,
+            fields,
         })
     }
 
@@ -322,9 +336,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
                 get::run(ctx, globals, &session, &api, &a, &cmd.spec, cmd.ticket_id).await
             }
             Verb::Count(a) => count::run(ctx, &session, &api, &a, &cmd.spec).await,
-            Verb::Create(a) => create::run(ctx, globals, &session.client, &api, &a).await,
+            Verb::Create(a) => create::run(ctx, globals, &session, &api, &a, &cmd.fields).await,
             Verb::Update(a) => {
-                update::run(ctx, globals, &session.client, &api, &a, cmd.ticket_id).await
+                let named = &cmd.fields;
+                update::run(ctx, globals, &session, &api, &a, named, cmd.ticket_id).await
             }
             Verb::Delete(a) => {
                 let query = delete::Query {
@@ -426,6 +441,17 @@ mod tests {
                 let about = verb.get_about().map(|a| a.to_string()).unwrap_or_default();
                 assert!(!about.is_empty(), "{} {}", res.name, verb.get_name());
                 assert!(!about.to_lowercase().contains("pac"), "{about}");
+            }
+        }
+        for res in ["tickets", "clients", "actions"] {
+            for mut verb in command(find(res).unwrap()).get_subcommands().cloned() {
+                let help = verb.render_long_help().to_string().to_lowercase();
+                assert!(
+                    !help.contains("pacing"),
+                    "{res} {}: {help}",
+                    verb.get_name()
+                );
+                assert!(help.contains("examples:"), "{res} {}", verb.get_name());
             }
         }
     }
