@@ -53,7 +53,9 @@ where
 /// Runs a parsed command line in `ctx`: an error is printed on one line to its standard
 /// error (no secret in it); returns the exit code (see README).
 pub async fn execute(ctx: &mut Context, cli: Cli) -> u8 {
-    let done = commands::run(ctx, cli).await;
+    // On the heap: every command's state in one future is too big for a small stack
+    // (a test thread's 2 MiB, in a debug build).
+    let done = Box::pin(commands::run(ctx, cli)).await;
     ctx.io.close_pager();
     match done {
         Ok(()) => exit::OK,

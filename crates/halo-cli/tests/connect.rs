@@ -277,7 +277,7 @@ fn profiles_list_use_show_remove_and_logout() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["is_current"] == true))
+        .map(|r| (r["name"].as_str().unwrap(), r["current"] == true))
         .collect();
     assert_eq!(
         current,

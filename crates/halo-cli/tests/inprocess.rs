@@ -163,7 +163,7 @@ async fn profiles_are_listed_shown_chosen_and_removed() {
         "{list}"
     );
     let json = here.halo(&["profile", "list", "-o", "json"]).await.json();
-    assert_eq!(json[1]["is_current"], true, "{json}");
+    assert_eq!(json[1]["current"], true, "{json}");
     assert_eq!(here.halo(&["profile", "use", "default"]).await.code, 0);
     let show = here.halo(&["profile", "show", "second"]).await;
     assert!(

@@ -299,14 +299,57 @@ fn resources_completions_and_man() {
         .args(["KBArticle", "list", "--limit", "1"])
         .assert()
         .success();
-    w.halo()
-        .args(["completions", "bash"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("halo"));
+    let script = w.halo().args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    assert!(
+        script.stdout.len() < 20 * 1024,
+        "{} bytes",
+        script.stdout.len()
+    );
+    // The script calls halo back; halo answers with what fits the words so far.
+    let answered = w
+        .process()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .args(["--", "halo", "tickets", "no"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&answered).trim(), "note");
     w.halo()
         .args(["man"])
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH"));
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_program_quietly() {
+    use std::io::BufRead;
+    let w = world(300);
+    // `halo tickets list --all -o ndjson | head -n 1`
+    let mut child = w
+        .process()
+        .args(["tickets", "list", "--all", "-o", "ndjson"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        done.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
 }

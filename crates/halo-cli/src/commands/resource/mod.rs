@@ -335,7 +335,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Get(a) => {
                 get::run(ctx, globals, &session, &api, &a, &cmd.spec, cmd.ticket_id).await
             }
-            Verb::Count(a) => count::run(ctx, &session, &api, &a, &cmd.spec).await,
+            Verb::Count(a) => count::run(ctx, &globals.output, &session, &api, &a, &cmd.spec).await,
             Verb::Create(a) => create::run(ctx, globals, &session, &api, &a, &cmd.fields).await,
             Verb::Update(a) => {
                 let named = &cmd.fields;
