@@ -246,7 +246,8 @@ pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) ->
     })
 }
 
-fn profile_settings(
+/// The connection settings of a stored profile, its secrets read from where they are kept.
+pub(crate) fn profile_settings(
     config: &Config,
     env: &Env,
     name: &str,

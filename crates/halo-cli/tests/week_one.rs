@@ -96,6 +96,15 @@ async fn week_one() {
     // Who am I.
     let me = desk.halo(&["whoami", "-o", "json"]).await.json();
     assert_eq!(me["agent"]["name"], "API Agent", "{me}");
+    assert_eq!(
+        me["tenant"], "sandbox",
+        "the tenant discovery found is kept: {me}"
+    );
+    assert_eq!(
+        desk.sandbox.stats().token_requests,
+        1,
+        "the token connect minted is the one used next"
+    );
 
     // Find a client by name (part of it, any case).
     let acme = desk

@@ -130,7 +130,8 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
             grant: kind,
             username: args.username.clone(),
             scopes: settings.scopes().to_vec(),
-            tenant: args.tenant.clone(),
+            // The tenant discovery found is kept, so the profile shows what it connects to.
+            tenant: args.tenant.clone().or_else(|| report.tenant.clone()),
             auth_url: args.auth_url.clone(),
             headers: args.headers.clone(),
             insecure_http: args.insecure_http,
@@ -146,8 +147,14 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
     );
     config.file.current_profile = Some(name.clone());
     config.save()?;
-    // The token just minted is cached, so the next command makes no token request.
-    FileTokenStore::new(config.tokens_dir(), &name).save(&client.token().await?);
+    // The token just minted is cached, so the next command makes no token request: under
+    // the fingerprint of the settings as stored (the tenant found by discovery included).
+    let mut token = client.token().await?;
+    if let Some(stored) = config.file.profiles.get(&name) {
+        token.fingerprint =
+            crate::session::profile_settings(&config, ctx.env(), &name, stored)?.fingerprint();
+    }
+    FileTokenStore::new(config.tokens_dir(), &name).save(&token);
     writeln!(ctx.io.out(), "stored as profile '{name}' (now current)")?;
     Ok(())
 }

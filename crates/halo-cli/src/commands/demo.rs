@@ -100,7 +100,7 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
 
     writeln!(
         ctx.io.out(),
-        "\n5. open tickets, newest first (a table; the same call as `halo tickets list --open-only`)"
+        "\n5. the five newest open tickets (the same call as `halo tickets list --open-only --order id --orderdesc --limit 5`)"
     )?;
     let tickets = client.resource(find("tickets").context("no tickets resource")?);
     let query = vec![
@@ -176,9 +176,12 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
         ctx.io.out(),
         "\n7. export every ticket to NDJSON (pages fetched 4 at a time, written in order)"
     )?;
-    let path = std::env::temp_dir().join(format!("halo-demo-{}.ndjson", std::process::id()));
+    // Under a name no one can guess, created exclusively: a shared temp dir is no place for
+    // a predictable one (a planted link would be followed).
+    let (path, file) =
+        crate::fsutil::create_temp(&std::env::temp_dir().join("halo-demo.ndjson"), true)?;
     let started = std::time::Instant::now();
-    let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let file = std::io::BufWriter::new(file);
     let (rows, pages) = crate::commands::export::ndjson(&tickets, Box::new(file)).await?;
     writeln!(
         ctx.io.out(),

@@ -44,7 +44,7 @@ pub struct ListArgs {
     /// Rows per page (at most 100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub page_size: Option<u32>,
-    /// Ask for details (includedetails=true).
+    /// Ask Halo for the fields a list leaves out (includedetails=true: more per row, slower).
     #[arg(long)]
     pub details: bool,
     #[command(flatten)]
@@ -61,7 +61,8 @@ pub struct GetArgs {
     /// The object's id.
     #[arg(value_name = "ID")]
     pub id: String,
-    /// Ask for details (includedetails=true).
+    /// Ask for the fields Halo sends only on request (includedetails=true), such as an
+    /// invoice's lines; most objects come whole without it.
     #[arg(long)]
     pub details: bool,
     #[command(flatten)]

@@ -125,18 +125,15 @@ fn name_flags(path: &str) -> Vec<(&'static str, &'static Param)> {
 pub fn describe(p: &Param) -> String {
     let said = p.description.trim();
     let mut text = if said.is_empty() {
-        let example = match p.kind {
-            ParamKind::Bool => "true",
-            ParamKind::Int => "12",
-            ParamKind::Ints => "1,2",
-            ParamKind::Number => "1.5",
-            ParamKind::Date => "2026-01-31",
-            _ => "text",
-        };
-        format!(
-            "{}, e.g. {example}",
-            crate::commands::filters::kind_name(p.kind)
-        )
+        let kind = crate::commands::filters::kind_name(p.kind);
+        match p.kind {
+            ParamKind::Bool => format!("{kind}, e.g. true"),
+            ParamKind::Int => format!("{kind}, e.g. 12"),
+            ParamKind::Ints => format!("{kind}, e.g. 1,2"),
+            ParamKind::Number => format!("{kind}, e.g. 1.5"),
+            ParamKind::Date => format!("{kind}, e.g. 2026-01-31"),
+            _ => format!("{kind} (the spec says no more)"),
+        }
     } else {
         said.to_string()
     };
