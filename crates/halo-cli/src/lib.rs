@@ -42,11 +42,11 @@ where
 {
     use clap::FromArgMatches;
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let cmd = cli::command_for(&args);
-    let matches = cmd
-        .clone()
-        .try_get_matches_from(&args)
-        .map_err(|e| suggest::improve(e, &cmd, &args))?;
+    let mut cmd = cli::command_for(&args);
+    let matches = match cmd.try_get_matches_from_mut(&args) {
+        Ok(matches) => matches,
+        Err(e) => return Err(suggest::improve(e, &cmd, &args)),
+    };
     Cli::from_arg_matches(&matches)
 }
 

@@ -8,8 +8,8 @@ use std::ffi::OsString;
 /// At most this many suggestions.
 const MOST: usize = 3;
 
-/// `err` with better suggestions when it is an unknown subcommand of `cmd` on `args`;
-/// otherwise `err` as it is.
+/// `err` with better suggestions when it is an unknown subcommand of `cmd` (built, as clap
+/// leaves it after parsing) on `args`; otherwise `err` as it is.
 pub fn improve(err: clap::Error, cmd: &Command, args: &[OsString]) -> clap::Error {
     if err.kind() != ErrorKind::InvalidSubcommand {
         return err;
@@ -17,9 +17,7 @@ pub fn improve(err: clap::Error, cmd: &Command, args: &[OsString]) -> clap::Erro
     let Some(ContextValue::String(word)) = err.get(ContextKind::InvalidSubcommand).cloned() else {
         return err;
     };
-    let mut root = cmd.clone();
-    root.build();
-    let Some(level) = level_of(&root, args, &word) else {
+    let Some(level) = level_of(cmd, args, &word) else {
         return err;
     };
     let suggestions = suggestions(level, &word);
@@ -90,8 +88,8 @@ mod tests {
 
     fn suggested(line: &str) -> Vec<String> {
         let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
-        let cmd = crate::cli::command();
-        let err = cmd.clone().try_get_matches_from(&args).unwrap_err();
+        let mut cmd = crate::cli::command();
+        let err = cmd.try_get_matches_from_mut(&args).unwrap_err();
         let err = improve(err, &cmd, &args);
         assert_eq!(err.kind(), ErrorKind::InvalidSubcommand, "{line}");
         match err.get(ContextKind::SuggestedSubcommand) {
