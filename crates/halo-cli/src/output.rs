@@ -78,6 +78,12 @@ impl OutputOptions {
         }
     }
 
+    /// Whether a format or columns were asked for: commands that report to people in words
+    /// (`whoami`, `auth status`) then print their facts as data instead.
+    pub fn asks_for_data(&self) -> bool {
+        self.format.is_some() || self.columns.is_some()
+    }
+
     /// The format used: the chosen one, else a table on a terminal and JSON when piped.
     pub fn effective(&self) -> Format {
         match self.format {

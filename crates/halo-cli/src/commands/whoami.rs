@@ -2,7 +2,7 @@
 
 use crate::commands::Globals;
 use crate::context::Context;
-use crate::output::{Format, write_object};
+use crate::output::write_object;
 use crate::session::{RequestFlags, Source};
 use anyhow::Result;
 use halopsa::ConnectionReport;
@@ -23,7 +23,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: WhoamiArgs) -> Resu
         let report = s.client.test_connection().await?;
         let facts = facts(&s.source, &report);
         // A report for people unless a format is asked for.
-        if globals.output.format.is_some_and(|f| f != Format::Table) {
+        if globals.output.asks_for_data() {
             return write_object(ctx.io.out(), &facts, &globals.output);
         }
         let agent = match &report.agent {

@@ -15,7 +15,19 @@ pub fn write_object<W: Write>(
     options: &OutputOptions,
 ) -> anyhow::Result<()> {
     let columns = options.columns.as_deref();
-    match options.effective() {
+    let format = options.effective();
+    if let (Some(columns), Format::Table | Format::Csv) = (columns, format) {
+        let row = record(value);
+        let unknown: Vec<String> = columns
+            .iter()
+            .filter(|c| lookup(&row, c).is_none())
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(super::unknown_columns(&unknown));
+        }
+    }
+    match format {
         Format::Table => {
             let row = record(value);
             let fields: Vec<Vec<String>> = match columns {
@@ -70,21 +82,24 @@ mod tests {
             assert!(text.contains(r#"{"email":"jo@acme.test","name":"Jo User"}"#));
             assert!(text.contains("2024-05-01T09:30:00"));
         }
-        let text = object(Format::Table, true, Some(&["id", "user.name", "missing"]));
+        let text = object(Format::Table, true, Some(&["id", "user.name"]));
         assert_table(&text, &["FIELD", "VALUE"], 80);
         let fields: Vec<Vec<&str>> = text
             .lines()
             .skip(2)
             .map(|l| l.split_whitespace().collect())
             .collect();
-        assert_eq!(
-            fields,
-            [
-                vec!["id", "101"],
-                vec!["user.name", "Jo", "User"],
-                vec!["missing"]
-            ]
-        );
+        assert_eq!(fields, [vec!["id", "101"], vec!["user.name", "Jo", "User"]]);
+    }
+
+    #[test]
+    fn a_column_the_object_lacks_is_an_error_in_tables_and_csv() {
+        let ticket = &tickets()[0];
+        for format in [Format::Table, Format::Csv] {
+            let columns = options(format, true, Some(&["id", "missing"]));
+            let err = write_object(Vec::new(), ticket, &columns).expect_err("unknown column");
+            assert!(err.to_string().contains("the column missing"), "{err}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::commands::Globals;
 use crate::context::Context;
-use crate::output::{Format, write_object};
+use crate::output::write_object;
 use crate::session::{RequestFlags, Source};
 use anyhow::Result;
 
@@ -21,7 +21,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: StatusArgs) -> Resu
         let s = ctx.session(globals.profile.as_deref(), &args.requests)?;
         let report = s.client.test_connection().await?;
         // A report for people unless a format is asked for.
-        if globals.output.format.is_some_and(|f| f != Format::Table) {
+        if globals.output.asks_for_data() {
             let facts = crate::commands::whoami::facts(&s.source, &report);
             return write_object(ctx.io.out(), &facts, &globals.output);
         }
