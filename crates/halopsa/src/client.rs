@@ -191,7 +191,7 @@ impl Resilience {
     pub(crate) async fn retrying<F, Fut>(
         &self,
         what: &str,
-        method: &Method,
+        idempotent: bool,
         mut attempt_fn: F,
     ) -> Result<(ApiResponse, Option<GaveUp>), Error>
     where
@@ -222,7 +222,7 @@ impl Resilience {
             };
             match self
                 .policy
-                .decide(method, outcome, attempt, started.elapsed(), retry_after)
+                .decide(idempotent, outcome, attempt, started.elapsed(), retry_after)
             {
                 Decision::Retry(delay) => {
                     let why = match &result {
@@ -489,6 +489,9 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// JSON body.
     pub body: Option<serde_json::Value>,
+    /// Whether sending it twice does what sending it once does, whatever its method (an
+    /// update POST: the same id and values again). GET, HEAD, DELETE and OPTIONS are anyway.
+    pub idempotent: bool,
 }
 
 impl ApiRequest {
@@ -504,6 +507,7 @@ impl ApiRequest {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            idempotent: false,
         }
     }
 
@@ -511,6 +515,18 @@ impl ApiRequest {
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> ApiRequest {
         self.query.push((name.into(), value.into()));
         self
+    }
+
+    /// Marks it safe to send twice (an update: Halo saves the same values again), so a reply
+    /// lost after it was sent is retried like a GET's.
+    pub fn idempotent(mut self) -> ApiRequest {
+        self.idempotent = true;
+        self
+    }
+
+    /// Whether it may be sent again when it may have reached Halo.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent || crate::retry::is_idempotent(&self.method)
     }
 
     /// Sets the JSON body.
@@ -644,7 +660,7 @@ impl Client {
         let what = format!("{} {}", req.method, req.path);
         let token = self.inner.tokens.token(None).await?;
         let (resp, gave_up) = shared
-            .retrying(&what, &req.method, || {
+            .retrying(&what, req.is_idempotent(), || {
                 self.execute(req, &token.access_token)
             })
             .await?;
@@ -654,7 +670,7 @@ impl Client {
         debug!(target: "halopsa::http", "401: renewing the token and retrying once");
         let token = self.inner.tokens.token(Some(&token.access_token)).await?;
         let (resp, gave_up) = shared
-            .retrying(&what, &req.method, || {
+            .retrying(&what, req.is_idempotent(), || {
                 self.execute(req, &token.access_token)
             })
             .await?;

@@ -7,6 +7,12 @@
 //! [`check_dependencies`] names a filter given without the one it needs.
 
 mod date;
+
+/// A date as Halo expects it (`2026-01-31T00:00:00Z`): from an ISO date or date-time,
+/// `today`, `yesterday`, `now` or an age (`7d`, `24h`); `None` for anything else.
+pub fn date_value(text: &str) -> Option<String> {
+    date::format(text, jiff::Timestamp::now())
+}
 mod needs;
 
 pub use needs::check_dependencies;

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod auth;
+pub mod bulk;
 mod client;
 pub mod error;
 pub mod fields;

@@ -61,6 +61,18 @@ pub enum ListFilters {
     Invoices,
 }
 
+/// How to learn which of many ids exist with few requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdLookup {
+    /// A list filter taking a comma list of ids (`ticketids` on `/Tickets`).
+    Filter(&'static str),
+    /// `idonly=true`: every id in one unpaged reply (`/Client`, `/Site`, `/Asset`).
+    IdOnly,
+    /// Neither: walk the list.
+    Walk,
+}
+
 /// The rules a POST applies to an object beyond Halo's upsert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -224,6 +236,11 @@ pub struct Resource {
     /// Creating or changing one raises Halo's ticket webhook events (`New Ticket Logged`,
     /// `Ticket Updated`, `ticket status changed`).
     pub ticket_events: bool,
+    /// Halo quirk (`/Tickets`, folklore: the OpenAPI file does not list it): a POST of many
+    /// objects answers every saved object only with `returnall=true`.
+    pub post_returnall: bool,
+    /// How many ids are checked to exist at once.
+    pub id_lookup: IdLookup,
 }
 
 const fn row(
@@ -253,6 +270,8 @@ const fn row(
         list_filters: ListFilters::Common,
         post_rules: PostRules::Upsert,
         ticket_events: false,
+        post_returnall: false,
+        id_lookup: IdLookup::Walk,
     }
 }
 
@@ -326,6 +345,16 @@ impl Resource {
         self
     }
 
+    const fn returnall(mut self) -> Resource {
+        self.post_returnall = true;
+        self
+    }
+
+    const fn id_lookup(mut self, lookup: IdLookup) -> Resource {
+        self.id_lookup = lookup;
+        self
+    }
+
     /// The list key, when the list is wrapped.
     pub fn list_key(&self) -> Option<&'static str> {
         match self.list {
@@ -349,11 +378,11 @@ use ListShape::{Bare, Single, Wrapped};
 #[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).soft_delete().ticket_events(),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).soft_delete().ticket_events().returnall().id_lookup(IdLookup::Filter("ticketids")),
     row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
     row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders"),
-    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket),
-    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(IdLookup::Filter("ticketids")),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(IdLookup::Filter("ticketids")),
     row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
     row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet").missing_get(MissingGet::AgentDay),
     row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries").list_filters(ListFilters::Calendar),
@@ -372,8 +401,8 @@ pub static RESOURCES: &[Resource] = &[
     row("kb-articles", "KBArticle", Wrapped("articles"), true, Kb, "Knowledge-base articles").aliases(&["articles", "kb"]).model("KbArticle"),
     row("faq-lists", "FAQLists", Bare, false, Kb, "Knowledge-base FAQ lists"),
     // Customers, contacts and suppliers
-    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client"),
-    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site"),
+    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdLookup::IdOnly),
+    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdLookup::IdOnly),
     row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User"),
     row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
     row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
@@ -383,7 +412,7 @@ pub static RESOURCES: &[Resource] = &[
     row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
     row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdLookup::IdOnly),
     row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
     row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
     row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),

@@ -178,6 +178,11 @@ impl WalkReport {
 }
 
 impl ResourceClient {
+    /// The client it sends with.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The resource.
     pub fn resource(&self) -> &'static Resource {
         self.resource
@@ -424,7 +429,9 @@ impl ResourceClient {
                 )));
             }
         }
-        Ok(ApiRequest::new(Method::POST, self.resource.path).json(Value::Array(objects)))
+        Ok(ApiRequest::new(Method::POST, self.resource.path)
+            .json(Value::Array(objects))
+            .idempotent())
     }
 
     /// Creates objects; returns what Halo saved (one object per element).

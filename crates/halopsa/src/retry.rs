@@ -120,11 +120,12 @@ impl std::fmt::Display for GaveUp {
 }
 
 impl RetryPolicy {
-    /// The decision after attempt number `attempt` (0-based) of a request with `method`,
+    /// The decision after attempt number `attempt` (0-based) of a request that is or is not
+    /// safe to send twice (`idempotent`: [`is_idempotent`] of its method, or an update),
     /// `elapsed` since the first attempt, and the server's Retry-After if any.
     pub fn decide(
         &self,
-        method: &Method,
+        idempotent: bool,
         outcome: Attempt,
         attempt: u32,
         elapsed: Duration,
@@ -135,7 +136,7 @@ impl RetryPolicy {
             // A 500 is usually a passing fault behind a proxy or a busy server: an idempotent
             // request is worth repeating; a POST may have been processed.
             Attempt::Status(500 | 502..=504) | Attempt::Transport { sent: true } => {
-                if !is_idempotent(method) {
+                if !idempotent {
                     return Decision::GiveUp(GiveUp::MaybeSent);
                 }
                 false
@@ -179,7 +180,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Methods safe to send twice: GET, HEAD, DELETE and OPTIONS.
-fn is_idempotent(method: &Method) -> bool {
+pub fn is_idempotent(method: &Method) -> bool {
     [Method::GET, Method::HEAD, Method::DELETE, Method::OPTIONS].contains(method)
 }
 
@@ -198,7 +199,7 @@ mod tests {
     const ZERO: Duration = Duration::ZERO;
 
     fn decide(method: Method, outcome: Attempt) -> Decision {
-        RetryPolicy::default().decide(&method, outcome, 0, ZERO, None)
+        RetryPolicy::default().decide(is_idempotent(&method), outcome, 0, ZERO, None)
     }
 
     fn delay(decision: Decision) -> Duration {
@@ -287,7 +288,7 @@ mod tests {
     fn rate_limited_without_retry_after_waits_seconds() {
         let p = RetryPolicy::default();
         for attempt in 0..p.max_retries {
-            let d = delay(p.decide(&Method::GET, Attempt::Status(429), attempt, ZERO, None));
+            let d = delay(p.decide(true, Attempt::Status(429), attempt, ZERO, None));
             let floor = (Duration::from_secs(5) * 2u32.pow(attempt)).min(p.max_delay);
             assert!(d >= floor && d <= p.max_delay, "attempt {attempt}: {d:?}");
         }
@@ -334,11 +335,11 @@ mod tests {
     #[test]
     fn out_of_retries_is_exhausted() {
         let p = RetryPolicy::default();
-        let last = p.decide(&Method::GET, Attempt::Status(503), 4, ZERO, None);
+        let last = p.decide(true, Attempt::Status(503), 4, ZERO, None);
         assert!(matches!(last, Decision::Retry(_)));
         for outcome in [Attempt::Status(429), Attempt::Transport { sent: false }] {
             assert_eq!(
-                p.decide(&Method::GET, outcome, 5, ZERO, None),
+                p.decide(true, outcome, 5, ZERO, None),
                 Decision::GiveUp(GiveUp::Exhausted)
             );
         }
@@ -347,7 +348,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert_eq!(
-            never.decide(&Method::GET, Attempt::Status(503), 0, ZERO, None),
+            never.decide(true, Attempt::Status(503), 0, ZERO, None),
             Decision::GiveUp(GiveUp::Exhausted)
         );
     }
@@ -356,7 +357,7 @@ mod tests {
     fn out_of_time_gives_up_as_such() {
         let p = RetryPolicy::default();
         let after = Some(Duration::from_secs(10));
-        let at = |elapsed| p.decide(&Method::GET, Attempt::Status(429), 0, elapsed, after);
+        let at = |elapsed| p.decide(true, Attempt::Status(429), 0, elapsed, after);
         assert_eq!(
             at(Duration::from_secs(290)),
             Decision::Retry(Duration::from_secs(10))
@@ -372,7 +373,7 @@ mod tests {
         let p = RetryPolicy::default();
         let with = |after: u64| {
             p.decide(
-                &Method::POST,
+                false,
                 Attempt::Status(429),
                 0,
                 ZERO,
@@ -382,7 +383,7 @@ mod tests {
         assert_eq!(with(2), Decision::Retry(Duration::from_secs(2)));
         assert_eq!(with(3600), Decision::Retry(p.max_delay));
         let gateway = p.decide(
-            &Method::GET,
+            true,
             Attempt::Status(503),
             0,
             ZERO,

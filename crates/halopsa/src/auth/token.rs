@@ -253,11 +253,7 @@ impl TokenManager {
                 .map_err(|e| crate::reply::Failed::before(Error::transport(&url, e, false)))?;
             crate::reply::send_within_origin(&self.http, request, self.shared.max_response).await
         };
-        match self
-            .shared
-            .retrying("authinfo", &reqwest::Method::GET, get)
-            .await
-        {
+        match self.shared.retrying("authinfo", true, get).await {
             Ok((resp, _)) if (200..300).contains(&resp.status) => {
                 trace!(target: "halopsa::http::body", "authinfo reply: {}", crate::redact::body(&resp.body));
                 serde_json::from_slice(&resp.body).ok()
@@ -351,10 +347,7 @@ impl TokenManager {
             }
             reply
         };
-        let (resp, _) = self
-            .shared
-            .retrying("token request", &reqwest::Method::GET, post)
-            .await?;
+        let (resp, _) = self.shared.retrying("token request", true, post).await?;
         Ok(resp)
     }
 

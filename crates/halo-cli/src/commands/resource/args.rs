@@ -86,20 +86,28 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub write: WriteFlags,
     #[command(flatten)]
+    pub bulk: BulkFlags,
+    #[command(flatten)]
     pub requests: RequestFlags,
 }
 
 /// `update`.
 #[derive(Debug, Clone, Args)]
 pub struct UpdateArgs {
-    /// The object's id.
-    #[arg(value_name = "ID")]
-    pub id: String,
-    /// Do not read the object back before posting.
+    /// The object's id (not with --from: each row gives its own).
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "from",
+        conflicts_with = "from"
+    )]
+    pub id: Option<String>,
+    /// Do not check the id exists before posting.
     #[arg(long)]
     pub skip_check: bool,
     #[command(flatten)]
     pub write: WriteFlags,
+    #[command(flatten)]
+    pub bulk: BulkFlags,
     #[command(flatten)]
     pub requests: RequestFlags,
 }
@@ -107,17 +115,56 @@ pub struct UpdateArgs {
 /// `delete`.
 #[derive(Debug, Clone, Args)]
 pub struct DeleteArgs {
-    /// The object's id.
-    #[arg(value_name = "ID")]
-    pub id: String,
+    /// The object's id (not with --from: each row gives its own).
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "from",
+        conflicts_with = "from"
+    )]
+    pub id: Option<String>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Print the exact request without sending it.
+    /// Print the exact request without sending it (with --from: the plan).
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
+    pub bulk: BulkFlags,
+    #[command(flatten)]
     pub requests: RequestFlags,
+}
+
+// Many objects from a file. (No doc comment: see FilterFlags.)
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Many at once (--from FILE)")]
+pub struct BulkFlags {
+    /// Rows from FILE (`-`: standard input): NDJSON, a JSON array, or CSV with a header of
+    /// field names (dotted for nested fields, cf.NAME for custom fields, name columns such
+    /// as `client`)
+    #[arg(long, value_name = "FILE|-")]
+    pub from: Option<String>,
+    /// The format of --from when its name does not end in .ndjson, .json or .csv
+    #[arg(long, value_name = "FORMAT", requires = "from")]
+    pub from_format: Option<super::bulk::input::FromFormat>,
+    /// Objects per request (updates: 50; creates: 1; deletes are always one each)
+    #[arg(long, value_name = "N", requires = "from", value_parser = clap::value_parser!(usize))]
+    pub batch: Option<usize>,
+    /// Requests in flight at once (the rate limit still holds)
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Where each row's outcome goes, one NDJSON line per row [default: INPUT.results.ndjson]
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub results: Option<std::path::PathBuf>,
+    /// Where the rows that did not succeed go, in the input's format [default:
+    /// INPUT.rejects.EXT]
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub rejects: Option<std::path::PathBuf>,
+    /// Go on with an earlier run from its results file: send only the rows it did not do
+    #[arg(long, requires = "from")]
+    pub resume: bool,
+    /// Send an empty CSV cell as null (default: leave the field out)
+    #[arg(long, requires = "from")]
+    pub empty_as_null: bool,
 }
 
 // How a walk of every page goes. (No doc comment: see FilterFlags.)
@@ -249,9 +296,10 @@ pub struct WriteFlags {
 // `--ticket-id`, on the verbs of a resource whose ids are numbered per ticket.
 #[derive(Debug, Clone, Args)]
 pub struct TicketArg {
-    /// The ticket the object belongs to (its ids are numbered per ticket).
-    #[arg(long, value_name = "ID", required = true)]
-    pub ticket_id: String,
+    /// The ticket the object belongs to (its ids are numbered per ticket; with --from, for
+    /// the rows that do not give their ticket_id).
+    #[arg(long, value_name = "ID")]
+    pub ticket_id: Option<String>,
 }
 
 // `--reason`, on the delete of a resource Halo deletes softly.

@@ -28,7 +28,10 @@ pub async fn run(
     given: Query,
 ) -> Result<()> {
     let res = api.resource();
-    let id = &args.id;
+    let id = args
+        .id
+        .as_deref()
+        .ok_or_else(|| Failure::usage("give the id of the object to delete, or --from FILE"))?;
     let query: Vec<(String, String)> = [("reason", given.reason), ("ticket_id", given.ticket_id)]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))

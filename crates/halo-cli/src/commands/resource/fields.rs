@@ -142,15 +142,21 @@ pub async fn apply(
                 flag.flag, flag.field
             )));
         }
-        let value = match flag.sets {
-            Sets::Id => super::write::id_value(&names.id(flag.lookup, text).await?),
-            Sets::Name => Value::String(name_of(names, flag.lookup, text).await?),
-        };
+        let value = value_of(names, flag, text).await?;
         for o in objects.iter_mut() {
             o[flag.field] = value.clone();
         }
     }
     Ok(())
+}
+
+/// What a name flag puts in its field for `text`: the id of the row it names, or the
+/// tenant's spelling of its name.
+pub async fn value_of(names: &mut Names<'_>, flag: &NameFlag, text: &str) -> Result<Value> {
+    Ok(match flag.sets {
+        Sets::Id => super::write::id_value(&names.id(flag.lookup, text).await?),
+        Sets::Name => Value::String(name_of(names, flag.lookup, text).await?),
+    })
 }
 
 /// The tenant's spelling of the row `text` names (by name, or by id).

@@ -4,6 +4,7 @@
 
 pub mod args;
 mod assign;
+pub mod bulk;
 mod close;
 mod count;
 mod create;
@@ -69,6 +70,17 @@ impl Verb {
             Verb::View(_) => Ops::GET,
             Verb::Note(_) | Verb::Close(_) | Verb::Assign(_) => Ops::UPDATE,
         }
+    }
+
+    /// `--from` and its flags, when the verb was given a file of rows.
+    fn bulk(&self) -> Option<&args::BulkFlags> {
+        let flags = match self {
+            Verb::Create(a) => &a.bulk,
+            Verb::Update(a) => &a.bulk,
+            Verb::Delete(a) => &a.bulk,
+            _ => return None,
+        };
+        flags.from.is_some().then_some(flags)
     }
 
     /// Its flags of every request.
@@ -273,7 +285,14 @@ impl FromArgMatches for ResourceCommand {
         let (_, vm) = rm.subcommand().ok_or_else(missing)?;
         let op = verb.op();
         let ticket_id = if takes_ticket(resource, op) {
-            Some(TicketArg::from_arg_matches(vm)?.ticket_id)
+            let given = TicketArg::from_arg_matches(vm)?.ticket_id;
+            if given.is_none() && verb.bulk().is_none() {
+                return Err(clap::Error::raw(
+                    ErrorKind::MissingRequiredArgument,
+                    "--ticket-id ID is required: the ids of this resource are numbered per ticket\n",
+                ));
+            }
+            given
         } else {
             None
         };
@@ -323,6 +342,38 @@ impl Subcommand for ResourceCommand {
     }
 }
 
+/// The bulk job of a create, update or delete given `--from`.
+fn bulk_job<'a>(
+    verb: &'a Verb,
+    flags: &'a args::BulkFlags,
+    named: &'a fields::NamedFields,
+    ticket_id: Option<String>,
+) -> bulk::Job<'a> {
+    use halopsa::bulk::BulkOp;
+    let none: &[String] = &[];
+    let (op, write, yes, skip_check) = match verb {
+        Verb::Create(a) => (BulkOp::Create, Some(&a.write), false, false),
+        Verb::Update(a) => (BulkOp::Update, Some(&a.write), false, a.skip_check),
+        Verb::Delete(a) => (BulkOp::Delete, None, a.yes, false),
+        _ => (BulkOp::Update, None, false, false),
+    };
+    let dry_run = match verb {
+        Verb::Delete(a) => a.dry_run,
+        _ => write.is_some_and(|w| w.dry_run),
+    };
+    bulk::Job {
+        op,
+        flags,
+        sets: write.map_or(none, |w| w.sets.as_slice()),
+        named,
+        dry_run,
+        yes,
+        allow_unknown: write.is_some_and(|w| w.allow_unknown_field),
+        skip_check,
+        ticket_id,
+    }
+}
+
 /// Runs a resource command, within its time bound (none for a walk of every page).
 pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> Result<()> {
     let requests = cmd.verb.requests().clone();
@@ -330,6 +381,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
     let work = async {
         let session = ctx.session(globals.profile.as_deref(), &requests)?;
         let api = session.client.resource(cmd.resource);
+        if let Some(flags) = cmd.verb.bulk() {
+            let job = bulk_job(&cmd.verb, flags, &cmd.fields, cmd.ticket_id.clone());
+            return bulk::run(ctx, globals, &session, &api, job).await;
+        }
         match cmd.verb {
             Verb::List(a) => list::run(ctx, globals, &session, &api, &a, &cmd.spec).await,
             Verb::Get(a) => {

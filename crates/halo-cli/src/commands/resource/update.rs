@@ -20,7 +20,10 @@ pub async fn run(
     named: &fields::NamedFields,
     ticket_id: Option<String>,
 ) -> Result<()> {
-    let id = &args.id;
+    let id = args
+        .id
+        .as_deref()
+        .ok_or_else(|| Failure::usage("give the id of the object to update, or --from FILE"))?;
     let mut objects = crate::input::objects(
         ctx,
         args.write.json.as_deref(),
