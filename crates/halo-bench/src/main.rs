@@ -1,7 +1,7 @@
 //! `halo-bench`: measurements behind BENCHMARKS.md, each printed beside its target.
 //!
 //! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
-//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`). The export, get and RSS
+//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`). The export, get and RSS
 //! figures run the release `halo` binary, as a user would.
 
 use anyhow::{Context, Result};
@@ -43,6 +43,9 @@ async fn measure(which: String) -> Result<()> {
     }
     if matches!(which.as_str(), "all" | "rss") {
         export_rss().await?;
+    }
+    if matches!(which.as_str(), "all" | "bulk") {
+        bulk_update().await?;
     }
     Ok(())
 }
@@ -420,5 +423,88 @@ async fn sandbox_throughput() -> Result<()> {
             rate / 5000.0
         );
     }
+    Ok(())
+}
+
+/// A bulk update of 1,000 tickets from CSV under Halo's rule scaled to 30 requests / 3 s,
+/// beside the same updates sent one request per item (the PowerShell module's way), with the
+/// same client and limit; then the batch sizes unthrottled.
+async fn bulk_update() -> Result<()> {
+    let (limit, window) = (30u32, Duration::from_secs(3));
+    let rule = halo_sandbox::RateLimit {
+        requests: limit,
+        window,
+    };
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 1000,
+        rate_limit: Some(rule),
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("changes.csv");
+    let mut text = String::from("id,summary,status\n");
+    for id in 1..=1000 {
+        text.push_str(&format!("{id},Bulk change {id},In Progress\n"));
+    }
+    std::fs::write(&csv, text)?;
+    let run = |batch: &str, name: &str, limited: bool| -> Result<(u64, f64)> {
+        let before = sb.stats().api_requests;
+        let started = Instant::now();
+        let mut cmd = halo(&sb, dir.path())?;
+        cmd.args(["tickets", "update", "--from"])
+            .arg(&csv)
+            .args(["--batch", batch, "--results"])
+            .arg(dir.path().join(format!("{name}.results.ndjson")));
+        if limited {
+            cmd.args(["--rate-limit", "30/3s"]);
+        } else {
+            cmd.arg("--no-rate-limit");
+        }
+        run_ok(&mut cmd)?;
+        Ok((
+            sb.stats().api_requests - before,
+            started.elapsed().as_secs_f64(),
+        ))
+    };
+    let (bulk_requests, bulk_time) = run("50", "bulk", true)?;
+    let (one_requests, one_time) = run("1", "one", true)?;
+    println!(
+        "bulk: 1000 ticket updates under 30 requests / 3 s: --from in {bulk_requests} requests, {bulk_time:.1} s; one request per item {one_requests} requests, {one_time:.1} s: {:.0}x fewer requests (target >= 10x), {:.1}x less time (target >= 5x); 429s sent by the server: {}",
+        one_requests as f64 / bulk_requests.max(1) as f64,
+        one_time / bulk_time.max(0.001),
+        sb.stats().rate_limited
+    );
+    sb.shutdown().await;
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 1000,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let mut sizes = Vec::new();
+    for batch in ["1", "10", "25", "50", "100"] {
+        let before = sb.stats().api_requests;
+        let started = Instant::now();
+        run_ok(
+            halo(&sb, dir.path())?
+                .args([
+                    "tickets",
+                    "update",
+                    "--no-rate-limit",
+                    "--batch",
+                    batch,
+                    "--from",
+                ])
+                .arg(&csv)
+                .arg("--results")
+                .arg(dir.path().join(format!("free-{batch}.results.ndjson"))),
+        )?;
+        sizes.push(format!(
+            "{batch}: {} requests {:.2} s",
+            sb.stats().api_requests - before,
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    println!("  unthrottled, by --batch: {}", sizes.join("; "));
     Ok(())
 }

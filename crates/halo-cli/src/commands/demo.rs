@@ -172,9 +172,11 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
         other => anyhow::bail!("ticket {id} still readable after delete: {other:?}"),
     }
 
+    bulk_update(ctx, &client).await?;
+
     writeln!(
         ctx.io.out(),
-        "\n7. export every ticket to NDJSON (pages fetched 4 at a time, written in order)"
+        "\n8. export every ticket to NDJSON (pages fetched 4 at a time, written in order)"
     )?;
     // Under a name no one can guess, created exclusively: a shared temp dir is no place for
     // a predictable one (a planted link would be followed).
@@ -201,5 +203,76 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
         stats.token_requests
     )?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Step 7: 100 tickets changed from a CSV, one row naming a client that does not exist.
+async fn bulk_update(ctx: &mut Context, client: &Client) -> Result<()> {
+    use super::resource::args::BulkFlags;
+    use super::resource::bulk;
+    writeln!(
+        ctx.io.out(),
+        "\n7. change 100 tickets from a CSV, one row naming a client that does not exist (`halo tickets update --from changes.csv`)"
+    )?;
+    let dir = tempfile::Builder::new().prefix("halo-demo-").tempdir()?;
+    let csv = dir.path().join("changes.csv");
+    let mut text = String::from("id,status,summary,client_id\n");
+    for id in 1..=100 {
+        let client_id = if id == 42 { "999" } else { "" };
+        text.push_str(&format!(
+            "{id},In Progress,Checked by the demo ({id}),{client_id}\n"
+        ));
+    }
+    std::fs::write(&csv, text)?;
+    let session = crate::session::Session {
+        client: client.clone(),
+        source: crate::session::Source::Environment,
+        names_file: dir.path().join("names.json"),
+    };
+    let flags = BulkFlags {
+        from: Some(csv.to_string_lossy().into_owned()),
+        from_format: None,
+        batch: None,
+        concurrency: 4,
+        results: None,
+        rejects: None,
+        resume: false,
+        empty_as_null: false,
+    };
+    let job = bulk::Job {
+        op: halopsa::bulk::BulkOp::Update,
+        flags: &flags,
+        sets: &[],
+        named: &Vec::new(),
+        dry_run: false,
+        yes: false,
+        allow_unknown: false,
+        skip_check: false,
+        ticket_id: None,
+    };
+    let globals = super::Globals {
+        profile: None,
+        output: OutputOptions {
+            format: None,
+            columns: None,
+            is_tty: true,
+            width: Some(110),
+            color: false,
+        },
+        pager: false,
+    };
+    let api = client.resource(find("tickets").context("no tickets resource")?);
+    match bulk::run(ctx, &globals, &session, &api, job).await {
+        Err(e) if crate::exit::code_for(&e) == crate::exit::OTHER => {
+            writeln!(ctx.io.out(), "  {e}")?;
+        }
+        Err(e) => return Err(e),
+        Ok(()) => anyhow::bail!("the sandbox accepted a client that does not exist"),
+    }
+    let rejects = std::fs::read_to_string(dir.path().join("changes.rejects.csv"))?;
+    writeln!(ctx.io.out(), "  changes.rejects.csv:")?;
+    for line in rejects.lines() {
+        writeln!(ctx.io.out(), "    {line}")?;
+    }
     Ok(())
 }
