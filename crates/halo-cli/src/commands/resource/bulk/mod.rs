@@ -59,6 +59,7 @@ pub async fn run(
     api: &ResourceClient,
     job: Job<'_>,
 ) -> Result<()> {
+    let (started, before) = (Instant::now(), session.client.stats());
     let flags = job.flags;
     let source = flags.from.as_deref().unwrap_or("-");
     let format = input::format_of(source, flags.from_format)?;
@@ -113,8 +114,6 @@ pub async fn run(
     if job.op == BulkOp::Delete && !job.yes && !to_send.is_empty() {
         super::delete::confirmed(ctx, &format!("Delete {} {}?", to_send.len(), res.name))?;
     }
-    let started = Instant::now();
-    let before = session.client.stats();
     let files = results::open(&paths, flags.resume)?;
     let bar = progress(ctx, to_send.len() as u64);
     let mut writer = Writer::new(files, earlier.done.clone(), bar);
@@ -569,7 +568,7 @@ impl Summary {
         let out = ctx.io.out();
         writeln!(
             out,
-            "{} {}: {done}, {} failed, {} unknown, of {} rows; {} requests ({} retries) in {:.1} s",
+            "{} {}: {done}, {} failed, {} unknown, of {} rows; {} request{} ({} retries) in {:.1} s",
             self.resource,
             match self.op {
                 BulkOp::Create => "create",
@@ -580,6 +579,7 @@ impl Summary {
             t.unknown,
             self.rows,
             self.requests,
+            if self.requests == 1 { "" } else { "s" },
             self.retries,
             self.seconds
         )?;
