@@ -1,10 +1,11 @@
-//! Bulk writes by raw HTTP: existence lookups by id list.
+//! Bulk writes by raw HTTP: multi-object POSTs, their per-element errors, the largest array,
+//! existence lookups by id list.
 
 mod common;
 
 use common::*;
 use halo_sandbox::SandboxConfig;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn ids(rows: &Value) -> Vec<i64> {
     rows.as_array()
@@ -12,6 +13,219 @@ fn ids(rows: &Value) -> Vec<i64> {
         .iter()
         .map(|r| r["id"].as_i64().unwrap())
         .collect()
+}
+
+#[tokio::test]
+async fn every_refused_element_is_listed_by_position_and_nothing_is_saved() {
+    let api = Api::start(small()).await;
+    let before = api.count("Tickets").await;
+    let (status, body) = api
+        .post(
+            "Tickets",
+            &json!([
+                {"summary": "fine"},
+                {"summary": "bad client", "client_id": 999},
+                {"summary": "user without site", "user_id": 1},
+            ]),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body,
+        json!({
+            "[1].client_id": ["The client_id 999 does not exist."],
+            "[2]": ["A site_id must be given with a user_id."],
+        })
+    );
+    assert_eq!(api.count("Tickets").await, before, "nothing saved");
+
+    let (status, body) = api
+        .post(
+            "Tickets",
+            &json!([{"id": 3, "summary": "kept?"}, {"id": 999, "summary": "lost"}]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"[1].id": ["Unable to find Tickets with id 999 to update."]})
+    );
+    let (_, three) = api.get("Tickets/3").await;
+    assert_ne!(three["summary"], "kept?", "the good element is not saved");
+
+    let (status, body) = api
+        .post(
+            "Tickets",
+            &json!([{"summary": "a", "team": "No Such Team"}, {"summary": "b", "status_id": 77}]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({
+            "[0].team": ["The team 'No Such Team' does not exist."],
+            "[1].status_id": ["The status_id 77 does not exist."],
+        })
+    );
+
+    let (status, body) = api
+        .post(
+            "Actions",
+            &json!([{"ticket_id": 2, "note": "no outcome"}, {"note": "no ticket", "outcome_id": 1}]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({
+            "[0].outcome": ["An Outcome must be entered for this Action"],
+            "[1].ticket_id": ["A ticket_id must be supplied for an Action."],
+        })
+    );
+    let (status, body) = api
+        .post("Agent", &json!([{"name": "Ok"}, {"email": "x@y"}]))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"[1].name": ["A name must be entered for the Agent."]})
+        )
+    );
+
+    // One element keeps Halo's single message.
+    let (status, body) = api
+        .post("Tickets", &json!([{"summary": "bad", "client_id": 999}]))
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"message": "The client_id 999 does not exist."}))
+    );
+}
+
+#[tokio::test]
+async fn fifty_updates_come_back_in_order_with_returnall_and_the_first_alone_without() {
+    let api = Api::start(small()).await;
+    // In an order the ids do not have: the reply follows the input.
+    let order: Vec<i64> = (1..=50).rev().collect();
+    let batch = |tag: &str| {
+        Value::Array(
+            order
+                .iter()
+                .map(|id| json!({"id": id, "summary": format!("{tag} {id}")}))
+                .collect(),
+        )
+    };
+    let (status, all) = api.post("Tickets?returnall=true", &batch("all")).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(ids(&all), order);
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["summary"] == format!("all {}", t["id"]))
+    );
+
+    let (status, first) = api.post("Tickets", &batch("first")).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first.is_object(), "only the first saved object: {first}");
+    assert_eq!(
+        (first["id"].as_i64(), first["summary"].as_str()),
+        (Some(50), Some("first 50"))
+    );
+    let (_, one) = api.get("Tickets/1").await;
+    assert_eq!(
+        one["summary"], "first 1",
+        "every element saved all the same"
+    );
+
+    let (_, upper) = api.post("Tickets?ReturnAll=TRUE", &batch("upper")).await;
+    assert_eq!(ids(&upper), order, "the value in any case");
+    let (_, not) = api.post("Tickets?returnall=false", &batch("not")).await;
+    assert_eq!(not["id"], 50);
+    let (status, _) = api.post("Tickets?returnall=maybe", &batch("bad")).await;
+    assert_eq!(status, 400, "a value that does not bind");
+    let (_, one) = api.get("Tickets/1").await;
+    assert_eq!(one["summary"], "not 1", "a refused flag saves nothing");
+
+    // The other rows of the ticket schema do the same; other rows always answer the array.
+    let (_, opportunity) = api
+        .post(
+            "Opportunities",
+            &json!([{"id": 2, "summary": "b"}, {"id": 1, "summary": "a"}]),
+        )
+        .await;
+    assert_eq!(opportunity["id"], 2);
+    let (_, projects) = api
+        .post(
+            "Projects?returnall=true",
+            &json!([{"id": 2, "summary": "b"}, {"id": 1, "summary": "a"}]),
+        )
+        .await;
+    assert_eq!(ids(&projects), [2, 1]);
+    let (status, clients) = api
+        .post(
+            "Client",
+            &json!([{"id": 2, "name": "Two"}, {"name": "New Co"}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&clients), [2, 9]);
+}
+
+#[tokio::test]
+async fn an_array_over_the_limit_is_refused_whole() {
+    let api = Api::start(small()).await;
+    let many = |n: usize| {
+        Value::Array(
+            (0..n)
+                .map(|i| json!({"summary": format!("t{i}")}))
+                .collect(),
+        )
+    };
+    let before = api.count("Tickets").await;
+    let (status, body) = api.post("Tickets", &many(120)).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"message": "Too many objects in one request: 120 (at most 100)."})
+        )
+    );
+    assert_eq!(api.count("Tickets").await, before, "nothing saved");
+    let (status, saved) = api.post("Tickets?returnall=true", &many(100)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        saved.as_array().map(Vec::len),
+        Some(100),
+        "the limit itself is fine"
+    );
+
+    let api = Api::start(SandboxConfig {
+        max_post_items: 3,
+        ..small()
+    })
+    .await;
+    let (status, body) = api
+        .post(
+            "Client",
+            &json!([{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "Too many objects in one request: 4 (at most 3)."
+    );
+
+    let api = Api::start(SandboxConfig {
+        max_post_items: 0,
+        ..small()
+    })
+    .await;
+    let (status, saved) = api.post("Tickets?returnall=true", &many(120)).await;
+    assert_eq!(status, 200, "0 is no limit");
+    assert_eq!(saved.as_array().map(Vec::len), Some(120));
 }
 
 #[tokio::test]

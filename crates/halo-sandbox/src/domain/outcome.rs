@@ -46,8 +46,19 @@ pub enum Refusal {
     },
     /// A parameter or body Halo refuses, with Halo's message.
     Invalid(String),
+    /// Elements of a posted array of several refused, each with its position (nothing saved).
+    Elements(Vec<(usize, Fault)>),
     /// SQLite failed (never expected).
     Store(rusqlite::Error),
+}
+
+/// Why one posted element is refused: the field at fault when known, and Halo's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The field (`client_id`), or `None` when the element as a whole is at fault.
+    pub field: Option<&'static str>,
+    /// Halo's message.
+    pub message: String,
 }
 
 impl From<BadParam> for Refusal {
