@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::domain::config::RateLimit;
 use crate::domain::faults::Failure;
+use crate::domain::journal::Written;
 use crate::domain::outcome::{Done, Fault, Page, Refusal};
 use crate::domain::tokens::TokenError;
 
@@ -114,15 +115,22 @@ pub fn done(res: &Resource, done: Done) -> Response {
     match done {
         Done::Stored(text) => stored(text),
         Done::Listed(page) => stored(list_body(res, page)),
-        Done::Made(text) => {
-            let mut r = Response::new(Body::from(text));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+        Done::Made(text) => made(text),
+        Done::Written { text, ids } => {
+            let mut r = made(text);
+            r.extensions_mut().insert(Written(ids));
             r
         }
     }
+}
+
+fn made(text: String) -> Response {
+    let mut r = Response::new(Body::from(text));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Refused elements as ASP.NET model state (reference §9): `{"[3].client_id": ["..."],

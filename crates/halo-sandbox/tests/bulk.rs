@@ -1,10 +1,10 @@
 //! Bulk writes by raw HTTP: multi-object POSTs, their per-element errors, the largest array,
-//! existence lookups by id list.
+//! existence lookups by id list, the journal's written ids.
 
 mod common;
 
 use common::*;
-use halo_sandbox::SandboxConfig;
+use halo_sandbox::{JournalEntry, SandboxConfig};
 use serde_json::{Value, json};
 
 fn ids(rows: &Value) -> Vec<i64> {
@@ -12,6 +12,16 @@ fn ids(rows: &Value) -> Vec<i64> {
         .unwrap_or_else(|| panic!("not an array: {rows}"))
         .iter()
         .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The journal's entries for `method` on a path starting `/api/{prefix}`.
+fn entries(api: &Api, method: &str, prefix: &str) -> Vec<JournalEntry> {
+    let prefix = format!("/api/{prefix}");
+    api.sb
+        .journal()
+        .into_iter()
+        .filter(|e| e.method == method && e.path.starts_with(&prefix))
         .collect()
 }
 
@@ -293,4 +303,76 @@ async fn an_id_list_finds_the_ids_that_exist() {
         .get("Projects?ticketids=2,1&pageinate=true&page_size=5")
         .await;
     assert_eq!(ids(&projects["tickets"]), [1, 2]);
+}
+
+#[tokio::test]
+async fn the_journal_names_what_each_write_saved() {
+    let api = Api::start(small()).await;
+    let (status, _) = api
+        .post(
+            "Tickets?returnall=true",
+            &json!([{"id": 7, "summary": "x"}, {"id": 3, "summary": "y"}, {"summary": "new"}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .post("Tickets", &json!([{"id": 4, "summary": "z"}, {"id": 999}]))
+        .await;
+    assert_eq!(status, 400);
+    api.get("Tickets/7").await;
+    let (_, action) = api
+        .post(
+            "Actions",
+            &json!([{"ticket_id": 40, "outcome_id": 1, "note": "n"}]),
+        )
+        .await;
+    let (_, hook) = api
+        .post(
+            "Webhook",
+            &json!([{"name": "h", "url": "http://127.0.0.1:9/x"}]),
+        )
+        .await;
+    assert_eq!(api.delete("Tickets/5").await.0, 200);
+
+    let posts: Vec<Vec<String>> = entries(&api, "POST", "")
+        .into_iter()
+        .map(|e| e.written)
+        .collect();
+    let action_id = format!("40/{}", action["id"]);
+    assert_eq!(
+        posts,
+        [
+            vec!["7".to_string(), "3".into(), "61".into()],
+            vec![],
+            vec![action_id],
+            vec![hook["id"].as_str().unwrap().to_string()],
+        ]
+    );
+    let written: Vec<Vec<String>> = entries(&api, "DELETE", "Tickets")
+        .into_iter()
+        .map(|e| e.written)
+        .collect();
+    assert_eq!(written, [vec!["5".to_string()]]);
+    assert!(
+        entries(&api, "GET", "Tickets")
+            .iter()
+            .all(|e| e.written.is_empty())
+    );
+    // Over HTTP too.
+    let over_http: Value = http()
+        .get(format!("{}/_sandbox/requests", api.sb.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        over_http
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["written"] == json!(["7", "3", "61"])),
+        "{over_http}"
+    );
 }

@@ -10,8 +10,15 @@ pub enum Done {
     Stored(String),
     /// One page of a list, to be wrapped in the resource's list shape.
     Listed(Page),
-    /// JSON made for this answer: a delete's id, the objects a POST saved, an empty timesheet.
+    /// JSON made for this answer (an empty timesheet).
     Made(String),
+    /// A write's answer: the objects a POST saved or a delete's id, as JSON.
+    Written {
+        /// The reply.
+        text: String,
+        /// The ids saved or deleted (see [`crate::domain::journal::JournalEntry::written`]).
+        ids: Vec<String>,
+    },
 }
 
 /// One page of a list, before its wrapper.

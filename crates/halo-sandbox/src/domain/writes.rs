@@ -2,7 +2,7 @@
 //! validated first (each refusal naming its field), only if all pass are they saved, and one
 //! element in gives one object out, several an array in order (or the first alone, where the
 //! row says so). A DELETE removes the object, or marks it deleted where the row says Halo
-//! soft-deletes.
+//! soft-deletes. Both answer the ids they wrote, for the journal.
 
 use crate::domain::clock;
 use crate::domain::outcome::{Answer, Done, Fault, Refusal};
@@ -118,10 +118,12 @@ pub fn post(
         });
     }
     let mut saved = Vec::with_capacity(prepared.len());
+    let mut ids = Vec::with_capacity(prepared.len());
     for p in prepared {
         if let Some((key, doc)) = p.ticket {
             store.put(TICKETS, key, doc)?;
         }
+        ids.push(written_id(&p.key));
         store.put(res.path, p.key, p.doc.clone())?;
         for event in p.events {
             webhooks.send(event);
@@ -136,7 +138,17 @@ pub fn post(
             serde_json::to_string(&docs).unwrap_or_else(|_| "[]".into())
         }
     };
-    Ok(Done::Made(text))
+    Ok(Done::Written { text, ids })
+}
+
+/// How the journal names a saved object: its id, `ticket/id` for a per-ticket id, a GUID as
+/// it is.
+fn written_id(key: &Key) -> String {
+    match &key.uid {
+        Some(uid) => uid.clone(),
+        None if key.parent != 0 => format!("{}/{}", key.parent, key.id),
+        None => key.id.to_string(),
+    }
 }
 
 /// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted).
@@ -171,7 +183,10 @@ pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
         Some(uid) => Value::String(uid.clone()),
         None => Value::from(key.id),
     };
-    Ok(Done::Made(json!({ "id": id_value }).to_string()))
+    Ok(Done::Written {
+        text: json!({ "id": id_value }).to_string(),
+        ids: vec![written_id(&key)],
+    })
 }
 
 fn invalid(text: &str) -> Refusal {
