@@ -1,10 +1,10 @@
 //! Bulk writes by raw HTTP: multi-object POSTs, their per-element errors, the largest array,
-//! existence lookups by id list, the journal's written ids.
+//! existence lookups by id list, the journal's written ids, and faults on writes.
 
 mod common;
 
 use common::*;
-use halo_sandbox::{JournalEntry, SandboxConfig};
+use halo_sandbox::{Faults, JournalEntry, SandboxConfig};
 use serde_json::{Value, json};
 
 fn ids(rows: &Value) -> Vec<i64> {
@@ -375,4 +375,82 @@ async fn the_journal_names_what_each_write_saved() {
             .any(|e| e["written"] == json!(["7", "3", "61"])),
         "{over_http}"
     );
+}
+
+#[tokio::test]
+async fn an_injected_failure_comes_before_the_write() {
+    let api = Api::start(small()).await;
+    api.sb.set_faults(Faults {
+        fail_rate: 1.0,
+        ..Faults::default()
+    });
+    let (status, _) = api
+        .post(
+            "Tickets",
+            &json!([{"summary": "never"}, {"id": 3, "summary": "never"}]),
+        )
+        .await;
+    assert!([500, 502, 503].contains(&status), "{status}");
+    let (status, _) = api.delete("Tickets/5").await;
+    assert!([500, 502, 503].contains(&status), "{status}");
+    api.sb.set_faults(Faults::default());
+    assert_eq!(api.get("Tickets/61").await.0, 404, "nothing created");
+    assert_ne!(
+        api.get("Tickets/3").await.1["summary"],
+        "never",
+        "nothing updated"
+    );
+    assert_eq!(api.get("Tickets/5").await.0, 200, "nothing deleted");
+    let failed: Vec<JournalEntry> = entries(&api, "POST", "")
+        .into_iter()
+        .chain(entries(&api, "DELETE", ""))
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.written.is_empty() && e.status >= 500)
+    );
+}
+
+#[tokio::test]
+async fn a_cut_write_is_saved_all_the_same() {
+    let api = Api::start(small()).await;
+    api.sb.set_faults(Faults {
+        reset_rate: 1.0,
+        ..Faults::default()
+    });
+    let cut = |resp: reqwest::Result<reqwest::Response>| async move {
+        match resp {
+            Err(_) => true,
+            Ok(r) => r.bytes().await.is_err(),
+        }
+    };
+    let posted = http()
+        .post(api.url("Tickets"))
+        .bearer_auth(&api.token)
+        .json(&json!([{"summary": "outcome unknown"}]))
+        .send()
+        .await;
+    assert!(cut(posted).await, "the reply is cut");
+    let deleted = http()
+        .delete(api.url("Client/2"))
+        .bearer_auth(&api.token)
+        .send()
+        .await;
+    assert!(cut(deleted).await, "the reply is cut");
+    api.sb.set_faults(Faults::default());
+    let (status, saved) = api.get("Tickets/61").await;
+    assert_eq!(
+        (status, saved["summary"].as_str()),
+        (200, Some("outcome unknown"))
+    );
+    assert_eq!(api.get("Client/2").await.0, 404, "deleted");
+    let post = &entries(&api, "POST", "Tickets")[0];
+    assert_eq!(
+        (post.status, post.written.clone()),
+        (200, vec!["61".to_string()])
+    );
+    assert_eq!(entries(&api, "DELETE", "Client")[0].written, ["2"]);
+    assert_eq!(api.sb.stats().faults, 2);
 }
