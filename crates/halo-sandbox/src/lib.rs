@@ -121,6 +121,12 @@ impl Sandbox {
         self.shared.tokens.revoke_access_tokens();
     }
 
+    /// Injects `faults` from now on (their sequence starts again from `faults.seed`): a test
+    /// can take its token first, then make every request fail.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.faults.set(faults);
+    }
+
     /// Empties the journal and zeroes the counters.
     pub fn clear_journal(&self) {
         lock(&self.shared.journal).clear();

@@ -1,6 +1,7 @@
 //! Halo-shaped replies: every status code and error body the sandbox sends as Halo (route and
-//! object 404s, 401, 403, 405, 413, 429, the `{"message": …}` of a 400, OAuth errors, injected
-//! failures), and the list wrappers around a page of rows.
+//! object 404s, 401, 403, 405, 413, 429, the `{"message": …}` of a 400, the model state of
+//! refused elements, OAuth errors, injected failures), and the list wrappers around a page of
+//! rows.
 
 use std::fmt::Write;
 
@@ -14,7 +15,8 @@ use serde_json::json;
 
 use crate::domain::config::RateLimit;
 use crate::domain::faults::Failure;
-use crate::domain::outcome::{Done, Page, Refusal};
+use crate::domain::journal::Written;
+use crate::domain::outcome::{Done, Fault, Page, Refusal};
 use crate::domain::tokens::TokenError;
 
 /// A Halo-style error: `{"message": ...}` with a status.
@@ -97,6 +99,9 @@ pub fn refusal(refusal: Refusal, method: &str) -> Response {
             format!("No {path} with id {id} was found."),
         ),
         Refusal::Invalid(text) => message(StatusCode::BAD_REQUEST, text),
+        Refusal::Elements(faults) => {
+            (StatusCode::BAD_REQUEST, Json(ModelState(&faults))).into_response()
+        }
         Refusal::Store(e) => {
             tracing::error!("sandbox store: {e}");
             message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.")
@@ -110,14 +115,40 @@ pub fn done(res: &Resource, done: Done) -> Response {
     match done {
         Done::Stored(text) => stored(text),
         Done::Listed(page) => stored(list_body(res, page)),
-        Done::Made(text) => {
-            let mut r = Response::new(Body::from(text));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+        Done::Made(text) => made(text),
+        Done::Written { text, ids } => {
+            let mut r = made(text);
+            r.extensions_mut().insert(Written(ids));
             r
         }
+    }
+}
+
+fn made(text: String) -> Response {
+    let mut r = Response::new(Body::from(text));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Refused elements as ASP.NET model state (reference §9): `{"[3].client_id": ["..."],
+/// "[7]": ["..."]}`, keyed by position (and the field at fault, when known), in order.
+struct ModelState<'a>(&'a [(usize, Fault)]);
+
+impl serde::Serialize for ModelState<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (i, fault) in self.0 {
+            let key = match fault.field {
+                Some(field) => format!("[{i}].{field}"),
+                None => format!("[{i}]"),
+            };
+            map.serialize_entry(&key, &[&fault.message])?;
+        }
+        map.end()
     }
 }
 
@@ -226,6 +257,25 @@ pub fn fault(failure: Failure) -> Response {
 mod tests {
     use super::*;
     use halopsa::resource::find;
+
+    #[test]
+    fn refused_elements_are_keyed_by_position_in_order() {
+        let fault = |field, message: &str| Fault {
+            field,
+            message: message.into(),
+        };
+        let faults = [
+            (
+                10,
+                fault(Some("client_id"), "The client_id 999 does not exist."),
+            ),
+            (2, fault(None, "A site_id must be given with a user_id.")),
+        ];
+        assert_eq!(
+            serde_json::to_string(&ModelState(&faults)).unwrap(),
+            r#"{"[10].client_id":["The client_id 999 does not exist."],"[2]":["A site_id must be given with a user_id."]}"#
+        );
+    }
 
     #[test]
     fn the_429_quotes_halo() {

@@ -204,7 +204,10 @@ async fn create_update_and_their_guards() {
     assert!(closed["dateclosed"].is_string());
 
     let (status, many) = api
-        .post("Tickets", &json!([{"summary": "a"}, {"summary": "b"}]))
+        .post(
+            "Tickets?returnall=true",
+            &json!([{"summary": "a"}, {"summary": "b"}]),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The resource table: one row per Halo resource, read by the generic layer, the CLI and the
 //! sandbox alike. A resource's quirks (list key, bare list, page cap, id kind, soft delete,
-//! detail-only fields, the filters and write rules its endpoints apply) live in its row.
+//! detail-only fields, the filters and write rules its endpoints apply, how a POST of many
+//! answers, how to look many ids up) live in its row.
 
 /// How a list GET answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +48,10 @@ pub enum ListFilters {
     /// Only the common ones; inactive rows are hidden unless `includeinactive=true`.
     Common,
     /// The ticket list's (`/Tickets` and the resources sharing its schema): soft-deleted rows
-    /// only with `deleted=true`, `open_only`, `closed_only`, the id lists (`ticketids`,
-    /// `status`, `agent`, `requesttype`, `priority`), `requesttype_id`, `excludethese`, and
-    /// `startdate`/`enddate` on the date `datesearch` names; inactive rows are not hidden.
+    /// only with `deleted=true`, `open_only`, `closed_only`, the id lists (`status`, `agent`,
+    /// `requesttype`, `priority`; `ticketids` is the row's [`IdLookup`]), `requesttype_id`,
+    /// `excludethese`, and `startdate`/`enddate` on the date `datesearch` names; inactive rows
+    /// are not hidden.
     Tickets,
     /// `startdate`/`enddate` on the action's date.
     Actions,
@@ -59,18 +61,6 @@ pub enum ListFilters {
     Assets,
     /// `postedonly`.
     Invoices,
-}
-
-/// How to learn which of many ids exist with few requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IdLookup {
-    /// A list filter taking a comma list of ids (`ticketids` on `/Tickets`).
-    Filter(&'static str),
-    /// `idonly=true`: every id in one unpaged reply (`/Client`, `/Site`, `/Asset`).
-    IdOnly,
-    /// Neither: walk the list.
-    Walk,
 }
 
 /// The rules a POST applies to an object beyond Halo's upsert.
@@ -89,6 +79,19 @@ pub enum PostRules {
     Action,
     /// A `name` is required (`/Agent`).
     Named,
+}
+
+/// How to learn which of many ids exist with few requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdLookup {
+    /// A list filter taking a comma list of ids (`ticketids` on `/Tickets`).
+    Filter(&'static str),
+    /// `idonly=true`: every id in one unpaged reply of `{"id": N}` rows (`/Client`, `/Site`,
+    /// `/Asset`; the spec of the first two: "Not compatible with Pagination").
+    IdOnly,
+    /// Neither: walk the list.
+    Walk,
 }
 
 /// The scope area that governs a resource (`read:<area>` / `edit:<area>`).
@@ -233,14 +236,15 @@ pub struct Resource {
     pub list_filters: ListFilters,
     /// The rules a POST applies beyond the upsert.
     pub post_rules: PostRules,
+    /// Halo quirk (the ticket schema): a POST of several objects answers only the first saved
+    /// object unless the query has `returnall=true` (clients' use; the OpenAPI file does not
+    /// list `returnall`).
+    pub post_returnall: bool,
+    /// How to learn which of many ids exist.
+    pub id_lookup: IdLookup,
     /// Creating or changing one raises Halo's ticket webhook events (`New Ticket Logged`,
     /// `Ticket Updated`, `ticket status changed`).
     pub ticket_events: bool,
-    /// Halo quirk (`/Tickets`, folklore: the OpenAPI file does not list it): a POST of many
-    /// objects answers every saved object only with `returnall=true`.
-    pub post_returnall: bool,
-    /// How many ids are checked to exist at once.
-    pub id_lookup: IdLookup,
 }
 
 const fn row(
@@ -269,9 +273,9 @@ const fn row(
         soft_delete: false,
         list_filters: ListFilters::Common,
         post_rules: PostRules::Upsert,
-        ticket_events: false,
         post_returnall: false,
         id_lookup: IdLookup::Walk,
+        ticket_events: false,
     }
 }
 
@@ -340,11 +344,6 @@ impl Resource {
         self
     }
 
-    const fn ticket_events(mut self) -> Resource {
-        self.ticket_events = true;
-        self
-    }
-
     const fn returnall(mut self) -> Resource {
         self.post_returnall = true;
         self
@@ -352,6 +351,11 @@ impl Resource {
 
     const fn id_lookup(mut self, lookup: IdLookup) -> Resource {
         self.id_lookup = lookup;
+        self
+    }
+
+    const fn ticket_events(mut self) -> Resource {
+        self.ticket_events = true;
         self
     }
 
@@ -372,17 +376,21 @@ impl Resource {
 }
 
 use Area::*;
+use IdLookup::IdOnly;
 use ListShape::{Bare, Single, Wrapped};
+
+/// The ticket schema's id list filter.
+const TICKET_IDS: IdLookup = IdLookup::Filter("ticketids");
 
 /// Every resource, in the order `halo resources` lists them (one row a line: kept unformatted).
 #[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).soft_delete().ticket_events().returnall().id_lookup(IdLookup::Filter("ticketids")),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events(),
     row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
     row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders"),
-    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(IdLookup::Filter("ticketids")),
-    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(IdLookup::Filter("ticketids")),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS),
     row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
     row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet").missing_get(MissingGet::AgentDay),
     row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries").list_filters(ListFilters::Calendar),
@@ -401,8 +409,8 @@ pub static RESOURCES: &[Resource] = &[
     row("kb-articles", "KBArticle", Wrapped("articles"), true, Kb, "Knowledge-base articles").aliases(&["articles", "kb"]).model("KbArticle"),
     row("faq-lists", "FAQLists", Bare, false, Kb, "Knowledge-base FAQ lists"),
     // Customers, contacts and suppliers
-    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdLookup::IdOnly),
-    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdLookup::IdOnly),
+    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdOnly),
+    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdOnly),
     row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User"),
     row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
     row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
@@ -412,7 +420,7 @@ pub static RESOURCES: &[Resource] = &[
     row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
     row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdLookup::IdOnly),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdOnly),
     row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
     row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
     row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),
@@ -498,6 +506,28 @@ mod tests {
         );
         assert_eq!(find("actions").unwrap().post_rules, PostRules::Action);
         assert_eq!(find("projects").unwrap().list_filters, ListFilters::Tickets);
+        let returnall: Vec<&str> = RESOURCES
+            .iter()
+            .filter(|r| r.post_returnall)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(returnall, ["Tickets", "Opportunities", "Projects"]);
+        let lookups: Vec<(&str, IdLookup)> = RESOURCES
+            .iter()
+            .filter(|r| r.id_lookup != IdLookup::Walk)
+            .map(|r| (r.path, r.id_lookup))
+            .collect();
+        assert_eq!(
+            lookups,
+            [
+                ("Tickets", TICKET_IDS),
+                ("Opportunities", TICKET_IDS),
+                ("Projects", TICKET_IDS),
+                ("Client", IdOnly),
+                ("Site", IdOnly),
+                ("Asset", IdOnly),
+            ]
+        );
         let generic = Resource::generic("api", "Custom/Path");
         assert_eq!(
             (generic.path, generic.ops, generic.paged),
@@ -506,6 +536,10 @@ mod tests {
         assert_eq!(
             (generic.list, generic.id, generic.soft_delete),
             (ListShape::Bare, IdKind::Int, false)
+        );
+        assert_eq!(
+            (generic.post_returnall, generic.id_lookup),
+            (false, IdLookup::Walk)
         );
     }
 

@@ -39,6 +39,9 @@ pub struct SandboxArgs {
     /// Largest page served (Halo: 100; /Asset is always 50).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub page_cap: u32,
+    /// Most objects one POST may carry (a larger array is refused whole); 0 is no limit.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_post_items: usize,
     /// Halo's hosted rate limit per client, N/SECS (e.g. 300/300s); off by default.
     #[arg(long, value_name = "N/SECS", value_parser = halo_sandbox::RateLimit::parse)]
     pub rate_limit: Option<halo_sandbox::RateLimit>,
@@ -152,6 +155,7 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
         data_dir: args.data.clone(),
         seed_tickets: args.seed_tickets,
         page_cap: args.page_cap,
+        max_post_items: args.max_post_items,
         rate_limit: args.rate_limit,
         faults: Faults {
             fail_rate: args.fail_rate,
@@ -182,4 +186,30 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
             .collect::<Result<_>>()?;
     }
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    fn config_of(flags: &[&str]) -> SandboxConfig {
+        let cli =
+            Cli::try_parse_from(std::iter::once("sandbox").chain(flags.iter().copied())).unwrap();
+        config(&cli.args).unwrap()
+    }
+
+    #[test]
+    fn the_largest_post_is_a_flag() {
+        assert_eq!(config_of(&[]).max_post_items, 100);
+        assert_eq!(config_of(&["--max-post-items", "7"]).max_post_items, 7);
+        assert_eq!(config_of(&["--max-post-items", "0"]).max_post_items, 0);
+        assert!(Cli::try_parse_from(["sandbox", "--max-post-items", "-1"]).is_err());
+    }
 }

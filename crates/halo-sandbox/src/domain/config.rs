@@ -33,6 +33,9 @@ pub struct SandboxConfig {
     pub webhooks: Vec<WebhookTarget>,
     /// Largest accepted API request body, in bytes.
     pub body_limit: usize,
+    /// Most objects one POST may carry (a larger array is refused whole); 0 is no limit.
+    /// Nothing public says how many Halo accepts (reference §13.1).
+    pub max_post_items: usize,
 }
 
 /// A rolling-window rate limit: at most `requests` in any `window`.
@@ -163,6 +166,7 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             webhooks: Vec::new(),
             body_limit: 4 * 1024 * 1024,
+            max_post_items: 100,
         }
     }
 }
@@ -182,6 +186,7 @@ impl fmt::Debug for SandboxConfig {
             .field("rate_limit", &self.rate_limit)
             .field("faults", &self.faults)
             .field("webhooks", &self.webhooks)
+            .field("max_post_items", &self.max_post_items)
             .finish()
     }
 }

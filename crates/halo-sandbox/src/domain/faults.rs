@@ -28,32 +28,35 @@ pub struct Roll {
     pub reset: bool,
 }
 
-/// The seeded generator behind every fault decision.
+/// The seeded generator behind every fault decision, with the faults it decides.
 pub struct FaultDice {
-    faults: Faults,
-    rng: Mutex<StdRng>,
+    dice: Mutex<(Faults, StdRng)>,
 }
 
 impl FaultDice {
     /// Dice for `faults`, seeded with its seed.
     pub fn new(faults: Faults) -> FaultDice {
         FaultDice {
-            faults,
-            rng: Mutex::new(StdRng::seed_from_u64(faults.seed)),
+            dice: Mutex::new((faults, StdRng::seed_from_u64(faults.seed))),
         }
     }
 
     /// The faults configured.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
+    pub fn faults(&self) -> Faults {
+        lock(&self.dice).0
+    }
+
+    /// Decides `faults` from now on, the generator seeded again with its seed.
+    pub fn set(&self, faults: Faults) {
+        *lock(&self.dice) = (faults, StdRng::seed_from_u64(faults.seed));
     }
 
     /// One request's faults: whether it fails, whether it is cut, and which failure, all
     /// three drawn every time so the sequence stays aligned whatever happens.
     pub fn roll(&self) -> Roll {
-        let mut rng = lock(&self.rng);
-        let fail = rng.random::<f64>() < self.faults.fail_rate;
-        let reset = rng.random::<f64>() < self.faults.reset_rate;
+        let (faults, rng) = &mut *lock(&self.dice);
+        let fail = rng.random::<f64>() < faults.fail_rate;
+        let reset = rng.random::<f64>() < faults.reset_rate;
         let failure = match rng.random_range(0..3u8) {
             0 => Failure::Exception,
             1 => Failure::BadGateway,
@@ -92,5 +95,10 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert!(a.iter().any(|r| r.fail.is_some()) && a.iter().any(|r| r.fail.is_none()));
+        let dice = FaultDice::new(Faults::default());
+        assert_eq!(dice.roll().fail, None);
+        dice.set(faults);
+        let c: Vec<_> = (0..50).map(|_| dice.roll()).collect();
+        assert_eq!(c, a, "set reseeds");
     }
 }

@@ -48,7 +48,15 @@ pub struct JournalEntry {
     pub status: u16,
     /// Milliseconds since the sandbox started.
     pub at_ms: u64,
+    /// The ids of the objects the request saved or deleted (`"12"`, a per-ticket id as
+    /// `"12/3"`, a GUID as it is); empty for reads and refused writes.
+    #[serde(default)]
+    pub written: Vec<String>,
 }
+
+/// The ids a write saved or deleted, carried on its response to the journal.
+#[derive(Debug, Clone)]
+pub struct Written(pub Vec<String>);
 
 /// Journal entries and counters.
 pub struct Journal {
@@ -231,6 +239,7 @@ mod tests {
             form: None,
             status,
             at_ms: 0,
+            written: Vec::new(),
         };
         journal.record(entry("/Auth/Token/", 200), false);
         journal.record(entry("/API", 401), false);

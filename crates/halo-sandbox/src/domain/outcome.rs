@@ -10,8 +10,15 @@ pub enum Done {
     Stored(String),
     /// One page of a list, to be wrapped in the resource's list shape.
     Listed(Page),
-    /// JSON made for this answer: a delete's id, the objects a POST saved, an empty timesheet.
+    /// JSON made for this answer (an empty timesheet).
     Made(String),
+    /// A write's answer: the objects a POST saved or a delete's id, as JSON.
+    Written {
+        /// The reply.
+        text: String,
+        /// The ids saved or deleted (see [`crate::domain::journal::JournalEntry::written`]).
+        ids: Vec<String>,
+    },
 }
 
 /// One page of a list, before its wrapper.
@@ -46,8 +53,19 @@ pub enum Refusal {
     },
     /// A parameter or body Halo refuses, with Halo's message.
     Invalid(String),
+    /// Elements of a posted array of several refused, each with its position (nothing saved).
+    Elements(Vec<(usize, Fault)>),
     /// SQLite failed (never expected).
     Store(rusqlite::Error),
+}
+
+/// Why one posted element is refused: the field at fault when known, and Halo's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The field (`client_id`), or `None` when the element as a whole is at fault.
+    pub field: Option<&'static str>,
+    /// Halo's message.
+    pub message: String,
 }
 
 impl From<BadParam> for Refusal {

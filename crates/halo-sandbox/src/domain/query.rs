@@ -2,7 +2,7 @@
 //! Unknown names are ignored silently, as real Halo does.
 
 use crate::domain::store::{Col, Cond, ListQuery};
-use halopsa::resource::{ListFilters, Resource};
+use halopsa::resource::{IdLookup, ListFilters, Resource};
 
 /// The query string of one request, names lower-cased.
 #[derive(Debug, Default)]
@@ -94,6 +94,12 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
     if let Some(ids) = p.ints("client_ids")? {
         c.push(Cond::In(Col::Client, ids));
     }
+    // The row's id list filter (`ticketids` on the ticket schema), for existence lookups.
+    if let IdLookup::Filter(name) = r.id_lookup
+        && let Some(ids) = p.ints(name)?
+    {
+        c.push(Cond::In(Col::Id, ids));
+    }
     match r.list_filters {
         ListFilters::Tickets => ticket_filters(p, c)?,
         ListFilters::Actions => dates(p, c, "startdate", "enddate"),
@@ -143,7 +149,6 @@ fn ticket_filters(p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
         c.push(Cond::Flag(Col::Closed, true));
     }
     for (name, col) in [
-        ("ticketids", Col::Id),
         ("status", Col::Status),
         ("agent", Col::Agent),
         ("requesttype", Col::Type),
@@ -230,6 +235,23 @@ mod tests {
         assert!(list_query(find("Client").unwrap(), &p).is_err());
         let p = Params::parse(Some("open_only=yes"));
         assert!(list_query(find("Tickets").unwrap(), &p).is_err());
+    }
+
+    #[test]
+    fn the_id_list_filter_is_the_rows() {
+        let p = Params::parse(Some("ticketids=1,2,999"));
+        for path in ["Tickets", "Opportunities", "Projects"] {
+            let q = list_query(find(path).unwrap(), &p).unwrap();
+            assert!(
+                q.conds.contains(&Cond::In(Col::Id, vec![1, 2, 999])),
+                "{path}"
+            );
+        }
+        let q = list_query(find("Client").unwrap(), &p).unwrap();
+        assert!(
+            !q.conds.iter().any(|c| matches!(c, Cond::In(Col::Id, _))),
+            "ignored where the row has no such filter"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::domain::outcome::{Answer, Done, Page, Refusal};
 use crate::domain::query::{Params, list_query};
 use crate::domain::store::{Key, Store, doc_text};
-use halopsa::resource::{IdKind, ListShape, MissingGet, Ops, Resource};
+use halopsa::resource::{IdKind, IdLookup, ListShape, MissingGet, Ops, Resource};
 use serde_json::{Map, Value, json};
 
 /// Page size when `pageinate=true` comes without `page_size`.
@@ -13,7 +13,8 @@ const DEFAULT_PAGE_SIZE: u32 = 50;
 pub type Found = (Key, Map<String, Value>);
 
 /// `GET /{path}`: the list, one page of it when `pageinate=true`; pages are capped at
-/// `page_cap` unless the row fixes their size.
+/// `page_cap` unless the row fixes their size. With `idonly=true` on a row that takes it,
+/// every matching row as `{"id": N}`, unpaged.
 pub fn list(store: &Store, res: &Resource, p: &Params, page_cap: u32) -> Answer {
     if !res.ops.contains(Ops::LIST) {
         return Err(Refusal::NotSupported);
@@ -23,6 +24,16 @@ pub fn list(store: &Store, res: &Resource, p: &Params, page_cap: u32) -> Answer 
         return Ok(Done::Stored(doc_text(&doc)));
     }
     let mut q = list_query(res, p)?;
+    // `IdLookup::IdOnly` (`/Client`, `/Site`, `/Asset`): `idonly=true` answers every matching
+    // id at once; the spec says "Not compatible with Pagination", so paging is ignored.
+    if res.id_lookup == IdLookup::IdOnly && p.flag("idonly")? == Some(true) {
+        let (total, rows) = store.list(res.path, &q)?;
+        return Ok(Done::Listed(Page {
+            paging: None,
+            total,
+            rows: rows.iter().filter_map(|text| id_row(text)).collect(),
+        }));
+    }
     let paged = res.paged && p.flag("pageinate")? == Some(true);
     let mut paging = None;
     if paged {
@@ -119,6 +130,16 @@ pub fn find(
             Err(_) => None,
         },
     })
+}
+
+/// A stored object's text as `{"id": N}`.
+fn id_row(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct OnlyId {
+        id: Value,
+    }
+    let row: OnlyId = serde_json::from_str(text).ok()?;
+    Some(json!({ "id": row.id }).to_string())
 }
 
 /// Whether an object is soft-deleted (hidden from GET; see `Resource::soft_delete`).

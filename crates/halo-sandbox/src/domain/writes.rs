@@ -1,9 +1,11 @@
 //! Changing a resource. A POST is Halo's upsert: every element of the posted array is
-//! validated first, only if all pass are they saved, and one element in gives one object out.
-//! A DELETE removes the object, or marks it deleted where the row says Halo soft-deletes.
+//! validated first (each refusal naming its field), only if all pass are they saved, and one
+//! element in gives one object out, several an array in order (or the first alone, where the
+//! row says so). A DELETE removes the object, or marks it deleted where the row says Halo
+//! soft-deletes. Both answer the ids they wrote, for the journal.
 
 use crate::domain::clock;
-use crate::domain::outcome::{Answer, Done, Refusal};
+use crate::domain::outcome::{Answer, Done, Fault, Refusal};
 use crate::domain::query::Params;
 use crate::domain::reads::{Found, find, is_deleted};
 use crate::domain::seed::{OUTCOMES, PLACEHOLDER_DATE, STATUSES};
@@ -27,17 +29,50 @@ struct Prepared {
     events: Vec<Event>,
 }
 
-/// `POST /{path}` with `body`, by `who`; saved tickets' events go to `webhooks`.
+/// Why an element cannot be saved: a fault of its own (answered by its position), or a
+/// refusal of the whole request (the store failing).
+enum Unfit {
+    Fault(Fault),
+    Request(Refusal),
+}
+
+impl From<Refusal> for Unfit {
+    fn from(r: Refusal) -> Self {
+        Unfit::Request(r)
+    }
+}
+
+impl From<rusqlite::Error> for Unfit {
+    fn from(e: rusqlite::Error) -> Self {
+        Unfit::Request(Refusal::Store(e))
+    }
+}
+
+/// An element refused for `field` (`None`: as a whole), with Halo's message.
+fn fault(field: Option<&'static str>, message: impl Into<String>) -> Unfit {
+    Unfit::Fault(Fault {
+        field,
+        message: message.into(),
+    })
+}
+
+/// `POST /{path}?{p}` with `body`, by `who`, of at most `max_items` elements (0: any number);
+/// saved tickets' events go to `webhooks`.
 pub fn post(
     store: &Store,
     webhooks: &Webhooks,
     res: &Resource,
     who: &Identity,
+    p: &Params,
     body: &[u8],
+    max_items: usize,
 ) -> Answer {
     if !res.ops.contains(Ops::CREATE) && !res.ops.contains(Ops::UPDATE) {
         return Err(Refusal::NotSupported);
     }
+    // Halo quirk (the ticket schema, `Resource::post_returnall`): several objects saved are
+    // answered by the first alone unless `returnall=true` (not in the OpenAPI file).
+    let return_all = !res.post_returnall || p.flag("returnall")? == Some(true);
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| Refusal::Invalid(format!("The request body is not valid JSON: {e}")))?;
     // Halo binds every POST body to a list: one object alone does not bind.
@@ -47,21 +82,48 @@ pub fn post(
     if items.is_empty() {
         return Err(invalid("The request body is an empty array."));
     }
-    let mut next_ids: HashMap<i64, i64> = HashMap::new();
-    let mut prepared = Vec::with_capacity(items.len());
+    if max_items > 0 && items.len() > max_items {
+        return Err(Refusal::Invalid(format!(
+            "Too many objects in one request: {} (at most {max_items}).",
+            items.len()
+        )));
+    }
+    let several = items.len() > 1;
+    let mut objects = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let Value::Object(obj) = item else {
             return Err(Refusal::Invalid(format!(
                 "[{i}]: each element must be a JSON object."
             )));
         };
-        prepared.push(prepare(store, res, who, obj, &mut next_ids)?);
+        objects.push(obj);
+    }
+    let mut next_ids: HashMap<i64, i64> = HashMap::new();
+    let mut prepared = Vec::with_capacity(objects.len());
+    let mut faults = Vec::new();
+    for (i, obj) in objects.into_iter().enumerate() {
+        match prepare(store, res, who, obj, &mut next_ids) {
+            Ok(p) => prepared.push(p),
+            Err(Unfit::Fault(f)) => faults.push((i, f)),
+            Err(Unfit::Request(r)) => return Err(r),
+        }
+    }
+    if let Some((_, first)) = faults.first() {
+        // Halo quirk (ASP.NET model state, reference §9): one element's refusal is a message;
+        // several elements' are keyed by position, every refused element listed.
+        return Err(if several {
+            Refusal::Elements(faults)
+        } else {
+            Refusal::Invalid(first.message.clone())
+        });
     }
     let mut saved = Vec::with_capacity(prepared.len());
+    let mut ids = Vec::with_capacity(prepared.len());
     for p in prepared {
         if let Some((key, doc)) = p.ticket {
             store.put(TICKETS, key, doc)?;
         }
+        ids.push(written_id(&p.key));
         store.put(res.path, p.key, p.doc.clone())?;
         for event in p.events {
             webhooks.send(event);
@@ -70,12 +132,23 @@ pub fn post(
     }
     let text = match saved.as_slice() {
         [one] => doc_text(one),
+        [first, ..] if !return_all => doc_text(first),
         all => {
             let docs: Vec<IdFirst> = all.iter().map(IdFirst).collect();
             serde_json::to_string(&docs).unwrap_or_else(|_| "[]".into())
         }
     };
-    Ok(Done::Made(text))
+    Ok(Done::Written { text, ids })
+}
+
+/// How the journal names a saved object: its id, `ticket/id` for a per-ticket id, a GUID as
+/// it is.
+fn written_id(key: &Key) -> String {
+    match &key.uid {
+        Some(uid) => uid.clone(),
+        None if key.parent != 0 => format!("{}/{}", key.parent, key.id),
+        None => key.id.to_string(),
+    }
 }
 
 /// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted).
@@ -110,7 +183,10 @@ pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
         Some(uid) => Value::String(uid.clone()),
         None => Value::from(key.id),
     };
-    Ok(Done::Made(json!({ "id": id_value }).to_string()))
+    Ok(Done::Written {
+        text: json!({ "id": id_value }).to_string(),
+        ids: vec![written_id(&key)],
+    })
 }
 
 fn invalid(text: &str) -> Refusal {
@@ -123,7 +199,7 @@ fn prepare(
     who: &Identity,
     mut obj: Map<String, Value>,
     next_ids: &mut HashMap<i64, i64>,
-) -> Result<Prepared, Refusal> {
+) -> Result<Prepared, Unfit> {
     // Control flags are instructions, not data.
     let recover = obj.get("_recover").and_then(Value::as_bool) == Some(true);
     obj.retain(|k, _| !k.starts_with('_'));
@@ -131,18 +207,26 @@ fn prepare(
     let parent = match res.id {
         IdKind::PerTicket => match obj.get("ticket_id").and_then(id_from_value) {
             Some(t) if t > 0 => t,
-            _ => return Err(invalid("A ticket_id must be supplied for an Action.")),
+            _ => {
+                return Err(fault(
+                    Some("ticket_id"),
+                    "A ticket_id must be supplied for an Action.",
+                ));
+            }
         },
         _ => 0,
     };
     let existing = existing(store, res, &obj, parent)?;
     let creating = existing.is_none();
     if creating && !res.ops.contains(Ops::CREATE) || !creating && !res.ops.contains(Ops::UPDATE) {
-        return Err(Refusal::Invalid(format!(
-            "{} objects cannot be {} through the API.",
-            res.path,
-            if creating { "created" } else { "updated" }
-        )));
+        return Err(fault(
+            None,
+            format!(
+                "{} objects cannot be {} through the API.",
+                res.path,
+                if creating { "created" } else { "updated" }
+            ),
+        ));
     }
     let (key, mut doc) = match existing {
         Some(found) => found,
@@ -176,10 +260,10 @@ fn prepare(
                 .and_then(Value::as_str)
                 .is_none_or(|n| n.trim().is_empty()) =>
         {
-            return Err(Refusal::Invalid(format!(
-                "A name must be entered for the {}.",
-                res.path
-            )));
+            return Err(fault(
+                Some("name"),
+                format!("A name must be entered for the {}.", res.path),
+            ));
         }
         _ => {}
     }
@@ -193,7 +277,7 @@ fn existing(
     res: &Resource,
     obj: &Map<String, Value>,
     parent: i64,
-) -> Result<Option<Found>, Refusal> {
+) -> Result<Option<Found>, Unfit> {
     let raw = obj.get("id");
     let id_text = match raw {
         None | Some(Value::Null) => return Ok(None),
@@ -206,9 +290,10 @@ fn existing(
             Some(0) => return Ok(None),
             Some(_) => {}
             None => {
-                return Err(Refusal::Invalid(format!(
-                    "The id '{id_text}' is not valid."
-                )));
+                return Err(fault(
+                    Some("id"),
+                    format!("The id '{id_text}' is not valid."),
+                ));
             }
         }
     }
@@ -218,10 +303,10 @@ fn existing(
         .unwrap_or(id_text.clone());
     match find(store, res, &numeric, Some(parent))? {
         Some(found) => Ok(Some(found)),
-        None => Err(Refusal::Invalid(format!(
-            "Unable to find {} with id {id_text} to update.",
-            res.path
-        ))),
+        None => Err(fault(
+            Some("id"),
+            format!("Unable to find {} with id {id_text} to update.", res.path),
+        )),
     }
 }
 
@@ -248,9 +333,9 @@ fn new_key(
 fn related(
     store: &Store,
     resource: &str,
-    field: &str,
+    field: &'static str,
     doc: &Map<String, Value>,
-) -> Result<Option<String>, Refusal> {
+) -> Result<Option<String>, Unfit> {
     let Some(id) = doc.get(field).and_then(id_from_value).filter(|id| *id > 0) else {
         return Ok(None);
     };
@@ -261,9 +346,10 @@ fn related(
                 .unwrap_or_default()
                 .to_string(),
         )),
-        None => Err(Refusal::Invalid(format!(
-            "The {field} {id} does not exist."
-        ))),
+        None => Err(fault(
+            Some(field),
+            format!("The {field} {id} does not exist."),
+        )),
     }
 }
 
@@ -293,7 +379,7 @@ fn ticket_rules(
     previous: &Map<String, Value>,
     creating: bool,
     recover: bool,
-) -> Result<(), Refusal> {
+) -> Result<(), Unfit> {
     let now = clock::now_iso();
     let doc = &mut p.doc;
     if creating {
@@ -317,7 +403,8 @@ fn ticket_rules(
                 .and_then(id_from_value)
                 .is_none_or(|s| s <= 0)
         {
-            return Err(invalid("A site_id must be given with a user_id."));
+            // A rule over two fields: the element as a whole is at fault.
+            return Err(fault(None, "A site_id must be given with a user_id."));
         }
     }
     if recover {
@@ -343,7 +430,7 @@ fn ticket_rules(
         && previous.get("team").and_then(Value::as_str) != Some(team.as_str())
     {
         let id = team_id(store, &team)?
-            .ok_or_else(|| Refusal::Invalid(format!("The team '{team}' does not exist.")))?;
+            .ok_or_else(|| fault(Some("team"), format!("The team '{team}' does not exist.")))?;
         doc.insert("team_id".into(), Value::from(id));
     }
     let status = doc.get("status_id").and_then(id_from_value).unwrap_or(1);
@@ -375,12 +462,13 @@ fn action_rules(
     who: &Identity,
     p: &mut Prepared,
     creating: bool,
-) -> Result<(), Refusal> {
+) -> Result<(), Unfit> {
     let ticket_id = p.key.parent;
     let Some(mut ticket) = store.get(TICKETS, 0, ticket_id)?.filter(|t| !is_deleted(t)) else {
-        return Err(Refusal::Invalid(format!(
-            "The ticket_id {ticket_id} does not exist."
-        )));
+        return Err(fault(
+            Some("ticket_id"),
+            format!("The ticket_id {ticket_id} does not exist."),
+        ));
     };
     let doc = &mut p.doc;
     let outcome = match doc
@@ -391,9 +479,10 @@ fn action_rules(
         Some(id) => match OUTCOMES.iter().find(|(o, _)| *o == id) {
             Some((_, name)) => Some(name.to_string()),
             None => {
-                return Err(Refusal::Invalid(format!(
-                    "The outcome_id {id} does not exist."
-                )));
+                return Err(fault(
+                    Some("outcome_id"),
+                    format!("The outcome_id {id} does not exist."),
+                ));
             }
         },
         None => doc
@@ -403,7 +492,10 @@ fn action_rules(
             .map(str::to_string),
     };
     let Some(outcome) = outcome else {
-        return Err(invalid("An Outcome must be entered for this Action"));
+        return Err(fault(
+            Some("outcome"),
+            "An Outcome must be entered for this Action",
+        ));
     };
     let now = clock::now_iso();
     doc.insert("outcome".into(), Value::String(outcome));
@@ -428,9 +520,10 @@ fn action_rules(
     ticket.insert("last_update".into(), Value::String(now.clone()));
     if let Some(status) = new_status {
         let Some(st) = store.get("Status", 0, status)? else {
-            return Err(Refusal::Invalid(format!(
-                "The new_status {status} does not exist."
-            )));
+            return Err(fault(
+                Some("new_status"),
+                format!("The new_status {status} does not exist."),
+            ));
         };
         let was = ticket.get("status_id").and_then(id_from_value);
         ticket.insert("status_id".into(), Value::from(status));

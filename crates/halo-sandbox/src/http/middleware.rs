@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::domain::journal::{JournalEntry, is_admin_path, redact_headers};
+use crate::domain::journal::{JournalEntry, Written, is_admin_path, redact_headers};
 use crate::domain::lock::lock;
 use crate::reply;
 use crate::state::Shared;
@@ -26,7 +26,8 @@ pub struct RecordedForm(pub Vec<(String, String)>);
 #[derive(Clone, Copy)]
 struct Injected;
 
-/// Records every request outside `/_sandbox` in the journal and the counters.
+/// Records every request outside `/_sandbox` in the journal and the counters, with the ids a
+/// write reports on its response ([`Written`]).
 pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if is_admin_path(&path) {
@@ -40,7 +41,7 @@ pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: N
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_bytes())),
     );
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status().as_u16();
     tracing::debug!(%method, %path, status, "sandbox request");
     let form = response
@@ -48,6 +49,11 @@ pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: N
         .get::<RecordedForm>()
         .map(|f| f.0.clone());
     let injected = response.extensions().get::<Injected>().is_some();
+    let written = response
+        .extensions_mut()
+        .remove::<Written>()
+        .map(|w| w.0)
+        .unwrap_or_default();
     let entry = JournalEntry {
         method,
         path,
@@ -56,6 +62,7 @@ pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: N
         form,
         status,
         at_ms: 0,
+        written,
     };
     lock(&shared.journal).record(entry, injected);
     response

@@ -62,7 +62,15 @@ pub async fn dispatch(
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            writes::post(store, &shared.webhooks, res, &grant.identity, &body)
+            writes::post(
+                store,
+                &shared.webhooks,
+                res,
+                &grant.identity,
+                &params,
+                &body,
+                shared.config.max_post_items,
+            )
         }
         (&Method::DELETE, Some(id)) => writes::delete(store, res, &id, &params),
         _ => Err(Refusal::NotSupported),
