@@ -22,6 +22,7 @@
 
 pub mod auth;
 mod client;
+pub mod custom_fields;
 pub mod error;
 pub mod fields;
 pub mod filter;
@@ -43,6 +44,7 @@ pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT, Wait,
 };
+pub use custom_fields::{CfError, CfKind, Definitions, FieldDef, Where};
 pub use error::{ApiError, AuthError, Error, Operation};
 pub use fields::{Field, FieldKind, UnknownField};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};

@@ -3,6 +3,7 @@
 //! A DELETE removes the object, or marks it deleted where the row says Halo soft-deletes.
 
 use crate::domain::clock;
+use crate::domain::custom_fields;
 use crate::domain::outcome::{Answer, Done, Refusal};
 use crate::domain::query::Params;
 use crate::domain::reads::{Found, find, is_deleted};
@@ -150,7 +151,17 @@ fn prepare(
     };
     let previous = doc.clone();
     obj.remove("id");
+    let custom = match (res.custom_field_type, obj.remove("customfields")) {
+        (Some(typeid), Some(posted)) => Some(custom_fields::complete(store, typeid, &posted)?),
+        (None, posted) => posted,
+        (Some(_), None) => None,
+    };
     doc.extend(obj);
+    // Halo quirk (HaloAPI #13): the posted `customfields` array replaces the stored one as a
+    // whole; an entry not posted is gone.
+    if let Some(custom) = custom {
+        doc.insert("customfields".into(), custom);
+    }
     doc.insert(
         "id".into(),
         match &key.uid {
