@@ -383,7 +383,7 @@ pub enum CfError {
         candidates: Vec<String>,
     },
     /// A value the field does not take.
-    #[error("{field}: {message}")]
+    #[error("{message}")]
     BadValue {
         /// The field's label.
         field: String,

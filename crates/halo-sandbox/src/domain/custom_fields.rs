@@ -137,6 +137,16 @@ pub fn entry(def: &FieldDef, value: Value) -> Value {
     })
 }
 
+/// A posted entry completed as [`entry`] makes it; other properties it carries are kept, as
+/// the sandbox keeps unknown fields everywhere.
+fn completed(def: &FieldDef, posted: &Value, value: Value) -> Value {
+    let mut out = posted.as_object().cloned().unwrap_or_default();
+    if let Value::Object(made) = entry(def, value) {
+        out.extend(made);
+    }
+    Value::Object(out)
+}
+
 /// The stored definitions of entity `typeid`.
 fn definitions(store: &Store, typeid: u8) -> Result<Vec<FieldDef>, Refusal> {
     let q = ListQuery {
@@ -181,7 +191,7 @@ pub fn complete(store: &Store, typeid: u8, posted: &Value) -> Result<Value, Refu
         };
         let value = checked(def, item.get("value").cloned().unwrap_or(Value::Null))?;
         out.retain(|(id, _)| *id != def.id.0);
-        out.push((def.id.0, entry(def, value)));
+        out.push((def.id.0, completed(def, item, value)));
     }
     Ok(Value::Array(out.into_iter().map(|(_, e)| e).collect()))
 }

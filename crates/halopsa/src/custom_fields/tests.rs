@@ -169,7 +169,7 @@ fn a_wrong_value_names_what_is_accepted() {
     let err = d.changes(&[("CFRegion", "Up")]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Region: 'Up' is not a value of Region; it takes North, South, East or West"
+        "'Up' is not a value of Region; it takes North, South, East or West"
     );
 }
 
