@@ -662,6 +662,14 @@ impl Where {
         }
     }
 
+    /// The top-level field of a row it reads (`customfields` for a custom field).
+    pub fn reads(&self) -> &str {
+        match &self.field {
+            WhereField::Path(path) => path.split('.').next().unwrap_or(path),
+            WhereField::Custom { .. } => "customfields",
+        }
+    }
+
     /// Whether it looks at a custom field.
     pub fn is_custom(&self) -> bool {
         matches!(self.field, WhereField::Custom { .. })
