@@ -76,6 +76,11 @@ pub enum Command {
     /// List every filter of a resource, with its type and what it does.
     #[command(after_help = "Examples:\n  halo filters tickets\n  halo filters assets -o json")]
     Filters(commands::filters::FiltersArgs),
+    /// List the custom fields of a resource: id, name, label, kind and lookup values.
+    #[command(
+        after_help = "Examples:\n  halo fields tickets\n  halo fields clients -o json\n  halo tickets update 12 --field Region=North"
+    )]
+    Fields(commands::fields::FieldsArgs),
     /// Call any of Halo's paths with the profile's auth.
     #[command(after_help = "Examples:
   halo api Status

@@ -17,6 +17,7 @@ const GROUPS: &[(&str, &[&str])] = &[
             "logout",
             "resources",
             "filters",
+            "fields",
         ],
     ),
     (

@@ -68,11 +68,24 @@ pub async fn execute(ctx: &mut Context, cli: Cli) -> u8 {
     }
 }
 
-/// Whether an error is standard output's reader having gone away.
+/// Whether an error is standard output's reader having gone away (an I/O error, or one that
+/// JSON or CSV writing wrapped).
 fn closed_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = match (
+            c.downcast_ref::<std::io::Error>(),
+            c.downcast_ref::<serde_json::Error>(),
+            c.downcast_ref::<csv::Error>(),
+        ) {
+            (Some(io), _, _) => Some(io.kind()),
+            (_, Some(json), _) => json.io_error_kind(),
+            (_, _, Some(csv)) => match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            },
+            _ => None,
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 

@@ -1,12 +1,14 @@
 //! Names where ids go: `--client "Acme Ltd"`, `--agent @me`, `--status Closed`,
 //! `halo clients get Acme`. Small lookups (agents, teams, statuses, types, priorities,
 //! outcomes) are read whole in one call; large ones (clients, sites, users) are searched.
-//! What was found is cached per profile for a few minutes.
+//! What was found is cached per profile for a few minutes, and so are the custom-field
+//! definitions of each entity (`--field`, `--where cf.NAME`, `halo fields`).
 
 use crate::exit::Failure;
 use crate::fsutil;
 use anyhow::Result;
 use futures::TryStreamExt;
+use halopsa::custom_fields::{self, Definitions};
 use halopsa::resource::Resource;
 use halopsa::{ApiRequest, Client, ListOptions};
 use serde::{Deserialize, Serialize};
@@ -115,6 +117,9 @@ struct Cache {
     whole: BTreeMap<Lookup, (Vec<Named>, u64)>,
     #[serde(default)]
     me: Option<(Named, u64)>,
+    /// Custom-field definitions per entity (`typeid`).
+    #[serde(default)]
+    fields: BTreeMap<u8, (Definitions, u64)>,
 }
 
 /// Turns names into ids for one session.
@@ -234,6 +239,24 @@ impl<'a> Names<'a> {
         Ok(rows)
     }
 
+    /// The custom-field definitions of `res` ([`custom_fields::fetch`]), from the cache
+    /// unless `refresh`; a resource without custom fields is a usage error (exit 2).
+    pub async fn fields(&mut self, res: &Resource, refresh: bool) -> Result<Definitions> {
+        let Some(typeid) = res.custom_field_type else {
+            return Err(Failure::usage(no_custom_fields(res)));
+        };
+        if !refresh
+            && let Some((defs, at)) = self.cache.fields.get(&typeid)
+            && fresh(*at)
+        {
+            return Ok(defs.clone());
+        }
+        let defs = custom_fields::fetch(self.client, res).await?;
+        self.cache.fields.insert(typeid, (defs.clone(), now()));
+        self.dirty = true;
+        Ok(defs)
+    }
+
     async fn candidates(&mut self, lookup: Lookup, text: &str) -> Result<Vec<Named>> {
         if !lookup.searched() {
             return self.all(lookup).await;
@@ -341,6 +364,20 @@ fn choose(lookup: Lookup, text: &str, candidates: &[Named]) -> Result<Named> {
             )))
         }
     }
+}
+
+/// Why `res` takes no `--field` or `cf.NAME`, and which resources do.
+pub fn no_custom_fields(res: &Resource) -> String {
+    let with: Vec<&str> = halopsa::resource::RESOURCES
+        .iter()
+        .filter(|r| r.custom_field_type.is_some())
+        .map(|r| r.name)
+        .collect();
+    format!(
+        "{} have no custom fields (these do: {})",
+        res.name,
+        with.join(", ")
+    )
 }
 
 fn quoted(n: &Named) -> String {

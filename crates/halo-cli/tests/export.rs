@@ -155,6 +155,56 @@ fn interrupted_and_resumed(format: &str) {
     );
 }
 
+#[test]
+fn an_interrupted_export_with_where_resumes_with_exactly_its_rows() {
+    let w = slow_world();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("north.ndjson");
+    let state = dir.path().join("north.ndjson.partial.json");
+    let north = ["--where", "cf.Region=North"];
+    let mut child = spawn_slow_export(&w, &out, &north);
+    let checkpoint = wait_for_checkpoint(&state, 6);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        checkpoint["conditions"],
+        serde_json::json!(["cf.Region=North"])
+    );
+    assert!(
+        checkpoint["kept"].as_u64() < checkpoint["rows"].as_u64(),
+        "rows written and rows walked are both kept: {checkpoint}"
+    );
+    // A resume with other conditions is refused; with the same it finishes the job.
+    export(
+        &w,
+        &out,
+        &[
+            "--resume",
+            "--page-size",
+            "50",
+            "--where",
+            "cf.Region=South",
+        ],
+    )
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--where"));
+    export(
+        &w,
+        &out,
+        &["--resume", "--page-size", "50", north[0], north[1]],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("resuming at page"))
+    .stderr(predicate::str::contains(
+        "(750 in all, with the interrupted run's)",
+    ));
+    // The seed gives ticket N the region of N % 4: North for every fourth.
+    let want: HashSet<i64> = (1..=3000).filter(|n| n % 4 == 0).collect();
+    assert_eq!(ids(&out), want);
+}
+
 /// A connected sandbox of 3,000 tickets answering each request after 40 ms: an export of
 /// it in pages of 50 takes about 2.4 s, time to act while it runs.
 fn slow_world() -> World {

@@ -15,6 +15,7 @@ const DOMAIN: &[&str] = &[
     "domain",
     "domain::clock",
     "domain::config",
+    "domain::custom_fields",
     "domain::faults",
     "domain::journal",
     "domain::lock",

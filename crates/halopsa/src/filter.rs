@@ -250,13 +250,10 @@ fn squash(name: &str) -> String {
 
 /// Up to three of `names` within a third of `name`'s length in edits, or containing it or
 /// contained in it (three letters at least), nearest first.
-pub(crate) fn nearest(
-    names: impl IntoIterator<Item = &'static str>,
-    name: &str,
-) -> Vec<&'static str> {
+pub(crate) fn nearest<'a>(names: impl IntoIterator<Item = &'a str>, name: &str) -> Vec<&'a str> {
     let wanted = squash(name);
     let limit = (wanted.len() / 3).max(1);
-    let mut scored: Vec<(usize, bool, &'static str)> = names
+    let mut scored: Vec<(usize, bool, &'a str)> = names
         .into_iter()
         .filter_map(|candidate_name| {
             let candidate = squash(candidate_name);

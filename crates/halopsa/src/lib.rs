@@ -23,6 +23,7 @@
 pub mod auth;
 pub mod bulk;
 mod client;
+pub mod custom_fields;
 pub mod error;
 pub mod fields;
 pub mod filter;
@@ -44,6 +45,7 @@ pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT, Wait,
 };
+pub use custom_fields::{CfError, CfKind, Definitions, FieldDef, Where};
 pub use error::{ApiError, AuthError, Error, Operation};
 pub use fields::{Field, FieldKind, UnknownField};
 pub use filter::{ListParams, Param, ParamKind, UnknownFilter};

@@ -1,7 +1,7 @@
 //! The resource table: one row per Halo resource, read by the generic layer, the CLI and the
 //! sandbox alike. A resource's quirks (list key, bare list, page cap, id kind, soft delete,
 //! detail-only fields, the filters and write rules its endpoints apply, how a POST of many
-//! answers, how to look many ids up) live in its row.
+//! answers, how to look many ids up, its custom fields) live in its row.
 
 /// How a list GET answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,8 @@ pub enum ListFilters {
     Assets,
     /// `postedonly`.
     Invoices,
+    /// `typeid`: the custom-field definitions of one entity (`/FieldInfo`).
+    FieldInfo,
 }
 
 /// The rules a POST applies to an object beyond Halo's upsert.
@@ -165,6 +167,26 @@ impl Area {
     }
 }
 
+/// Fields Halo sends only when asked, and the flags that ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailOnly {
+    /// The fields (`lines`).
+    pub fields: &'static [&'static str],
+    /// Any of these flags, `true` on a list, brings them (`includelines`, `includedetails`).
+    pub on_list: &'static [&'static str],
+    /// This flag, `true` on a GET of one object, brings them (`includedetails`).
+    pub on_get: &'static str,
+}
+
+impl DetailOnly {
+    /// No field held back.
+    pub const NONE: DetailOnly = DetailOnly {
+        fields: &[],
+        on_list: &[],
+        on_get: "includedetails",
+    };
+}
+
 /// The operations a resource supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ops(u8);
@@ -221,8 +243,9 @@ pub struct Resource {
     pub model: Option<&'static str>,
     /// One line for `halo resources`.
     pub summary: &'static str,
-    /// Fields Halo sends only with `includedetails=true` (`/Invoice`: its `lines`).
-    pub detail_only: &'static [&'static str],
+    /// Fields Halo sends only when asked (`/Invoice`: its `lines`, with `includedetails=true`;
+    /// `/FieldInfo`: a lookup's `values`, with `getlookupvalues=true`).
+    pub detail_only: DetailOnly,
     /// An empty array Halo sends beside the rows of a wrapped list, which a client must
     /// ignore (`/Attachment`: `folders`).
     pub list_sidecar: Option<&'static str>,
@@ -245,6 +268,9 @@ pub struct Resource {
     /// Creating or changing one raises Halo's ticket webhook events (`New Ticket Logged`,
     /// `Ticket Updated`, `ticket status changed`).
     pub ticket_events: bool,
+    /// The `typeid` of its custom-field definitions (`GET /FieldInfo?typeid=N`): 1 for the
+    /// ticket schema, 2 clients, 3 sites, 5 assets; `None` when it has no custom fields.
+    pub custom_field_type: Option<u8>,
 }
 
 const fn row(
@@ -267,7 +293,7 @@ const fn row(
         area,
         model: None,
         summary,
-        detail_only: &[],
+        detail_only: DetailOnly::NONE,
         list_sidecar: None,
         missing_get: MissingGet::NotFound,
         soft_delete: false,
@@ -276,6 +302,7 @@ const fn row(
         post_returnall: false,
         id_lookup: IdLookup::Walk,
         ticket_events: false,
+        custom_field_type: None,
     }
 }
 
@@ -314,8 +341,17 @@ impl Resource {
         self
     }
 
-    const fn detail_only(mut self, fields: &'static [&'static str]) -> Resource {
-        self.detail_only = fields;
+    const fn detail_only(
+        mut self,
+        fields: &'static [&'static str],
+        on_list: &'static [&'static str],
+        on_get: &'static str,
+    ) -> Resource {
+        self.detail_only = DetailOnly {
+            fields,
+            on_list,
+            on_get,
+        };
         self
     }
 
@@ -359,6 +395,11 @@ impl Resource {
         self
     }
 
+    const fn custom_fields(mut self, typeid: u8) -> Resource {
+        self.custom_field_type = Some(typeid);
+        self
+    }
+
     /// The list key, when the list is wrapped.
     pub fn list_key(&self) -> Option<&'static str> {
         match self.list {
@@ -386,11 +427,11 @@ const TICKET_IDS: IdLookup = IdLookup::Filter("ticketids");
 #[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events(),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events().custom_fields(1),
     row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
     row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders"),
-    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS),
-    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
     row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
     row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet").missing_get(MissingGet::AgentDay),
     row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries").list_filters(ListFilters::Calendar),
@@ -409,8 +450,8 @@ pub static RESOURCES: &[Resource] = &[
     row("kb-articles", "KBArticle", Wrapped("articles"), true, Kb, "Knowledge-base articles").aliases(&["articles", "kb"]).model("KbArticle"),
     row("faq-lists", "FAQLists", Bare, false, Kb, "Knowledge-base FAQ lists"),
     // Customers, contacts and suppliers
-    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdOnly),
-    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdOnly),
+    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdOnly).custom_fields(2),
+    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdOnly).custom_fields(3),
     row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User"),
     row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
     row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
@@ -420,13 +461,13 @@ pub static RESOURCES: &[Resource] = &[
     row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
     row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdOnly),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdOnly).custom_fields(5),
     row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
     row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
     row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),
     // Finance and sales
-    row("invoices", "Invoice", Wrapped("invoices"), true, Invoices, "Invoices").model("Invoice").list_filters(ListFilters::Invoices).detail_only(&["lines"]),
-    row("recurring-invoices", "RecurringInvoice", Wrapped("invoices"), true, Invoices, "Recurring invoices").list_filters(ListFilters::Invoices).detail_only(&["lines"]),
+    row("invoices", "Invoice", Wrapped("invoices"), true, Invoices, "Invoices").model("Invoice").list_filters(ListFilters::Invoices).detail_only(&["lines"], &["includelines", "includedetails"], "includedetails"),
+    row("recurring-invoices", "RecurringInvoice", Wrapped("invoices"), true, Invoices, "Recurring invoices").list_filters(ListFilters::Invoices).detail_only(&["lines"], &["includelines", "includedetails"], "includedetails"),
     row("contracts", "ClientContract", Wrapped("contracts"), true, Contracts, "Client contracts").model("Contract"),
     row("billing-templates", "BillingTemplate", Bare, false, Contracts, "Contract billing templates"),
     row("items", "Item", Wrapped("items"), true, Items, "Products and stock items").aliases(&["products"]).model("Item"),
@@ -436,8 +477,8 @@ pub static RESOURCES: &[Resource] = &[
     // Reporting
     row("reports", "Report", Wrapped("reports"), true, Reporting, "Saved reports; ad-hoc SQL").model("Report"),
     // Custom fields, lookups, UI configuration
-    row("custom-fields", "FieldInfo", Bare, false, Admin, "Custom-field definitions").aliases(&["field-info"]).model("FieldInfo"),
-    row("fields", "Field", Bare, false, Admin, "Field definitions by kind"),
+    row("custom-fields", "FieldInfo", Bare, false, Admin, "Custom-field definitions").aliases(&["field-info"]).model("FieldInfo").list_filters(ListFilters::FieldInfo).detail_only(&["values"], &["includevalues"], "getlookupvalues"),
+    row("field-kinds", "Field", Bare, false, Admin, "Field definitions by kind"),
     row("custom-tables", "CustomTable", Bare, false, Admin, "Custom tables"),
     row("lookups", "Lookup", Bare, false, Admin, "Lookup values"),
     row("custom-buttons", "CustomButton", Bare, false, Admin, "Custom buttons"),
@@ -498,7 +539,26 @@ mod tests {
             .map(|r| r.path)
             .collect();
         assert_eq!(soft, ["Tickets"]);
-        assert_eq!(find("invoices").unwrap().detail_only, ["lines"]);
+        assert_eq!(find("invoices").unwrap().detail_only.fields, ["lines"]);
+        assert_eq!(
+            find("FieldInfo").unwrap().detail_only.on_get,
+            "getlookupvalues"
+        );
+        let typed: Vec<(&str, u8)> = RESOURCES
+            .iter()
+            .filter_map(|r| Some((r.path, r.custom_field_type?)))
+            .collect();
+        assert_eq!(
+            typed,
+            [
+                ("Tickets", 1),
+                ("Opportunities", 1),
+                ("Projects", 1),
+                ("Client", 2),
+                ("Site", 3),
+                ("Asset", 5)
+            ]
+        );
         assert_eq!(find("attachments").unwrap().list_sidecar, Some("folders"));
         assert_eq!(
             find("timesheets").unwrap().missing_get,

@@ -292,7 +292,7 @@ async fn a_typed_read_modify_write_posts_unknown_fields_back_unchanged() {
     let raw = client.resource(find("tickets").unwrap());
     let created = raw
         .create(vec![json!({"summary": "typed rmw", "x_vendor": {"deep": [1, {"k": "v"}]},
-                            "customfields": [{"id": 7, "name": "CFRef", "value": "a", "x_cf": true}]})])
+                            "customfields": [{"id": 101, "name": "CFContractRef", "value": "a", "x_cf": true}]})])
         .await
         .unwrap();
     let id = id_of(&created[0]);
@@ -300,7 +300,7 @@ async fn a_typed_read_modify_write_posts_unknown_fields_back_unchanged() {
     let tickets = client.typed::<Ticket>().unwrap();
     let mut ticket = tickets.get(&id, &[]).await.unwrap();
     ticket.summary = Some("typed rmw changed".into());
-    ticket.set_custom_field("CFRef", json!("b"));
+    ticket.set_custom_field("CFContractRef", json!("b"));
     // What would be posted is the original object with exactly the two changes.
     let mut expected = original.clone();
     expected["summary"] = json!("typed rmw changed");

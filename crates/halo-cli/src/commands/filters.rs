@@ -6,6 +6,7 @@ use crate::exit::Failure;
 use crate::output::RowWriter;
 use anyhow::Result;
 use halopsa::filter::{self, ParamKind};
+use halopsa::resource::Resource;
 use serde_json::json;
 
 /// `halo filters`.
@@ -16,12 +17,12 @@ pub struct FiltersArgs {
     pub resource: String,
 }
 
-/// Prints one row per filter: its flag, its type, and what the spec says of it.
-pub fn run(ctx: &mut Context, globals: &Globals, args: FiltersArgs) -> Result<()> {
-    let res = halopsa::resource::find(&args.resource).ok_or_else(|| {
+/// The resource `text` names (name, alias or path), or a usage error with the nearest name.
+pub fn resource_named(text: &str) -> Result<&'static Resource> {
+    halopsa::resource::find(text).ok_or_else(|| {
         let mut near: Vec<(f64, &str)> = halopsa::resource::RESOURCES
             .iter()
-            .map(|r| (strsim::jaro_winkler(&args.resource, r.name), r.name))
+            .map(|r| (strsim::jaro_winkler(text, r.name), r.name))
             .filter(|(s, _)| *s > 0.8)
             .collect();
         near.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -29,8 +30,13 @@ pub fn run(ctx: &mut Context, globals: &Globals, args: FiltersArgs) -> Result<()
             Some((_, name)) => format!("; did you mean {name}?"),
             None => "; `halo resources` lists them".to_string(),
         };
-        Failure::usage(format!("no resource named '{}'{hint}", args.resource))
-    })?;
+        Failure::usage(format!("no resource named '{text}'{hint}"))
+    })
+}
+
+/// Prints one row per filter: its flag, its type, and what the spec says of it.
+pub fn run(ctx: &mut Context, globals: &Globals, args: FiltersArgs) -> Result<()> {
+    let res = resource_named(&args.resource)?;
     let params = filter::params_for("GET", res.path).unwrap_or(&[]);
     let mut options = globals.output.clone();
     if options.columns.is_none() {

@@ -7,6 +7,7 @@ pub mod connect;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod export;
+pub mod fields;
 pub mod filters;
 mod logout;
 mod manual;
@@ -60,6 +61,7 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Resources => resources::run(ctx, &globals),
         Command::Whoami(args) => whoami::run(ctx, &globals, args).await,
         Command::Filters(args) => filters::run(ctx, &globals, args),
+        Command::Fields(args) => fields::run(ctx, &globals, args).await,
         Command::Api(args) => api::run(ctx, &globals, args).await,
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),

@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod custom_fields;
 pub mod faults;
 pub mod journal;
 pub mod lock;

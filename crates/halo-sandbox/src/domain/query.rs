@@ -118,6 +118,11 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
         ListFilters::Invoices if p.flag("postedonly")? == Some(true) => {
             c.push(Cond::Flag(Col::Closed, true));
         }
+        ListFilters::FieldInfo => {
+            if let Some(t) = p.int("typeid")? {
+                c.push(Cond::Eq(Col::Type, t));
+            }
+        }
         _ => {}
     }
     if r.list_filters != ListFilters::Tickets && p.flag("includeinactive")? != Some(true) {

@@ -51,8 +51,11 @@ pub fn list(store: &Store, res: &Resource, p: &Params, page_cap: u32) -> Answer 
         q.limit = Some(count.max(0) as u64);
     }
     let (total, mut rows) = store.list(res.path, &q)?;
-    let details = p.flag("includelines")? == Some(true) || p.flag("includedetails")? == Some(true);
-    if !res.detail_only.is_empty() && !details {
+    let mut details = false;
+    for flag in res.detail_only.on_list {
+        details |= p.flag(flag)? == Some(true);
+    }
+    if !res.detail_only.fields.is_empty() && !details {
         rows = rows
             .iter()
             .filter_map(|d| serde_json::from_str::<Map<String, Value>>(d).ok())
@@ -84,7 +87,7 @@ pub fn get(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
     };
     match find(store, res, id, ticket)? {
         Some((_, mut doc)) if !is_deleted(&doc) => {
-            shape_details(res, &mut doc, p.flag("includedetails")? == Some(true));
+            shape_details(res, &mut doc, p.flag(res.detail_only.on_get)? == Some(true));
             Ok(Done::Stored(doc_text(&doc)))
         }
         // Halo quirk (`/Timesheet`): a day without a timesheet is an object with id 0.
@@ -147,10 +150,12 @@ pub fn is_deleted(doc: &Map<String, Value>) -> bool {
     doc.get("deleted").and_then(Value::as_bool) == Some(true)
 }
 
-/// Removes what Halo sends only on request: the row's `detail_only` fields, unless `details`.
+/// Removes what Halo sends only on request: the row's `detail_only` fields, unless `details`
+/// (`includedetails=true` for an invoice's lines, `getlookupvalues=true` for a custom
+/// field's lookup values).
 fn shape_details(res: &Resource, doc: &mut Map<String, Value>, details: bool) {
     if !details {
-        for field in res.detail_only {
+        for field in res.detail_only.fields {
             doc.remove(*field);
         }
     }

@@ -1,7 +1,9 @@
 //! A deterministic, realistic data set: the same seed always gives the same instance.
 
 use crate::domain::clock;
+use crate::domain::custom_fields::{self as cf, ASSET_FIELDS, CLIENT_FIELDS, SITE_FIELDS};
 use crate::domain::store::{Key, Store};
+use halopsa::custom_fields::FieldDef;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -128,6 +130,8 @@ struct Seeder<'a> {
     store: &'a Store,
     rng: StdRng,
     written: u64,
+    /// The custom-field definitions, for the values seeded objects carry.
+    fields: Vec<FieldDef>,
 }
 
 /// Seeds an empty store.
@@ -136,6 +140,7 @@ pub fn seed(store: &Store, size: SeedSize) -> rusqlite::Result<SeedReport> {
         store,
         rng: StdRng::seed_from_u64(DATA_SEED),
         written: 0,
+        fields: cf::seeded(),
     };
     s.lookups()?;
     let clients = (size.tickets / 50).clamp(8, 2_000);
@@ -172,6 +177,19 @@ fn key(id: i64) -> Key {
         id,
         uid: None,
     }
+}
+
+/// The `customfields` of a seeded object: `(definition id, value)` entries as Halo returns
+/// them (see [`cf::entry`]).
+fn custom(fields: &[FieldDef], values: &[(i64, Value)]) -> Value {
+    let entries = values
+        .iter()
+        .filter_map(|(id, value)| {
+            let def = fields.iter().find(|f| f.id.0 == *id)?;
+            Some(cf::entry(def, value.clone()))
+        })
+        .collect();
+    Value::Array(entries)
 }
 
 /// A GUID derived from a name and number (deterministic).
@@ -336,12 +354,21 @@ impl Seeder<'_> {
             };
             let n_sites = self.rng.random_range(1..=3);
             let main_site = site_id + 1;
+            let [contract, tier, seats] = CLIENT_FIELDS;
+            let customfields = custom(
+                &self.fields,
+                &[
+                    (contract, json!(format!("CON-{c:04}"))),
+                    (tier, json!(cf::TIERS[c as usize % cf::TIERS.len()].0)),
+                    (seats, json!(5 + (c * 7) % 95)),
+                ],
+            );
             client_rows.push((key(c), obj(json!({
                 "id": c, "name": name, "toplevel_id": 1, "toplevel_name": "Customers",
                 "inactive": c % 17 == 0, "is_vip": c % 11 == 0,
                 "website": format!("https://{}.example", base.to_lowercase().replace(' ', "")),
                 "main_site_id": main_site, "pritech": 2 + c % 8, "accountsid": format!("ACC{c:05}"),
-                "customfields": [], "last_update": date(c % 700, c * 97),
+                "customfields": customfields, "last_update": date(c % 700, c * 97),
             }))));
             for s in 0..n_sites {
                 site_id += 1;
@@ -350,9 +377,18 @@ impl Seeder<'_> {
                 } else {
                     format!("Branch {s}")
                 };
+                let [code, alarm, parking] = SITE_FIELDS;
+                let customfields = custom(
+                    &self.fields,
+                    &[
+                        (code, json!(format!("S{site_id:04}"))),
+                        (alarm, json!(format!("{:04}", site_id * 37 % 10_000))),
+                        (parking, json!(site_id % 2 == 0)),
+                    ],
+                );
                 site_rows.push((key(site_id), obj(json!({
                     "id": site_id, "name": site_name, "client_id": c, "client_name": name,
-                    "inactive": false, "sla_id": 1, "timezone": "GMT Standard Time", "customfields": [],
+                    "inactive": false, "sla_id": 1, "timezone": "GMT Standard Time", "customfields": customfields,
                 }))));
                 let mut users = Vec::new();
                 for _ in 0..self.rng.random_range(2..=5) {
@@ -393,12 +429,21 @@ impl Seeder<'_> {
                 id += 1;
                 let kind = self.rng.random_range(1..=5i64);
                 let user = &users[self.rng.random_range(0..users.len())];
+                let [tag, bought, encrypted] = ASSET_FIELDS;
+                let customfields = custom(
+                    &self.fields,
+                    &[
+                        (tag, json!(format!("TAG-{id:05}"))),
+                        (bought, json!(date(id % 700, 0)[..10].to_string())),
+                        (encrypted, json!(id % 3 != 0)),
+                    ],
+                );
                 rows.push((key(id), obj(json!({
                     "id": id, "inventory_number": format!("AST{id:06}"), "key_field": format!("HOST-{id:05}"),
                     "client_id": client_id, "client_name": client_name, "site_id": site_id, "site_name": site_name,
                     "assettype_id": kind, "assettype_name": ASSET_TYPES[kind as usize - 1],
                     "username": user.1, "users": [{"id": user.0, "name": user.1}], "status_id": 1,
-                    "inactive": false, "warranty_end": date(400 + id % 700, 0), "fields": [], "customfields": [],
+                    "inactive": false, "warranty_end": date(400 + id % 700, 0), "fields": [], "customfields": customfields,
                 }))));
             }
         }
@@ -409,7 +454,15 @@ impl Seeder<'_> {
         let mut rng = StdRng::seed_from_u64(DATA_SEED ^ 0x7469_636b);
         let (mut tickets, mut actions) = (Vec::with_capacity(CHUNK), Vec::new());
         for id in 1..=count as i64 {
-            ticket(&mut rng, id, count, sites, &mut tickets, &mut actions);
+            ticket(
+                &mut rng,
+                id,
+                count,
+                sites,
+                &self.fields,
+                &mut tickets,
+                &mut actions,
+            );
             if tickets.len() == CHUNK {
                 self.put("Tickets", std::mem::take(&mut tickets))?;
                 self.put("Actions", std::mem::take(&mut actions))?;
@@ -511,11 +564,11 @@ impl Seeder<'_> {
     }
 
     fn configuration(&mut self) -> rusqlite::Result<()> {
-        self.named(
-            "FieldInfo",
-            &["CFContractRef", "CFCostCentre", "CFBusinessUnit"],
-            |id| json!({"label": format!("Custom field {id}"), "type": 0, "inputtype": 0}),
-        )?;
+        let rows = cf::DEFINITIONS
+            .iter()
+            .map(|d| (key(d.id), d.doc()))
+            .collect();
+        self.put("FieldInfo", rows)?;
         self.named(
             "Field",
             &["summary", "details", "status"],
@@ -597,6 +650,7 @@ fn ticket(
     id: i64,
     count: u64,
     sites: &[SiteRow],
+    fields: &[FieldDef],
     tickets: &mut Vec<(Key, Map<String, Value>)>,
     actions: &mut Vec<(Key, Map<String, Value>)>,
 ) {
@@ -630,7 +684,11 @@ fn ticket(
         "respondbydate": date(day + 1, 9 * 3600), "fixbydate": date(day + 3, 17 * 3600),
         // Quirk kept on purpose: Halo leaves this placeholder on most tickets.
         "targetdate": PLACEHOLDER_DATE, "last_update": opened,
-        "customfields": [{"id": 101, "name": "CFContractRef", "value": format!("C-{}", client_id)}],
+        "customfields": custom(fields, &[
+            (cf::TICKET_CONTRACT, json!(format!("C-{client_id}"))),
+            (cf::TICKET_REGION, json!(cf::REGIONS[id as usize % cf::REGIONS.len()].0)),
+            (cf::TICKET_HOURS, json!(5.0 + 2.5 * (id % 8) as f64)),
+        ]),
     }))));
     if (id as u64) <= TICKETS_WITH_ACTIONS {
         for n in 1..=rng.random_range(0..=3i64) {

@@ -51,7 +51,7 @@ pub enum Col {
     Status,
     /// `ticket_id` (actions, attachments, invoices...).
     Ticket,
-    /// `tickettype_id`, `assettype_id`, `type_id`...
+    /// `tickettype_id`, `assettype_id`, `type_id`, `typeid` (a custom field's entity)...
     Type,
     /// `priority_id`.
     Priority,
@@ -574,7 +574,7 @@ impl Extracted {
             agent: int(&["agent_id", "who_agentid"]),
             status: int(&["status_id"]),
             ticket: int(&["ticket_id"]),
-            kind: int(&["tickettype_id", "assettype_id", "type_id"]),
+            kind: int(&["tickettype_id", "assettype_id", "type_id", "typeid"]),
             priority: int(&["priority_id"]),
             toplevel: int(&["toplevel_id"]),
             deleted: flag("deleted"),

@@ -5,6 +5,7 @@
 //! soft-deletes. Both answer the ids they wrote, for the journal.
 
 use crate::domain::clock;
+use crate::domain::custom_fields;
 use crate::domain::outcome::{Answer, Done, Fault, Refusal};
 use crate::domain::query::Params;
 use crate::domain::reads::{Found, find, is_deleted};
@@ -234,7 +235,17 @@ fn prepare(
     };
     let previous = doc.clone();
     obj.remove("id");
+    let custom = match (res.custom_field_type, obj.remove("customfields")) {
+        (Some(typeid), Some(posted)) => Some(custom_fields::complete(store, typeid, &posted)?),
+        (None, posted) => posted,
+        (Some(_), None) => None,
+    };
     doc.extend(obj);
+    // Halo quirk (HaloAPI #13): the posted `customfields` array replaces the stored one as a
+    // whole; an entry not posted is gone.
+    if let Some(custom) = custom {
+        doc.insert("customfields".into(), custom);
+    }
     doc.insert(
         "id".into(),
         match &key.uid {

@@ -26,6 +26,19 @@ pub struct Checkpoint {
     /// `record_count` as the first page gave it (what a resumed walk is checked against).
     #[serde(default)]
     pub record_count: Option<u64>,
+    /// The `--where` conditions as given (a resume must give the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+    /// The rows written, when `--where` may have left some of the `rows` walked out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<u64>,
+}
+
+impl Checkpoint {
+    /// The rows in the file.
+    pub fn written(&self) -> u64 {
+        self.kept.unwrap_or(self.rows)
+    }
 }
 
 /// `out` with `suffix` added to its name (`t.ndjson.partial`).
@@ -43,7 +56,7 @@ pub fn sidecar(out: &Path, suffix: &str) -> PathBuf {
 pub fn resume_point(
     err: &mut dyn Write,
     res: &Resource,
-    query: &[(String, String)],
+    (query, conditions): (&[(String, String)], &[String]),
     format: &str,
     partial: &Path,
     state: &Path,
@@ -57,9 +70,13 @@ pub fn resume_point(
             state.display()
         ))
     })?;
-    if cp.resource != res.path || cp.query != query || cp.format != format {
+    if cp.resource != res.path
+        || cp.query != query
+        || cp.conditions != conditions
+        || cp.format != format
+    {
         return Err(Failure::usage(
-            "the interrupted export was of another resource, filters or format: give the same command, or --force to start over",
+            "the interrupted export was of another resource, filters, --where or format: give the same command, or --force to start over",
         ));
     }
     if !partial.exists() {
@@ -78,7 +95,8 @@ pub fn resume_point(
     writeln!(
         err,
         "resuming at page {} ({} rows already written)",
-        cp.next_page, cp.rows
+        cp.next_page,
+        cp.written()
     )?;
     let point = ResumePoint {
         next_page: cp.next_page,

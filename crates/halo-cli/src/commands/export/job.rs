@@ -12,10 +12,14 @@ use super::writer::{Keeper, PageDone};
 use crate::context::Context;
 use anyhow::Result;
 use futures::TryStreamExt;
+use halopsa::custom_fields::{Where, row_matches};
 use halopsa::paging::WalkNotes;
 use halopsa::raw::RawRow;
 use halopsa::resource::Resource;
 use halopsa::{ListOptions, ResourceClient, ResumePoint};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,6 +44,19 @@ pub struct Job<'a> {
     pub started: Instant,
     /// The command that continues this export, for messages.
     pub resume: String,
+    /// The `--where` conditions a row must meet to be written.
+    pub conditions: Vec<Where>,
+}
+
+/// What a walk did: rows walked, rows written (fewer when `--where` left some out), pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally {
+    /// Rows the walk brought.
+    pub walked: u64,
+    /// Rows written.
+    pub written: u64,
+    /// Pages fetched.
+    pub pages: u32,
 }
 
 impl Job<'_> {
@@ -68,14 +85,15 @@ impl Job<'_> {
                 None,
                 sink,
                 None,
+                &self.conditions,
             );
             interruptible(walking, self.timeout).await
         };
-        let (rows, pages, notes) = match walked {
+        let (tally, notes) = match walked {
             Ok(r) => r?,
             Err(stop) => return Err(stop.error(&format!(": the export to {to} stopped part-way"))),
         };
-        self.summary(ctx.io.err(), rows, pages, &notes, to)?;
+        self.summary(ctx.io.err(), tally, &notes, to)?;
         match notes.incomplete {
             Some(gap) => Err(incomplete(res, gap, None)),
             None => Ok(()),
@@ -102,7 +120,7 @@ impl Job<'_> {
                 let point = resume_point(
                     ctx.io.err(),
                     res,
-                    &self.query,
+                    (&self.query, &self.condition_texts()),
                     self.format.name(),
                     &partial_path,
                     &state,
@@ -130,6 +148,8 @@ impl Job<'_> {
                 bytes: 0,
                 rows: 0,
                 record_count: None,
+                conditions: self.condition_texts(),
+                kept: (!self.conditions.is_empty()).then_some(0),
             },
         };
         // Rows go to the partial file as NDJSON whatever the format, so any export can be
@@ -143,7 +163,7 @@ impl Job<'_> {
         let mut keeper = Keeper::new(state.clone(), &file, checkpoint)?;
         // A checkpoint from the start, so even an export killed at once can be resumed.
         keeper.save()?;
-        let earlier = resume.as_ref().map(|(_, cp)| cp.rows);
+        let earlier = resume.as_ref().map(|(_, cp)| cp.written());
         let bar = progress(ctx);
         let walked = {
             let walking = walk(
@@ -155,11 +175,12 @@ impl Job<'_> {
                 resume.map(|(p, _)| p),
                 sink,
                 Some(&mut keeper),
+                &self.conditions,
             );
             interruptible(walking, self.timeout).await
         };
         let then = kept(&partial.path, &self.resume);
-        let (mut rows, mut pages, notes) = match walked {
+        let (mut tally, notes) = match walked {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 // The walk was dropped between pages: its writer flushed every whole page.
@@ -176,7 +197,7 @@ impl Job<'_> {
             // What came is kept, with its checkpoint: nothing is thrown away.
             keeper.save()?;
             let at = partial.path.display().to_string();
-            self.summary(ctx.io.err(), rows, pages, &notes, &at)?;
+            self.summary(ctx.io.err(), tally, &notes, &at)?;
             return Err(incomplete(res, gap, Some(&partial.path)));
         }
         if reconciling || self.format != ExportFormat::Ndjson {
@@ -184,14 +205,21 @@ impl Job<'_> {
             keeper.save()?;
         }
         if reconciling {
-            let reconciled = reconcile(ctx.io.err(), self.api, &self.query, &partial.path);
+            let reconciled = reconcile(
+                ctx.io.err(),
+                self.api,
+                &self.query,
+                &self.conditions,
+                &partial.path,
+            );
             let (more, more_pages) = match interruptible(reconciled, self.timeout).await {
                 Ok(r) => r.map_err(|e| failed(e, &partial.path, &self.resume))?,
                 // The checkpoint ends before the rows the reconcile added: a resume drops them.
                 Err(stop) => return Err(stop.error(&then)),
             };
-            rows += more;
-            pages += more_pages;
+            tally.walked += more;
+            tally.written += more;
+            tally.pages += more_pages;
         }
         let finished = if self.format == ExportFormat::Ndjson {
             file.sync_all()?;
@@ -227,11 +255,16 @@ impl Job<'_> {
             Some(n) => format!(
                 "{} ({} in all, with the interrupted run's)",
                 out.display(),
-                n + rows
+                n + tally.written
             ),
             None => out.display().to_string(),
         };
-        self.summary(ctx.io.err(), rows, pages, &notes, &to)
+        self.summary(ctx.io.err(), tally, &notes, &to)
+    }
+
+    /// The `--where` conditions as given (what a checkpoint keeps).
+    fn condition_texts(&self) -> Vec<String> {
+        self.conditions.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -247,8 +280,8 @@ pub enum FilePlan {
     Resume,
 }
 
-/// Streams the walk into `sink`, reporting drift on `err`; returns the rows, the pages and
-/// what the walk noticed.
+/// Streams the walk into `sink` (only the rows meeting `conditions`), reporting drift on
+/// `err`; returns its tally and what the walk noticed.
 #[allow(clippy::too_many_arguments)]
 async fn walk(
     err: &mut (dyn Write + Send),
@@ -259,27 +292,34 @@ async fn walk(
     resume: Option<ResumePoint>,
     mut sink: Sink<'_>,
     mut keeper: Option<&mut Keeper>,
-) -> Result<(u64, u32, WalkNotes)> {
+    conditions: &[Where],
+) -> Result<(Tally, WalkNotes)> {
     // Rows stay as the server's bytes: only their ids are read (for de-duplication).
     let (pages, report) = api.list_pages::<RawRow>(query, options, resume);
     futures::pin_mut!(pages);
-    let (mut rows, mut count) = (0u64, 0u32);
+    let mut tally = Tally::default();
     while let Some(page) = pages.try_next().await? {
         if let Some(total) = page.record_count {
             bar.set_length(total);
         }
+        let mut kept = 0;
         for row in &page.rows {
-            sink.row(row)?;
+            if meets(row, conditions)? {
+                sink.row(row)?;
+                kept += 1;
+            }
         }
         let n = page.rows.len() as u64;
-        rows += n;
-        count += 1;
+        tally.walked += n;
+        tally.written += kept;
+        tally.pages += 1;
         bar.inc(n);
         if let Some(k) = keeper.as_deref_mut() {
             let done = PageDone {
                 page_no: page.page_no,
                 page_size: page.page_size,
                 rows: n,
+                kept,
                 record_count: page.record_count,
             };
             k.page_done(&done, &mut sink)?;
@@ -298,7 +338,29 @@ async fn walk(
             api.resource().name
         )?;
     }
-    Ok((rows, count, notes))
+    Ok((tally, notes))
+}
+
+/// Whether a row meets every condition. Only the top-level fields the conditions read are
+/// decoded (a row's other fields are skipped over as text).
+pub fn meets(row: &RawRow, conditions: &[Where]) -> Result<bool> {
+    if conditions.is_empty() {
+        return Ok(true);
+    }
+    let value = match serde_json::from_slice::<HashMap<&str, &RawValue>>(row.as_bytes()) {
+        Ok(fields) => {
+            let mut read = serde_json::Map::new();
+            for c in conditions {
+                if let Some(raw) = fields.get(c.reads()) {
+                    read.insert(c.reads().to_string(), serde_json::from_str(raw.get())?);
+                }
+            }
+            Value::Object(read)
+        }
+        // A key with an escape in it cannot be borrowed: the whole row, then.
+        Err(_) => row.to_value()?,
+    };
+    Ok(conditions.iter().all(|c| row_matches(&value, c)))
 }
 
 /// Every row of `api` as NDJSON into `out` (the demo's export); returns (rows, pages).
@@ -315,9 +377,10 @@ pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Re
         None,
         sink,
         None,
+        &[],
     );
-    let (rows, pages, _) = walking.await?;
-    Ok((rows, pages))
+    let (tally, _) = walking.await?;
+    Ok((tally.written, tally.pages))
 }
 
 /// An export whose rows fell short of `record_count` (exit 1), naming where they are.
@@ -356,26 +419,57 @@ impl Job<'_> {
     fn summary(
         &self,
         err: &mut dyn Write,
-        rows: u64,
-        pages: u32,
+        tally: Tally,
         notes: &WalkNotes,
         to: &str,
     ) -> Result<()> {
+        let Tally {
+            walked,
+            written,
+            pages,
+        } = tally;
         let secs = self.started.elapsed().as_secs_f64();
         let s = self.client.stats();
         let unkeyed = match notes.unkeyed {
             0 => String::new(),
             n => format!(" ({n} without an id, kept as they came)"),
         };
+        let filtered = if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" (of {walked} walked: the others did not meet --where)")
+        };
         writeln!(
             err,
-            "exported {rows} {}{unkeyed} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
+            "exported {written} {}{filtered}{unkeyed} to {to} in {secs:.1} s ({:.0} rows/s): {pages} pages, {} requests, {} retries, {} 429s",
             self.api.resource().name,
-            rows as f64 / secs.max(0.001),
+            walked as f64 / secs.max(0.001),
             s.requests,
             s.retries,
             s.rate_limited
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_meets_conditions_on_the_fields_they_read() {
+        let conds = [
+            Where::parse("status_name=New").unwrap(),
+            Where::parse("cf.CFRegion=North").unwrap(),
+        ];
+        let row = |text: &str| RawRow::parse(text.to_string()).unwrap();
+        let north = r#"{"id": 1, "status_name": "New", "details": {"deep": [1, 2]},
+            "customfields": [{"id": 104, "name": "CFRegion", "value": 11, "display": "North"}]}"#;
+        assert!(meets(&row(north), &conds).unwrap());
+        assert!(!meets(&row(&north.replace("\"New\"", "\"Closed\"")), &conds).unwrap());
+        // A key with an escape in it: the whole row is decoded instead.
+        let escaped = north.replace("\"details\"", "\"de\\u0074ails\"");
+        assert!(meets(&row(&escaped), &conds).unwrap());
+        assert!(meets(&row(north), &[]).unwrap());
     }
 }

@@ -17,7 +17,8 @@ mod target;
 mod writer;
 
 use crate::commands::Globals;
-use crate::commands::resource::args::{FilterFlags, WalkFlags};
+use crate::commands::resource::args::{FilterFlags, WalkFlags, WhereFlags};
+use crate::commands::resource::custom;
 use crate::commands::resource::filters::{self, SpecValues};
 use crate::context::Context;
 use crate::exit::Failure;
@@ -63,6 +64,8 @@ pub struct ExportArgs {
     pub walk: WalkFlags,
     #[command(flatten)]
     pub filter: FilterFlags,
+    #[command(flatten)]
+    pub conditions: WhereFlags,
     #[command(flatten)]
     pub requests: RequestFlags,
 }
@@ -165,7 +168,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
     };
     let plan = decision::decide(out, partial, asked).map_err(Failure::usage)?;
     let session = ctx.session(globals.profile.as_deref(), &args.requests)?;
-    let query = query.resolve(&mut session.names()).await?;
+    let mut names = session.names();
+    let query = query.resolve(&mut names).await?;
+    let conditions = custom::conditions(&mut names, res, &args.conditions).await?;
+    drop(names);
     let api = session.client.resource(res);
     let job = Job {
         client: &session.client,
@@ -181,6 +187,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ExportCommand) -> Re
         },
         timeout: args.requests.timeout(true),
         started: Instant::now(),
+        conditions,
     };
     match plan {
         Plan::Stdout => job.to_stream(ctx, None, "standard output").await,
@@ -221,6 +228,9 @@ fn resume_command(
     }
     if args.filter.allow_unknown_filter {
         words.push("--allow-unknown-filter".into());
+    }
+    for c in &args.conditions.conditions {
+        words.extend(["--where".into(), c.clone()]);
     }
     if format != ExportFormat::Ndjson {
         words.extend(["--format".into(), format.name().into()]);
@@ -299,6 +309,8 @@ mod tests {
                 "--max-retries",
                 "0",
                 "--force",
+                "--where",
+                "cf.Region=North",
             ])
             .unwrap();
         let cmd = ExportCommand::from_arg_matches(&m).unwrap();
@@ -313,7 +325,7 @@ mod tests {
         };
         assert_eq!(
             resume_command(&globals, &cmd, ExportFormat::Csv, &query),
-            "halo --profile acme export tickets --filter open_only=true --format csv --out 'my file.csv' --resume"
+            "halo --profile acme export tickets --filter open_only=true --where cf.Region=North --format csv --out 'my file.csv' --resume"
         );
         assert_eq!(shell_word("it's"), r"'it'\''s'");
         assert_eq!(

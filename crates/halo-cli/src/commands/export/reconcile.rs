@@ -1,9 +1,11 @@
 //! A second walk after a drifting one: the rows that moved past the first are added.
 
 use super::checkpoint::written_keys;
+use super::job::meets;
 use super::sink::{ExportFormat, Sink, WRITE_BUFFER};
 use anyhow::Result;
 use futures::TryStreamExt;
+use halopsa::custom_fields::Where;
 use halopsa::paging::Row;
 use halopsa::raw::RawRow;
 use halopsa::{ListOptions, ResourceClient};
@@ -12,11 +14,13 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// A second walk after a drifting one: adds rows the first did not write.
+/// A second walk after a drifting one: adds rows the first did not write (those meeting
+/// `conditions`).
 pub async fn reconcile(
     err: &mut dyn Write,
     api: &ResourceClient,
     query: &[(String, String)],
+    conditions: &[Where],
     partial: &Path,
 ) -> Result<(u64, u32)> {
     let id = api.resource().id;
@@ -36,7 +40,7 @@ pub async fn reconcile(
     let mut added = 0;
     while let Some(page) = pages.try_next().await? {
         for row in &page.rows {
-            if row.key(id).is_some_and(|k| !seen.contains(&k)) {
+            if row.key(id).is_some_and(|k| !seen.contains(&k)) && meets(row, conditions)? {
                 sink.row(row)?;
                 added += 1;
             }

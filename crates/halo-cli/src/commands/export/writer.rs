@@ -48,6 +48,9 @@ impl Keeper {
         self.checkpoint.next_page = page.page_no + 1;
         self.checkpoint.page_size = page.page_size;
         self.checkpoint.rows += page.rows;
+        if let Some(kept) = &mut self.checkpoint.kept {
+            *kept += page.kept;
+        }
         self.checkpoint.bytes = sink.bytes();
         self.behind.written(self.checkpoint.bytes);
         if self.saved.is_some_and(|at| at.elapsed() < CHECKPOINT_EVERY) {
@@ -123,6 +126,9 @@ impl WriteBehind {
 pub struct PageDone {
     pub page_no: u32,
     pub page_size: u32,
+    /// Rows walked (what the pager counts).
     pub rows: u64,
+    /// Rows written (fewer when `--where` left some out).
+    pub kept: u64,
     pub record_count: Option<u64>,
 }

@@ -52,6 +52,8 @@ pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterFlags,
     #[command(flatten)]
+    pub conditions: WhereFlags,
+    #[command(flatten)]
     pub requests: RequestFlags,
 }
 
@@ -67,6 +69,8 @@ pub struct GetArgs {
     pub details: bool,
     #[command(flatten)]
     pub filter: FilterFlags,
+    #[command(flatten)]
+    pub conditions: WhereFlags,
     #[command(flatten)]
     pub requests: RequestFlags,
 }
@@ -274,6 +278,37 @@ pub struct FilterFlags {
     /// silently).
     #[arg(long)]
     pub allow_unknown_filter: bool,
+}
+
+// Conditions on the rows fetched, checked here. (No doc comment: see FilterFlags.)
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct WhereFlags {
+    /// Keep only rows where EXPR holds: cf.NAME=VALUE, cf.NAME!=VALUE, cf.NAME~TEXT
+    /// (contains; NAME a custom field's label or name, VALUE a lookup's name or id), or the
+    /// same on a field's dotted name (status_name=New); repeated, all must hold. Checked
+    /// here, not by Halo (it cannot filter on custom fields): the rows are still fetched.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub conditions: Vec<String>,
+    /// Read the custom-field definitions again (kept for 10 minutes).
+    #[arg(long)]
+    pub refresh_fields: bool,
+}
+
+// `--field`, on the create and update of a resource with custom fields. (No doc comment:
+// see FilterFlags.)
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Fields")]
+pub struct CustomArgs {
+    /// A custom field by its label or name (Region, CFRegion): VALUE as text, a number, a
+    /// date (yyyy-MM-dd), true/false, a lookup's name, a multi-select's names comma-joined;
+    /// checked before anything is sent. An update reads the object first and posts back all
+    /// its custom fields, so the others are kept.
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// Read the custom-field definitions again (kept for 10 minutes).
+    #[arg(long)]
+    pub refresh_fields: bool,
 }
 
 // The fields of a create or an update. (No doc comment: see FilterFlags.)

@@ -1,9 +1,11 @@
 //! `halo <resource> get ID`.
 
 use super::args::GetArgs;
+use super::custom;
 use super::filters::{self, SpecValues};
 use crate::commands::Globals;
 use crate::context::Context;
+use crate::exit::Failure;
 use crate::names::Lookup;
 use crate::output::write_object;
 use crate::session::Session;
@@ -11,7 +13,7 @@ use anyhow::Result;
 use halopsa::ResourceClient;
 use halopsa::resource::IdKind;
 
-/// Runs `get`.
+/// Runs `get`: the object, or exit 4 when it does not meet `--where`.
 pub async fn run(
     ctx: &mut Context,
     globals: &Globals,
@@ -35,6 +37,13 @@ pub async fn run(
     if let Some(t) = ticket_id {
         query.push(("ticket_id".into(), t));
     }
+    let conds = custom::conditions(&mut names, res, &args.conditions).await?;
     let obj = api.get(&id, &query).await?;
+    if let Some(unmet) = custom::unmet(&obj, &conds) {
+        return Err(Failure::not_found(format!(
+            "{}/{id} does not meet --where {unmet}",
+            res.path
+        )));
+    }
     write_object(ctx.io.out(), &obj, &globals.output)
 }

@@ -1,6 +1,8 @@
-//! `halo <resource> list`: a page, the first N rows, or every row.
+//! `halo <resource> list`: a page, the first N rows, or every row; with `--where`, those of
+//! them that meet its conditions (checked here: [`super::custom`]).
 
 use super::args::ListArgs;
+use super::custom;
 use super::filters::{self, SpecValues};
 use crate::commands::Globals;
 use crate::context::Context;
@@ -23,21 +25,33 @@ pub async fn run(
     spec: &SpecValues,
 ) -> Result<()> {
     let res = api.resource();
+    let mut names = session.names();
     let query = filters::query(res, res.path, spec, &args.filter, args.details)?
-        .resolve(&mut session.names())
+        .resolve(&mut names)
         .await?;
+    let conds = custom::conditions(&mut names, res, &args.conditions).await?;
+    drop(names);
     let page_size = args.page_size.unwrap_or(100);
     globals.page(ctx);
     let (out, err) = ctx.io.split();
     let mut writer = RowWriter::new(out, &globals.output);
     if let Some(page) = args.page {
         let p = api.list_page(&query, page, page_size).await?;
-        for row in &p.items {
+        let mut kept = 0;
+        for row in p
+            .items
+            .iter()
+            .filter(|r| custom::unmet(r, &conds).is_none())
+        {
             writer.row(row)?;
+            kept += 1;
         }
         writer.finish()?.flush()?;
         if let Some(total) = p.record_count {
             writeln!(err, "page {page}: {} rows of {total}", p.items.len())?;
+        }
+        if !conds.is_empty() {
+            writeln!(err, "({kept} of {} rows matched --where)", p.items.len())?;
         }
         return Ok(());
     }
@@ -56,10 +70,13 @@ pub async fn run(
         },
     );
     futures::pin_mut!(stream);
-    let mut shown = 0u64;
+    let (mut shown, mut fetched) = (0u64, 0u64);
     while let Some(row) = stream.try_next().await? {
-        writer.row(&row)?;
-        shown += 1;
+        fetched += 1;
+        if custom::unmet(&row, &conds).is_none() {
+            writer.row(&row)?;
+            shown += 1;
+        }
     }
     if let Some(note) = writer.note() {
         writeln!(err, "{note}")?;
@@ -80,8 +97,21 @@ pub async fn run(
             res.name
         )?;
     }
-    let total = notes.total.unwrap_or(shown);
-    if !args.all && total > shown {
+    let total = notes.total.unwrap_or(fetched);
+    if !conds.is_empty() {
+        let (looked, more) = if !args.all && total > fetched {
+            let of = format!("the first {} of {}", thousands(fetched), thousands(total));
+            (of, "; --all looks at every row")
+        } else {
+            (thousands(fetched), "")
+        };
+        writeln!(
+            err,
+            "({} of {looked} {} matched --where{more})",
+            thousands(shown),
+            res.name
+        )?;
+    } else if !args.all && total > shown {
         writeln!(
             err,
             "(showing {} of {} {}; --all for every row, --limit N for more)",

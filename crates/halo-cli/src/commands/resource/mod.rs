@@ -8,6 +8,7 @@ pub mod bulk;
 mod close;
 mod count;
 mod create;
+pub mod custom;
 pub mod delete;
 pub mod fields;
 pub mod filters;
@@ -22,8 +23,8 @@ use crate::commands::Globals;
 use crate::context::Context;
 use anyhow::Result;
 use args::{
-    AssignArgs, CloseArgs, CountArgs, CreateArgs, DeleteArgs, GetArgs, ListArgs, NoteArgs,
-    ReasonArg, TicketArg, UpdateArgs, Verb, ViewArgs,
+    AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, GetArgs, ListArgs,
+    NoteArgs, ReasonArg, TicketArg, UpdateArgs, Verb, ViewArgs,
 };
 use clap::error::ErrorKind;
 use clap::{Args, FromArgMatches, Subcommand};
@@ -45,6 +46,8 @@ pub struct ResourceCommand {
     pub spec: SpecValues,
     /// The name flags of a create or an update given.
     pub fields: fields::NamedFields,
+    /// `--field`, on the create or update of a resource with custom fields.
+    pub custom: CustomArgs,
 }
 
 /// The resource whose CLI name is `name` (clap has resolved aliases by then).
@@ -246,6 +249,9 @@ pub fn command(res: &'static Resource) -> clap::Command {
         if op == Ops::DELETE && res.soft_delete {
             verb = ReasonArg::augment_args(verb);
         }
+        if filters_taken == Filters::Body && res.custom_field_type.is_some() {
+            verb = CustomArgs::augment_args(verb);
+        }
         // Last, so that no filter flag takes a name the verb's own flags use.
         verb = match filters_taken {
             Filters::List => filters::with_spec_flags(verb, res.path),
@@ -310,6 +316,12 @@ impl FromArgMatches for ResourceCommand {
             Verb::Create(_) | Verb::Update(_) => fields::named_values(resource.path, vm),
             _ => Vec::new(),
         };
+        let custom = match &verb {
+            Verb::Create(_) | Verb::Update(_) if resource.custom_field_type.is_some() => {
+                CustomArgs::from_arg_matches(vm)?
+            }
+            _ => CustomArgs::default(),
+        };
         Ok(ResourceCommand {
             resource,
             verb,
@@ -317,6 +329,7 @@ impl FromArgMatches for ResourceCommand {
             reason,
             spec,
             fields,
+            custom,
         })
     }
 
@@ -391,10 +404,13 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
                 get::run(ctx, globals, &session, &api, &a, &cmd.spec, cmd.ticket_id).await
             }
             Verb::Count(a) => count::run(ctx, &globals.output, &session, &api, &a, &cmd.spec).await,
-            Verb::Create(a) => create::run(ctx, globals, &session, &api, &a, &cmd.fields).await,
+            Verb::Create(a) => {
+                let given = (&cmd.fields, &cmd.custom);
+                create::run(ctx, globals, &session, &api, &a, given).await
+            }
             Verb::Update(a) => {
-                let named = &cmd.fields;
-                update::run(ctx, globals, &session, &api, &a, named, cmd.ticket_id).await
+                let given = (&cmd.fields, &cmd.custom);
+                update::run(ctx, globals, &session, &api, &a, given, cmd.ticket_id).await
             }
             Verb::Delete(a) => {
                 let query = delete::Query {
