@@ -1,6 +1,6 @@
 //! One rate budget per tenant, shared by every `halo` process: the limiter's log (and its 429
-//! penalty) in `<cache>/rate/<key>.log`, the key a stable hash of the instance, tenant and
-//! client id ([`halopsa::limiter::budget_key`]; the format is described there).
+//! penalty) in `<cache>/rate/<key>.log`, the key a stable hash of the instance and client id
+//! ([`halopsa::limiter::budget_key`]; the format is described in `halopsa::limiter`).
 
 use crate::fsutil;
 use anyhow::{Context, Result};

@@ -419,16 +419,13 @@ fn wall_now() -> Duration {
 }
 
 /// The name of the rate budget `settings` draw on, the same in every process and release:
-/// Halo counts requests per tenant and client id of an instance, so those (lower-cased) are
-/// hashed (64-bit FNV-1a, 16 hex digits). For naming a [`RateLimiter::shared`] file.
+/// Halo counts requests per tenant and client id, and an instance is one tenant, so the
+/// instance URL and the client id (lower-cased) are hashed (64-bit FNV-1a, 16 hex digits).
+/// The tenant setting is left out: a tenant found by discovery (and stored) or not given
+/// names the same budget. For naming a [`RateLimiter::shared`] file.
 pub fn budget_key(settings: &ConnectionSettings) -> String {
-    let identity = format!(
-        "{}\n{}\n{}",
-        settings.instance().as_str(),
-        settings.tenant().unwrap_or(""),
-        settings.client_id()
-    )
-    .to_lowercase();
+    let identity =
+        format!("{}\n{}", settings.instance().as_str(), settings.client_id()).to_lowercase();
     let hash = identity.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -713,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn budget_keys_are_stable_and_tell_tenants_and_clients_apart() {
+    fn budget_keys_are_stable_and_tell_instances_and_clients_apart() {
         let settings = |url: &str, client: &str, tenant: Option<&str>| {
             ConnectionSettings::new(
                 url,
@@ -731,9 +728,10 @@ mod tests {
             key,
             budget_key(&settings("https://ACME.halopsa.com/", "CID", Some("Acme")))
         );
-        assert_ne!(
+        assert_eq!(
             key,
-            budget_key(&settings("https://acme.halopsa.com", "cid", None))
+            budget_key(&settings("https://acme.halopsa.com", "cid", None)),
+            "a tenant found or not given is the same budget"
         );
         assert_ne!(
             key,
