@@ -103,13 +103,11 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
         insecure_http: args.insecure_http,
     }
     .settings()?;
-    // The test is a few requests: counted by this process alone, so nothing is written
-    // before the profile is stored (or at all with --no-store).
     let client = pacing
         .apply(
             crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
             None,
-            None,
+            Some(&config.budgets_dir()),
         )?
         .build()?;
     let report = client
