@@ -5,11 +5,12 @@
 //! Halo counts a tenant's requests, not a process's: the log can live in a file that every
 //! process on the same budget shares ([`RateLimiter::shared`]), 429 penalty included.
 //!
-//! The shared file is text: the header `halo-rate-budget 1`, then, while a 429 penalty holds,
-//! `penalty EFFECTIVE CALM_SINCE_MS`, then one grant time per line (milliseconds since the Unix
-//! epoch, oldest first), at most the limit's worth. Anything else is read as an empty log and
-//! rewritten; a time more than a window ahead of the clock (a clock set back, a hostile file) is
-//! dropped.
+//! The shared file is binary, little-endian: 8 bytes `halorb\0\x01` (the format and its
+//! version); the 429 penalty as the effective limit (`u32`, 0 for none) and the start of its
+//! calm window (`u64`); then the grant times (`u64` each, oldest first, at most the limit's
+//! worth); times are milliseconds since the Unix epoch. 2.4 KB at Halo's 300. Anything else is
+//! read as an empty log and rewritten, a last record cut short is left out, and a time more than
+//! a window ahead of the clock (a clock set back, a hostile file) is dropped.
 
 use crate::settings::ConnectionSettings;
 use std::collections::VecDeque;
@@ -25,8 +26,10 @@ pub const HOSTED_REQUESTS: u32 = 300;
 /// The rolling window on hosted Halo.
 pub const HOSTED_WINDOW: Duration = Duration::from_secs(300);
 
-/// The first line of a shared log file (its format's version).
-const HEADER: &str = "halo-rate-budget 1";
+/// The first bytes of a shared log file: its format and version.
+const MAGIC: &[u8; 8] = b"halorb\x00\x01";
+/// The magic, the penalty's effective limit (`u32`) and its calm-since time (`u64`).
+const HEADER_LEN: usize = 20;
 /// How long to try for a shared file's lock before going on with this process's copy of the
 /// log: the lock is held for microseconds, so a longer wait means a stuck or hostile holder.
 const LOCK_PATIENCE: Duration = Duration::from_secs(1);
@@ -250,44 +253,34 @@ impl RateLimiter {
     /// The most bytes read from a shared file; a longer one is taken for an empty log.
     fn file_bound(&self) -> u64 {
         u64::from(self.configured)
-            .saturating_mul(24)
-            .saturating_add(256)
+            .saturating_mul(8)
+            .saturating_add(HEADER_LEN as u64)
             .max(64 * 1024)
     }
 
     /// The log a shared file's `bytes` hold at `now` (see the module's note).
     fn parse(&self, bytes: &[u8], now: Duration) -> State {
         let mut state = State::fresh(self.configured);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) if bytes.len() as u64 <= self.file_bound() => text,
-            _ => return state,
-        };
-        let mut lines = text.lines();
-        if lines.next() != Some(HEADER) {
+        if bytes.len() < HEADER_LEN
+            || bytes.len() as u64 > self.file_bound()
+            || !bytes.starts_with(MAGIC)
+        {
             return state;
         }
         let horizon = now.saturating_add(self.window);
-        let time = |field: &str| {
-            field
-                .parse::<u64>()
-                .ok()
-                .map(Duration::from_millis)
-                .filter(|t| *t <= horizon)
+        let time = |field: &[u8]| {
+            let ms = u64::from_le_bytes(field.try_into().unwrap_or([0xff; 8]));
+            Some(Duration::from_millis(ms)).filter(|t| *t <= horizon)
         };
-        for line in lines {
-            if let Some(penalty) = line.strip_prefix("penalty ") {
-                let mut fields = penalty.split(' ');
-                let effective = fields.next().and_then(|e| e.parse::<u32>().ok());
-                if let (Some(effective), Some(since), None) =
-                    (effective, fields.next().and_then(time), fields.next())
-                {
-                    state.effective = effective.clamp(1, self.configured);
-                    state.calm_since = Some(since);
-                }
-            } else if let Some(t) = time(line) {
-                state.log.push_back(t);
-            }
+        let effective = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+        if let (1.., Some(since)) = (effective, time(&bytes[12..HEADER_LEN])) {
+            state.effective = effective.min(self.configured);
+            state.calm_since = Some(since);
         }
+        // A last record cut short (a write interrupted) is left out.
+        state
+            .log
+            .extend(bytes[HEADER_LEN..].chunks_exact(8).filter_map(time));
         state.log.make_contiguous().sort_unstable();
         state
     }
@@ -295,28 +288,26 @@ impl RateLimiter {
     /// A shared file's bytes for `state` at `now`: the requests still in the window, at most
     /// the limit's worth.
     fn encode(&self, state: &State, now: Duration) -> Vec<u8> {
-        let live: Vec<Duration> = state
-            .log
-            .iter()
-            .copied()
-            .filter(|t| t.saturating_add(self.hold) > now)
-            .collect();
-        let skip = live.len().saturating_sub(self.configured as usize);
-        let mut text = String::with_capacity(64 + 14 * (live.len() - skip));
-        text.push_str(HEADER);
-        text.push('\n');
-        if let Some(since) = state.calm_since {
-            text.push_str(&format!(
-                "penalty {} {}\n",
-                state.effective,
-                since.as_millis()
-            ));
+        let live = || {
+            state
+                .log
+                .iter()
+                .filter(|t| t.saturating_add(self.hold) > now)
+        };
+        let count = live().count();
+        let skip = count.saturating_sub(self.configured as usize);
+        let mut bytes = Vec::with_capacity(HEADER_LEN + 8 * (count - skip));
+        bytes.extend_from_slice(MAGIC);
+        let (effective, since) = match state.calm_since {
+            Some(since) => (state.effective, millis(since)),
+            None => (0, 0),
+        };
+        bytes.extend_from_slice(&effective.to_le_bytes());
+        bytes.extend_from_slice(&since.to_le_bytes());
+        for t in live().skip(skip) {
+            bytes.extend_from_slice(&millis(*t).to_le_bytes());
         }
-        for t in &live[skip..] {
-            text.push_str(&t.as_millis().to_string());
-            text.push('\n');
-        }
-        text.into_bytes()
+        bytes
     }
 }
 
@@ -351,7 +342,7 @@ impl SharedFile {
         let bytes = limiter.encode(mirror, now);
         let saved = match read {
             Ok(old) if old == bytes => Ok(()),
-            Ok(_) => self.write(&bytes),
+            Ok(old) => self.write(&bytes, old.len()),
             Err(e) => Err(e),
         };
         // Closing the file would release the lock too; an error here leaves nothing to undo.
@@ -371,12 +362,16 @@ impl SharedFile {
         Ok(bytes)
     }
 
-    /// Replaces the contents with `bytes`, in place: every process holds this same file open.
-    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Replaces the `old` bytes with `bytes`, in place: every process holds this same file
+    /// open.
+    fn write(&self, bytes: &[u8], old: usize) -> std::io::Result<()> {
         let mut file = &self.file;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(bytes)?;
-        self.file.set_len(bytes.len() as u64)
+        if bytes.len() < old {
+            self.file.set_len(bytes.len() as u64)?;
+        }
+        Ok(())
     }
 
     fn warn(&self, e: &std::io::Error) {
@@ -415,7 +410,12 @@ fn wall_now() -> Duration {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    Duration::from_millis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+    Duration::from_millis(millis(since))
+}
+
+/// Whole milliseconds, as written in a shared file.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The name of the rate budget `settings` draw on, the same in every process and release:
@@ -585,10 +585,30 @@ mod tests {
             .unwrap()
     }
 
+    /// A shared file's bytes: the penalty (effective limit, since) and the times (ms).
+    fn file(penalty: (u32, u64), times: &[u64]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(penalty.0.to_le_bytes());
+        bytes.extend(penalty.1.to_le_bytes());
+        for t in times {
+            bytes.extend(t.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// The penalty and the times in the shared file at `path`, checking its form.
+    fn read(path: &std::path::Path) -> ((u32, u64), Vec<u64>) {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(bytes.starts_with(MAGIC), "{bytes:?}");
+        assert_eq!((bytes.len() - HEADER_LEN) % 8, 0, "{bytes:?}");
+        let at = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap());
+        let effective = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        let times = bytes[HEADER_LEN..].chunks(8).map(at).collect();
+        ((effective, at(&bytes[12..HEADER_LEN])), times)
+    }
+
     fn entries(path: &std::path::Path) -> usize {
-        let text = std::fs::read_to_string(path).unwrap();
-        assert_eq!(text.lines().next(), Some(HEADER), "{text}");
-        text.lines().filter(|l| l.parse::<u64>().is_ok()).count()
+        read(path).1.len()
     }
 
     #[tokio::test]
@@ -626,11 +646,7 @@ mod tests {
         assert_eq!(b.limits(), (75, 100, window));
         b.penalize();
         assert_eq!(a.limits().0, 56);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            text.lines().nth(1).unwrap().starts_with("penalty 56 "),
-            "{text}"
-        );
+        assert_eq!(read(&path).0.0, 56);
         // A file written by a new limiter on it keeps the penalty.
         let c = RateLimiter::shared(100, window, open(&path));
         for _ in 0..56 {
@@ -644,28 +660,35 @@ mod tests {
     async fn a_corrupt_or_hostile_file_is_an_empty_log_rewritten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("budget.log");
-        let now = wall_now().as_millis();
+        let now = millis(wall_now());
         let far = now + 10 * 60_000;
+        let mut other_version = file((0, 0), &[now, now, now]);
+        other_version[7] = 2;
+        let mut cut_short = file((0, 0), &[now, now, now]);
+        cut_short.truncate(cut_short.len() - 3);
         let hostile: Vec<Vec<u8>> = vec![
+            Vec::new(),
             vec![0xff, 0xfe, 0, 1, 2],
-            b"halo-rate-budget 99\n1\n2\n".to_vec(),
-            format!("{HEADER}\npenalty 1 {far}\n").into_bytes(),
-            format!(
-                "{HEADER}\npenalty 0 {now} junk\n-4\n1e9\n\n18446744073709551615\n{far}\n{far}\n"
-            )
-            .into_bytes(),
-            format!("{HEADER}\n{}", format!("{now}\n").repeat(10_000)).into_bytes(),
-            format!("{HEADER}\n{now}").into_bytes(),
+            b"halo-rate-budget 1\n1\n2\n".to_vec(),
+            MAGIC[..5].to_vec(),
+            other_version,
+            file((1, far), &[]),
+            file((0, now), &[now, now]),
+            file((u32::MAX, u64::MAX), &[u64::MAX, far, far, 0, 1]),
+            file((0, 0), &[now; 10_000]),
+            cut_short,
         ];
         for bytes in hostile {
             std::fs::write(&path, &bytes).unwrap();
             let limiter = RateLimiter::shared(3, Duration::from_secs(60), open(&path));
-            assert_eq!(limiter.limits().0, 3, "{}", String::from_utf8_lossy(&bytes));
+            assert_eq!(limiter.limits().0, 3, "{bytes:?}");
             let granted = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(text.starts_with(HEADER), "rewritten: {text}");
-            assert!(text.lines().count() <= 4, "{text}");
-            assert!(granted.is_ok(), "{}", String::from_utf8_lossy(&bytes));
+            assert!(granted.is_ok(), "{bytes:?}");
+            let (_, times) = read(&path);
+            assert!(
+                !times.is_empty() && times.len() <= 3,
+                "rewritten: {times:?}"
+            );
         }
     }
 
@@ -697,16 +720,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("budget.log");
         let window = Duration::from_secs(60);
-        let now = wall_now().as_millis();
+        let now = millis(wall_now());
         let near = now + 30_000;
         let far = now + 61_000 + 5_000;
-        std::fs::write(&path, format!("{HEADER}\n{far}\n{near}\n")).unwrap();
+        std::fs::write(&path, file((0, 0), &[far, near])).unwrap();
         let limiter = RateLimiter::shared(2, window, open(&path));
         assert_eq!(limiter.acquire().await, Duration::ZERO);
         let third = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
         assert!(third.is_err(), "the near one counts");
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(!text.contains(&far.to_string()) && text.contains(&near.to_string()));
+        let (_, times) = read(&path);
+        assert!(!times.contains(&far) && times.contains(&near), "{times:?}");
     }
 
     #[test]
