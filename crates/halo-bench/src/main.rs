@@ -1,7 +1,7 @@
 //! `halo-bench`: measurements behind BENCHMARKS.md, each printed beside its target.
 //!
 //! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
-//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`). The export, get and RSS
+//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`). The export, get and RSS
 //! figures run the release `halo` binary, as a user would.
 
 use anyhow::{Context, Result};
@@ -46,6 +46,9 @@ async fn measure(which: String) -> Result<()> {
     }
     if matches!(which.as_str(), "all" | "bulk") {
         bulk_update().await?;
+    }
+    if matches!(which.as_str(), "all" | "budget") {
+        budget_cost().await?;
     }
     Ok(())
 }
@@ -256,6 +259,45 @@ async fn throttled_export() -> Result<()> {
     );
     let summary = String::from_utf8_lossy(&output.stderr);
     println!("  halo said: {}", summary.trim());
+    Ok(())
+}
+
+/// (e) The cost of the rate budget shared through a file, per acquire: 10,000 acquires under a
+/// limit never reached (so the file grows to 10,000 times, 80 KB), the first 300 of them (a
+/// log up to Halo's 300), beside the same in memory.
+async fn budget_cost() -> Result<()> {
+    use halopsa::limiter::RateLimiter;
+    const ACQUIRES: u32 = 10_000;
+    let (huge, window) = (1_000_000, Duration::from_secs(300));
+    let dir = tempfile::tempdir()?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(dir.path().join("budget.log"))?;
+    let shared = RateLimiter::shared(huge, window, file);
+    let started = Instant::now();
+    let mut first = Duration::ZERO;
+    for i in 1..=ACQUIRES {
+        shared.acquire().await;
+        if i == 300 {
+            first = started.elapsed();
+        }
+    }
+    let all = started.elapsed();
+    let memory = RateLimiter::new(huge, window);
+    let started = Instant::now();
+    for _ in 0..ACQUIRES {
+        memory.acquire().await;
+    }
+    let in_memory = started.elapsed();
+    let each = |d: Duration, n: u32| d.as_secs_f64() * 1e6 / f64::from(n);
+    println!(
+        "budget: shared file {:.1} us per acquire over the first 300, {:.1} us over {ACQUIRES} (log of up to {ACQUIRES}); in memory {:.2} us; target: microseconds",
+        each(first, 300),
+        each(all, ACQUIRES),
+        each(in_memory, ACQUIRES)
+    );
     Ok(())
 }
 

@@ -149,6 +149,16 @@ impl Config {
         self.dir.join("tokens")
     }
 
+    /// The directory of caches (names for ids, rate budgets).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.join("cache")
+    }
+
+    /// The directory of the rate budgets every `halo` process shares ([`crate::budget`]).
+    pub fn budgets_dir(&self) -> PathBuf {
+        self.cache_dir().join("rate")
+    }
+
     /// The name to use: the one given, else the current profile, else `default`.
     pub fn profile_name(&self, given: Option<&str>) -> String {
         given

@@ -230,6 +230,34 @@ pub fn open_existing(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
+/// Checks that an opened state file is a regular file of the user's (not a FIFO or a device,
+/// which could block or feed a reader for ever) and makes it owner-only. Unix; on Windows it
+/// inherits the directory's ACL (see the module's note).
+pub fn own_regular_file(file: &File, path: &Path) -> Result<()> {
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("{} is not a regular file", path.display());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if meta.uid() != current_uid() {
+            anyhow::bail!(
+                "{} belongs to another user (uid {})",
+                path.display(),
+                meta.uid()
+            );
+        }
+        if meta.mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot restrict {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether an open failed because the path is a symbolic link (`ELOOP` under `O_NOFOLLOW`).
 pub fn is_link_error(e: &std::io::Error) -> bool {
     #[cfg(unix)]

@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod budget;
 mod cli;
 mod commands;
 pub mod complete;

@@ -10,6 +10,7 @@ use halopsa::{Client, ConnectionSettings, Grant};
 use secrecy::SecretString;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -135,28 +136,32 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 impl RequestFlags {
-    /// Applies the flags, else the profile's `rate_limit`, else the library's default.
+    /// Applies the flags: the rate limit of the flags, else the profile's `rate_limit`, else
+    /// the library's default, its log shared by every process through a file in `budgets` (see
+    /// [`crate::budget`]) or, without one, this process's own.
     pub fn apply(
         &self,
         builder: halopsa::ClientBuilder,
         profile: Option<&str>,
+        budgets: Option<&Path>,
     ) -> Result<halopsa::ClientBuilder> {
-        use halopsa::limiter::{RateLimiter, parse_rate};
-        let mut builder = builder;
-        let chosen = if self.no_rate_limit {
-            Some(None)
+        use halopsa::limiter::{RateLimiter, default_rule, parse_rate};
+        let rule = if self.no_rate_limit {
+            None
         } else if let Some(limit) = self.rate_limit {
-            Some(Some(limit))
+            Some(limit)
         } else {
             match profile {
-                Some("off") => Some(None),
-                Some(text) => Some(Some(parse_rate(text).map_err(Failure::usage)?)),
-                None => None,
+                Some("off") => None,
+                Some(text) => Some(parse_rate(text).map_err(Failure::usage)?),
+                None => default_rule(builder.settings().instance()),
             }
         };
-        if let Some(limit) = chosen {
-            builder = builder.rate_limit(limit.map(|(n, window)| RateLimiter::new(n, window)));
-        }
+        let limiter = rule.map(|(requests, window)| match budgets {
+            Some(dir) => crate::budget::limiter(dir, builder.settings(), requests, window),
+            None => RateLimiter::new(requests, window),
+        });
+        let mut builder = builder.rate_limit(limiter);
         if let Some(max_retries) = self.max_retries {
             builder = builder.retry(halopsa::retry::RetryPolicy {
                 max_retries,
@@ -237,11 +242,15 @@ pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) ->
     let store = FileTokenStore::new(config.tokens_dir(), &name);
     let builder = telling(ctx, Client::builder(settings).token_store(Arc::new(store)));
     let client = pacing
-        .apply(builder, profile.rate_limit.as_deref())?
+        .apply(
+            builder,
+            profile.rate_limit.as_deref(),
+            Some(&config.budgets_dir()),
+        )?
         .build()?;
     Ok(Session {
         client,
-        names_file: config.dir.join("cache").join(format!("names-{name}.json")),
+        names_file: config.cache_dir().join(format!("names-{name}.json")),
         source: Source::Profile(name),
     })
 }
@@ -323,10 +332,12 @@ fn from_env(ctx: &Context, config: &Config, env: &Env, pacing: &RequestFlags) ->
     let key = format!("env-{:016x}", hasher.finish());
     let store = FileTokenStore::new(config.tokens_dir(), &key);
     let builder = telling(ctx, Client::builder(settings).token_store(Arc::new(store)));
-    let client = pacing.apply(builder, None)?.build()?;
+    let client = pacing
+        .apply(builder, None, Some(&config.budgets_dir()))?
+        .build()?;
     Ok(Session {
         client,
-        names_file: config.dir.join("cache").join(format!("names-{key}.json")),
+        names_file: config.cache_dir().join(format!("names-{key}.json")),
         source: Source::Environment,
     })
 }
@@ -393,12 +404,12 @@ mod tests {
         let flags = RequestFlags::default();
         assert!(
             flags
-                .apply(Client::builder(settings()), Some("30/3s"))
+                .apply(Client::builder(settings()), Some("30/3s"), None)
                 .is_ok()
         );
         assert!(
             flags
-                .apply(Client::builder(settings()), Some("junk"))
+                .apply(Client::builder(settings()), Some("junk"), None)
                 .is_err()
         );
         let off = RequestFlags {
@@ -406,7 +417,8 @@ mod tests {
             ..RequestFlags::default()
         };
         assert!(
-            off.apply(Client::builder(settings()), Some("junk")).is_ok(),
+            off.apply(Client::builder(settings()), Some("junk"), None)
+                .is_ok(),
             "the flag wins"
         );
     }

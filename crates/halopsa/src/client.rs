@@ -379,9 +379,15 @@ impl ClientBuilder {
         self
     }
 
-    /// The client-side rate limit: `Some(limiter)`, or `None` for none. Without this call,
-    /// hosted instances (`*.halopsa.com`, `*.haloitsm.com`, ...) get Halo's 300 per 5 minutes
-    /// and other instances none.
+    /// The settings the client will use.
+    pub fn settings(&self) -> &ConnectionSettings {
+        &self.settings
+    }
+
+    /// The client-side rate limit: `Some(limiter)`, or `None` for none. Without this call, a
+    /// limiter of [`default_rule`](crate::limiter::default_rule), its log in memory: hosted
+    /// instances (`*.halopsa.com`, `*.haloitsm.com`, ...) get Halo's 300 per 5 minutes and
+    /// other instances none.
     pub fn rate_limit(mut self, limiter: Option<RateLimiter>) -> Self {
         self.limiter = Some(limiter);
         self
@@ -448,7 +454,8 @@ impl ClientBuilder {
             .map_err(|e| Error::Setup(format!("could not set up HTTP: {e}")))?;
         let limiter = match self.limiter {
             Some(chosen) => chosen,
-            None => is_hosted(settings.instance()).then(RateLimiter::hosted),
+            None => crate::limiter::default_rule(settings.instance())
+                .map(|(requests, window)| RateLimiter::new(requests, window)),
         };
         let shared = Arc::new(Resilience {
             limiter,

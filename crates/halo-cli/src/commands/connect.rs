@@ -107,6 +107,7 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
         .apply(
             crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
             None,
+            Some(&config.budgets_dir()),
         )?
         .build()?;
     let report = client
