@@ -1,5 +1,5 @@
-//! One rate budget per tenant: `halo` processes running side by side keep one rule between
-//! them, and between them use most of it.
+//! One rate budget per tenant: `halo` processes running side by side (two exports and a bulk
+//! update) keep one rule between them, and between them use most of it.
 
 mod common;
 
@@ -50,12 +50,37 @@ fn export(resource: &'static str, page_size: u32, out: PathBuf) -> Job {
     }
 }
 
+/// `halo tickets update --from CSV` of tickets 1..=rows in arrays of `batch`, which must end
+/// every row updated.
+fn bulk_update(rows: u64, batch: usize, dir: &Path) -> Job {
+    let csv = dir.join("changes.csv");
+    let mut text = String::from("id,summary\n");
+    for id in 1..=rows {
+        text.push_str(&format!("{id},Changed beside two exports ({id})\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let results = dir.join("changes.results.ndjson");
+    let args = ["tickets", "update", "--batch", &batch.to_string(), "--from"]
+        .map(String::from)
+        .into_iter()
+        .chain([csv.to_string_lossy().into_owned()])
+        .collect();
+    Job {
+        args,
+        check: Box::new(move |_| {
+            let text = std::fs::read_to_string(&results).unwrap();
+            let updated = text.lines().filter(|l| l.contains("\"updated\"")).count();
+            assert_eq!(updated as u64, rows, "{text}");
+        }),
+    }
+}
+
 /// The jobs run at once; any one may be swapped for another long job.
 fn jobs(dir: &Path) -> Vec<Job> {
     vec![
         export("tickets", 50, dir.join("a.ndjson")),
         export("tickets", 50, dir.join("b.ndjson")),
-        export("clients", 5, dir.join("clients.ndjson")),
+        bulk_update(200, 5, dir),
     ]
 }
 
