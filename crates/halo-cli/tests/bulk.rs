@@ -237,3 +237,53 @@ fn a_bad_file_is_refused_before_anything_is_sent() {
         .stderr(predicates::str::contains("--resume"));
     assert_eq!(lines(&dir.path().join("good.results.ndjson")), ["keep me"]);
 }
+
+#[test]
+fn custom_fields_by_label_keep_the_others_and_wrong_values_fail_their_rows() {
+    let world = World::connected();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("regions.csv");
+    std::fs::write(
+        &csv,
+        "id,cf.Region,cf.hours budget\n9,East,\n10,Up,\n11,West,12.5\n",
+    )
+    .unwrap();
+    let ticket = |id: &str| -> serde_json::Value {
+        let out = world
+            .halo()
+            .args(["tickets", "get", id, "-o", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = ticket("9")["customfields"].as_array().unwrap().len();
+    assert_eq!(before, 3);
+    world
+        .halo()
+        .args(["tickets", "update", "--from"])
+        .arg(&csv)
+        .assert()
+        .code(1);
+    let value = |t: &serde_json::Value, name: &str| {
+        t["customfields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["display"].as_str().unwrap_or_default().to_string())
+    };
+    let nine = ticket("9");
+    assert_eq!(nine["customfields"].as_array().unwrap().len(), 3, "{nine}");
+    assert_eq!(value(&nine, "CFRegion").as_deref(), Some("East"));
+    assert!(value(&nine, "CFContractRef").is_some(), "{nine}");
+    let eleven = ticket("11");
+    assert_eq!(value(&eleven, "CFHoursBudget").as_deref(), Some("12.5"));
+    let rejects = lines(&dir.path().join("regions.rejects.csv"));
+    assert_eq!(rejects, ["id,cf.Region,cf.hours budget", "10,Up,"]);
+    let results = std::fs::read_to_string(dir.path().join("regions.results.ndjson")).unwrap();
+    assert!(
+        results.contains("it takes North, South, East or West"),
+        "{results}"
+    );
+    assert!(results.contains(r#""line":3,"id":10"#), "{results}");
+}

@@ -244,6 +244,7 @@ async fn bulk_update(ctx: &mut Context, client: &Client) -> Result<()> {
         flags: &flags,
         sets: &[],
         named: &Vec::new(),
+        custom: &Default::default(),
         dry_run: false,
         yes: false,
         allow_unknown: false,
@@ -274,5 +275,43 @@ async fn bulk_update(ctx: &mut Context, client: &Client) -> Result<()> {
     for line in rejects.lines() {
         writeln!(ctx.io.out(), "    {line}")?;
     }
+
+    writeln!(
+        ctx.io.out(),
+        "  one custom field by its label (`halo tickets update 9 --field Region=West`): the ticket's others are posted back as they were"
+    )?;
+    let defs = halopsa::custom_fields::fetch(client, api.resource()).await?;
+    let shown = |ticket: &serde_json::Value| -> String {
+        ticket["customfields"]
+            .as_array()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}={}",
+                            f["label"].as_str().unwrap_or("?"),
+                            f["display"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let before = api.get("9", &[]).await?;
+    let existing = before["customfields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let array = halopsa::custom_fields::to_post(&defs, &existing, &[("Region", "West")])?;
+    api.update(vec![json!({"id": 9, "customfields": array})], true)
+        .await?;
+    writeln!(ctx.io.out(), "    before: {}", shown(&before))?;
+    writeln!(
+        ctx.io.out(),
+        "    after:  {}",
+        shown(&api.get("9", &[]).await?)
+    )?;
     Ok(())
 }

@@ -359,7 +359,7 @@ impl Subcommand for ResourceCommand {
 fn bulk_job<'a>(
     verb: &'a Verb,
     flags: &'a args::BulkFlags,
-    named: &'a fields::NamedFields,
+    (named, custom): (&'a fields::NamedFields, &'a CustomArgs),
     ticket_id: Option<String>,
 ) -> bulk::Job<'a> {
     use halopsa::bulk::BulkOp;
@@ -379,6 +379,7 @@ fn bulk_job<'a>(
         flags,
         sets: write.map_or(none, |w| w.sets.as_slice()),
         named,
+        custom,
         dry_run,
         yes,
         allow_unknown: write.is_some_and(|w| w.allow_unknown_field),
@@ -395,7 +396,8 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
         let session = ctx.session(globals.profile.as_deref(), &requests)?;
         let api = session.client.resource(cmd.resource);
         if let Some(flags) = cmd.verb.bulk() {
-            let job = bulk_job(&cmd.verb, flags, &cmd.fields, cmd.ticket_id.clone());
+            let given = (&cmd.fields, &cmd.custom);
+            let job = bulk_job(&cmd.verb, flags, given, cmd.ticket_id.clone());
             return bulk::run(ctx, globals, &session, &api, job).await;
         }
         match cmd.verb {

@@ -7,7 +7,7 @@ pub mod input;
 pub mod results;
 pub mod rows;
 
-use super::args::BulkFlags;
+use super::args::{BulkFlags, CustomArgs};
 use super::fields::NamedFields;
 use crate::commands::Globals;
 use crate::context::Context;
@@ -33,6 +33,8 @@ pub struct Job<'a> {
     pub sets: &'a [String],
     /// Name flags given to every row.
     pub named: &'a NamedFields,
+    /// `--field` values given to every row, and `--refresh-fields`.
+    pub custom: &'a CustomArgs,
     /// `--dry-run`.
     pub dry_run: bool,
     /// `--yes` (deletes).
@@ -84,15 +86,15 @@ pub async fn run(
         }
     }
     rows::resolve_names(&mut session.names(), &mut rows).await?;
-    if rows
-        .iter()
-        .any(|(_, r)| r.as_ref().is_ok_and(|r| !r.custom.is_empty()))
-    {
-        return Err(Failure::usage(
-            "cf.NAME columns need the custom-field definitions of the tenant, which this build cannot read yet",
-        ));
+    let texts = custom_texts(&mut rows, &job)?;
+    let defs = match texts.is_empty() {
+        true => None,
+        false => Some(check_custom(session, res, &job, &mut rows, &texts).await?),
+    };
+    let mut plans = plan(api, &job, rows, &input.header, &earlier).await?;
+    if let Some(defs) = &defs {
+        custom_arrays(api, &job, &mut plans, defs, &texts).await?;
     }
-    let plans = plan(api, &job, rows, &earlier).await?;
     let to_send: Vec<BulkRow> = plans
         .iter()
         .filter_map(|p| match p {
@@ -193,6 +195,147 @@ async fn every_row(
     })
 }
 
+/// Each row's custom fields as `(name, text)`: its `cf.NAME` cells and the `--field` values
+/// (a row giving a field `--field` gives too is refused).
+fn custom_texts(
+    rows: &mut [(input::Record, Result<rows::Row, String>)],
+    job: &Job<'_>,
+) -> Result<BTreeMap<u64, Vec<(String, String)>>> {
+    let every = super::custom::pairs(&job.custom.fields)?;
+    let mut texts = BTreeMap::new();
+    for (record, row) in rows.iter_mut() {
+        let Ok(r) = row else { continue };
+        let mut mine: Vec<(String, String)> = r
+            .custom
+            .iter()
+            .map(|(name, value)| (name.clone(), cell_text(value)))
+            .collect();
+        if let Some((name, _)) = every
+            .iter()
+            .find(|(n, _)| mine.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)))
+        {
+            *row = Err(format!(
+                "cf.{name} is given both by the row and by --field: give one"
+            ));
+            continue;
+        }
+        mine.extend(every.iter().cloned());
+        if !mine.is_empty() {
+            texts.insert(record.line, mine);
+        }
+    }
+    Ok(texts)
+}
+
+/// A custom field's value as its text: a multi-select's list comma-joined.
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(cell_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// The definitions, with every custom field name checked (an unknown one refuses the file,
+/// exit 2) and every value (a wrong one fails its row).
+async fn check_custom(
+    session: &Session,
+    res: &'static halopsa::resource::Resource,
+    job: &Job<'_>,
+    rows: &mut [(input::Record, Result<rows::Row, String>)],
+    texts: &BTreeMap<u64, Vec<(String, String)>>,
+) -> Result<halopsa::custom_fields::Definitions> {
+    let mut names = session.names();
+    let defs = names.fields(res, job.custom.refresh_fields).await?;
+    names.save();
+    let mut seen = BTreeSet::new();
+    for (name, _) in texts.values().flatten() {
+        if seen.insert(name.to_lowercase()) {
+            defs.resolve(name).map_err(super::custom::usage)?;
+        }
+    }
+    for (record, row) in rows.iter_mut() {
+        if row.is_ok()
+            && let Some(mine) = texts.get(&record.line)
+            && let Err(e) = defs.changes(mine)
+        {
+            *row = Err(e.to_string());
+        }
+    }
+    Ok(defs)
+}
+
+/// Sets each row's whole `customfields` array: a create's from its values alone, an update's
+/// from the object's stored array with only the named entries changed (Halo replaces the
+/// array whole: HaloAPI #13). Stored arrays come from one id lookup, else a read per object.
+async fn custom_arrays(
+    api: &ResourceClient,
+    job: &Job<'_>,
+    plans: &mut [Plan],
+    defs: &halopsa::custom_fields::Definitions,
+    texts: &BTreeMap<u64, Vec<(String, String)>>,
+) -> Result<()> {
+    let res = api.resource();
+    let wanted = |p: &Plan| matches!(p, Plan::Send(r) if texts.contains_key(&r.line));
+    let mut stored: HashMap<String, Value> = HashMap::new();
+    if job.op == BulkOp::Update && res.id != IdKind::PerTicket {
+        let ids: Vec<String> = plans
+            .iter()
+            .filter(|p| wanted(p))
+            .filter_map(|p| match p {
+                Plan::Send(r) => r.object.get("id").map(id_text),
+                Plan::Decided(_) => None,
+            })
+            .collect();
+        stored = api.existing(&ids).await?;
+    }
+    for p in plans.iter_mut() {
+        let Plan::Send(row) = p else { continue };
+        let Some(mine) = texts.get(&row.line) else {
+            continue;
+        };
+        if row.object.get("customfields").is_some() {
+            *p = failed_plan(
+                row,
+                "cf. columns and a 'customfields' field were both given: give one",
+            );
+            continue;
+        }
+        let existing = match job.op {
+            BulkOp::Update => {
+                let id = row.object.get("id").map(id_text).unwrap_or_default();
+                let current = match stored.get(&id) {
+                    Some(c) if c.get("customfields").is_some() => c.clone(),
+                    _ => api.get(&id, &ticket_query(res, &row.object)).await?,
+                };
+                current
+                    .get("customfields")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        match halopsa::custom_fields::to_post(defs, &existing, mine) {
+            Ok(array) => row.object["customfields"] = Value::Array(array),
+            Err(e) => *p = failed_plan(row, &e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+fn failed_plan(row: &BulkRow, why: &str) -> Plan {
+    Plan::Decided(RowResult {
+        line: row.line,
+        id: row.object.get("id").cloned(),
+        outcome: Outcome::Failed,
+        message: Some(why.to_string()),
+        status: None,
+        retry: false,
+    })
+}
+
 /// Adds the fields every row gets; a row that gives one itself is refused.
 fn merge(object: &mut Value, every: &serde_json::Map<String, Value>) -> Result<(), String> {
     let Value::Object(map) = object else {
@@ -224,6 +367,7 @@ async fn plan(
     api: &ResourceClient,
     job: &Job<'_>,
     rows: Vec<(input::Record, Result<rows::Row, String>)>,
+    header: &[String],
     earlier: &Earlier,
 ) -> Result<Vec<Plan>> {
     let res = api.resource();
@@ -232,10 +376,11 @@ async fn plan(
         if earlier.done.contains_key(&record.line) {
             continue;
         }
+        let id = record_id(header, &record);
         let failed = |why: String| {
             Plan::Decided(RowResult {
                 line: record.line,
-                id: None,
+                id: id.clone(),
                 outcome: Outcome::Failed,
                 message: Some(why),
                 status: None,
@@ -282,6 +427,19 @@ async fn plan(
     }
     check_ids(api, job, &mut plans, earlier).await?;
     Ok(plans)
+}
+
+/// The id a record gives, as it gives it (for the results of a row that fails its checks).
+fn record_id(header: &[String], record: &input::Record) -> Option<Value> {
+    match &record.cells {
+        input::Cells::Json(v) => v.get("id").cloned(),
+        input::Cells::Csv(cells) => header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case("id"))
+            .and_then(|i| cells.get(i))
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| super::write::id_value(c.trim())),
+    }
 }
 
 /// Updates and deletes: ids that do not exist fail before anything is sent (as few requests
