@@ -156,22 +156,27 @@ pub fn verb_examples(res: &Resource, verb: &str) -> Option<String> {
         "create" if ticket_like => vec![
             format!("halo {n} create --set summary=\"Printer offline\" --client \"Acme Ltd\""),
             format!("halo {n} create --json new.json --dry-run"),
+            format!("halo {n} create --from new.csv   # many: a results line per row"),
         ],
         "create" => vec![
             format!("halo {n} create --set name=\"New one\""),
             format!("halo {n} create --json new.json --dry-run"),
+            format!("halo {n} create --from new.csv   # many: a results line per row"),
         ],
         "update" if ticket_like => vec![
             format!("halo {n} update 12 --status \"In Progress\" --agent @me"),
             format!("halo {n} update 12 --set summary=\"Printer offline (2nd floor)\""),
+            format!("halo {n} update --from changes.csv --dry-run   # many, 50 a request"),
         ],
         "update" => vec![
             format!("halo {n} update 12 --set name=\"New name\""),
             format!("halo {n} update 12 --json change.json --dry-run"),
+            format!("halo {n} update --from changes.csv --dry-run   # many, 50 a request"),
         ],
         "delete" => vec![
             format!("halo {n} delete 12 --dry-run"),
             format!("halo {n} delete 12 --yes   # cannot be undone"),
+            format!("halo {n} delete --from gone.csv --dry-run"),
         ],
         "view" => vec![format!("halo {n} view 12")],
         "note" => vec![
