@@ -245,6 +245,7 @@ async fn bulk_update(ctx: &mut Context, client: &Client) -> Result<()> {
         sets: &[],
         named: &Vec::new(),
         custom: &Default::default(),
+        timeout: None,
         dry_run: false,
         yes: false,
         allow_unknown: false,

@@ -380,6 +380,7 @@ fn bulk_job<'a>(
         sets: write.map_or(none, |w| w.sets.as_slice()),
         named,
         custom,
+        timeout: None,
         dry_run,
         yes,
         allow_unknown: write.is_some_and(|w| w.allow_unknown_field),
@@ -391,13 +392,21 @@ fn bulk_job<'a>(
 /// Runs a resource command, within its time bound (none for a walk of every page).
 pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> Result<()> {
     let requests = cmd.verb.requests().clone();
+    // A walk of every page and a bulk job have no default bound (a bulk job bounds itself, so
+    // that running out of time keeps its results and says how to resume).
     let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some());
+    let bulk_timeout = cmd.verb.bulk().and(requests.timeout(true));
+    let bound = match cmd.verb.bulk() {
+        Some(_) => None,
+        None => requests.timeout(walk),
+    };
     let work = async {
         let session = ctx.session(globals.profile.as_deref(), &requests)?;
         let api = session.client.resource(cmd.resource);
         if let Some(flags) = cmd.verb.bulk() {
             let given = (&cmd.fields, &cmd.custom);
-            let job = bulk_job(&cmd.verb, flags, given, cmd.ticket_id.clone());
+            let mut job = bulk_job(&cmd.verb, flags, given, cmd.ticket_id.clone());
+            job.timeout = bulk_timeout;
             return bulk::run(ctx, globals, &session, &api, job).await;
         }
         match cmd.verb {
@@ -427,7 +436,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
         }
     };
-    crate::session::bounded(requests.timeout(walk), work).await
+    crate::session::bounded(bound, work).await
 }
 
 #[cfg(test)]

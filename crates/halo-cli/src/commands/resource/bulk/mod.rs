@@ -35,6 +35,8 @@ pub struct Job<'a> {
     pub named: &'a NamedFields,
     /// `--field` values given to every row, and `--refresh-fields`.
     pub custom: &'a CustomArgs,
+    /// `--timeout`: the bound of the sending (none by default).
+    pub timeout: Option<std::time::Duration>,
     /// `--dry-run`.
     pub dry_run: bool,
     /// `--yes` (deletes).
@@ -120,15 +122,21 @@ pub async fn run(
     let bar = progress(ctx, to_send.len() as u64);
     let mut writer = Writer::new(files, earlier.done.clone(), bar);
     writer.record(&decided);
-    let sent = api.bulk(job.op, to_send, options, writer).await;
+    let resume = format!(
+        "what was done is in {}: run the same command with --resume to go on",
+        paths.results.display()
+    );
+    let sending = api.bulk(job.op, to_send, options, writer);
+    let sent = match job.timeout {
+        None => sending.await,
+        Some(limit) => match tokio::time::timeout(limit, sending).await {
+            Ok(sent) => sent,
+            Err(_) => return Err(crate::session::timed_out(limit, &format!("; {resume}"))),
+        },
+    };
     let writer = match sent {
         Ok(w) => w,
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "stopped; what was done is in {}: run the same command with --resume to go on",
-                paths.results.display()
-            )));
-        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("stopped; {resume}"))),
     };
     let (all, counts) = writer.close()?;
     let failed: BTreeSet<u64> = all
