@@ -426,10 +426,7 @@ fn millis(d: Duration) -> u64 {
 pub fn budget_key(settings: &ConnectionSettings) -> String {
     let identity =
         format!("{}\n{}", settings.instance().as_str(), settings.client_id()).to_lowercase();
-    let hash = identity.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", crate::stable_hash::fnv1a(identity.as_bytes()))
 }
 
 /// The rule a client keeps unless told otherwise: Halo's hosted rule on a hosted instance

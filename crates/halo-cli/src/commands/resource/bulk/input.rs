@@ -47,6 +47,18 @@ pub struct Record {
     pub cells: Cells,
 }
 
+impl Record {
+    /// A fingerprint of what the record holds (16 hex digits, the same in every run), so a
+    /// resumed job can tell that its input is still the one its results were written for.
+    pub fn fingerprint(&self) -> String {
+        let text = match &self.cells {
+            Cells::Json(v) => v.to_string(),
+            Cells::Csv(cells) => cells.join("\u{1f}"),
+        };
+        format!("{:016x}", halopsa::stable_hash::fnv1a(text.as_bytes()))
+    }
+}
+
 /// A whole input file.
 #[derive(Debug, Clone)]
 pub struct Input {

@@ -77,6 +77,7 @@ pub async fn run(
         Earlier::default()
     };
     let input = input::read(ctx, source, format)?;
+    results::check_same_input(&paths, &earlier, &input)?;
     let res = api.resource();
     let mut rows = rows::rows(res.path, &input, job.allow_unknown, flags.empty_as_null)?;
     let every = every_row(session, api, &job).await?;
@@ -120,7 +121,7 @@ pub async fn run(
     }
     let files = results::open(&paths, flags.resume)?;
     let bar = progress(ctx, to_send.len() as u64);
-    let mut writer = Writer::new(files, earlier.done.clone(), bar);
+    let mut writer = Writer::new(files, &input, earlier.done.clone(), bar);
     writer.record(&decided);
     let resume = format!(
         "what was done is in {}: run the same command with --resume to go on",

@@ -71,6 +71,8 @@ pub struct Earlier {
     pub done: BTreeMap<u64, RowResult>,
     /// Rows it was sending when it stopped, with no outcome.
     pub pending: BTreeSet<u64>,
+    /// The fingerprint of each row it ended, as its input was then.
+    pub prints: BTreeMap<u64, String>,
 }
 
 /// Refuses to start a new job over the files of another (nothing is overwritten).
@@ -101,18 +103,30 @@ pub fn read_earlier(paths: &Paths) -> Result<Earlier> {
         .collect::<std::io::Result<_>>()
         .with_context(|| format!("cannot read {}", paths.results.display()))?;
     let mut earlier = Earlier::default();
+    let mut kept: Vec<&str> = Vec::new();
     let mut again = false;
     let count = lines.len();
     for (i, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<RowResult>(line) {
-            Ok(r) if r.outcome == Outcome::Failed && r.retry => {
+        let parsed = serde_json::from_str::<serde_json::Value>(line).and_then(|v| {
+            let print = v
+                .get(ROW_PRINT)
+                .and_then(|p| p.as_str())
+                .map(str::to_string);
+            serde_json::from_value::<RowResult>(v).map(|r| (r, print))
+        });
+        match parsed {
+            Ok((r, _)) if r.outcome == Outcome::Failed && r.retry => {
                 again = true;
             }
-            Ok(r) => {
+            Ok((r, print)) => {
+                if let Some(print) = print {
+                    earlier.prints.insert(r.line, print);
+                }
                 earlier.done.insert(r.line, r);
+                kept.push(line);
             }
             Err(_) if i + 1 == count => again = true,
             Err(e) => {
@@ -126,8 +140,8 @@ pub fn read_earlier(paths: &Paths) -> Result<Earlier> {
     }
     if again {
         let mut text = String::new();
-        for r in earlier.done.values() {
-            text.push_str(&serde_json::to_string(r)?);
+        for line in kept {
+            text.push_str(line);
             text.push('\n');
         }
         fsutil::write_atomic(&paths.results, text.as_bytes())?;
@@ -143,6 +157,28 @@ pub fn read_earlier(paths: &Paths) -> Result<Earlier> {
         }
     }
     Ok(earlier)
+}
+
+/// The key of a results line holding its input row's fingerprint.
+const ROW_PRINT: &str = "row";
+
+/// Refuses to resume over an input that is not the one the results were written for: a row
+/// ended earlier must be at its line, holding what it held.
+pub fn check_same_input(paths: &Paths, earlier: &Earlier, input: &Input) -> Result<()> {
+    let prints: BTreeMap<u64, String> = input
+        .records
+        .iter()
+        .map(|r| (r.line, r.fingerprint()))
+        .collect();
+    for (line, print) in &earlier.prints {
+        if prints.get(line) != Some(print) {
+            return Err(Failure::usage(format!(
+                "the input is not the one {} was written for (line {line} differs): resume with that file, or start anew with other --results and --rejects",
+                paths.results.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Opens the results and sending files: new ones for a new job, the earlier ones to append
@@ -205,6 +241,8 @@ impl Counts {
 pub struct Writer {
     results: File,
     sending: File,
+    /// Each input row's fingerprint, written beside its outcome.
+    prints: BTreeMap<u64, String>,
     /// Every row's outcome so far.
     pub all: BTreeMap<u64, RowResult>,
     /// This run's counts.
@@ -218,12 +256,18 @@ impl Writer {
     /// A writer appending to `files`, with the outcomes of an earlier run.
     pub fn new(
         files: (File, File),
+        input: &Input,
         earlier: BTreeMap<u64, RowResult>,
         bar: indicatif::ProgressBar,
     ) -> Writer {
         Writer {
             results: files.0,
             sending: files.1,
+            prints: input
+                .records
+                .iter()
+                .map(|r| (r.line, r.fingerprint()))
+                .collect(),
             all: earlier,
             counts: Counts::default(),
             bar,
@@ -266,7 +310,14 @@ impl BulkSink for Writer {
     fn finished(&mut self, results: &[RowResult]) {
         let mut text = String::new();
         for r in results {
-            if let Ok(line) = serde_json::to_string(r) {
+            if let Ok(mut line) = serde_json::to_string(r) {
+                // The object's fields in their order, then the row's fingerprint.
+                if let Some(print) = self.prints.get(&r.line)
+                    && line.ends_with('}')
+                {
+                    line.pop();
+                    line.push_str(&format!(",\"{ROW_PRINT}\":\"{print}\"}}"));
+                }
                 text.push_str(&line);
                 text.push('\n');
             }
@@ -372,7 +423,22 @@ mod tests {
         .unwrap();
         check_fresh(&paths).unwrap();
         let files = open(&paths, false).unwrap();
-        let mut w = Writer::new(files, BTreeMap::new(), indicatif::ProgressBar::hidden());
+        let input = Input {
+            format: FromFormat::Csv,
+            header: vec!["id".into()],
+            records: (2..=5)
+                .map(|line| Record {
+                    line,
+                    cells: Cells::Csv(vec![line.to_string()]),
+                })
+                .collect(),
+        };
+        let mut w = Writer::new(
+            files,
+            &input,
+            BTreeMap::new(),
+            indicatif::ProgressBar::hidden(),
+        );
         w.sending(&[2, 3, 4, 5]);
         w.finished(&[
             result(2, Outcome::Updated, false),
@@ -392,6 +458,18 @@ mod tests {
         assert_eq!(earlier.pending.iter().copied().collect::<Vec<_>>(), [3, 5]);
         let text = std::fs::read_to_string(&paths.results).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.starts_with("{\"line\":2,\"id\":2,\"outcome\":\"updated\",\"row\":\""),
+            "{text}"
+        );
+        assert_eq!(earlier.prints.len(), 2);
+        check_same_input(&paths, &earlier, &input).unwrap();
+        let mut changed = input.clone();
+        changed.records[2].cells = Cells::Csv(vec!["40".into()]);
+        let err = check_same_input(&paths, &earlier, &changed)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4 differs"), "{err}");
     }
 
     #[test]
