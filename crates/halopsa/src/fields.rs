@@ -188,7 +188,7 @@ pub fn check_value(field: &Field, value: &Value) -> Result<(), String> {
 }
 
 /// Whether `text` is an integer's digits, with an optional minus sign.
-fn is_integer_text(text: &str) -> bool {
+pub fn is_integer_text(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
@@ -385,26 +385,5 @@ mod tests {
         ] {
             assert_eq!(check_value(&summary, &any), Ok(()));
         }
-    }
-
-    /// The parse at first use, timed: `cargo test -p halopsa --release -- --ignored
-    /// --nocapture parse_time`.
-    #[test]
-    #[ignore = "a timing, not a check"]
-    fn parse_time() {
-        let mut times: Vec<_> = (0..50)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                std::hint::black_box(parse_table());
-                start.elapsed()
-            })
-            .collect();
-        times.sort_unstable();
-        println!(
-            "fields.tsv ({} bytes): parse min {:?}, median {:?}",
-            TABLE_TEXT.len(),
-            times[0],
-            times[times.len() / 2]
-        );
     }
 }

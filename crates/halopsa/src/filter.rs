@@ -485,27 +485,6 @@ mod tests {
         assert!(params > 800, "{params} parameters");
     }
 
-    /// The parse at first use, timed: `cargo test -p halopsa --release -- --ignored
-    /// --nocapture parse_time`.
-    #[test]
-    #[ignore = "a timing, not a check"]
-    fn parse_time() {
-        let mut times: Vec<_> = (0..50)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                std::hint::black_box(parse_table());
-                start.elapsed()
-            })
-            .collect();
-        times.sort_unstable();
-        println!(
-            "query_params.tsv ({} bytes): parse min {:?}, median {:?}",
-            TABLE_TEXT.len(),
-            times[0],
-            times[times.len() / 2]
-        );
-    }
-
     #[test]
     fn ticket_list_params_are_the_specs() {
         let ticket = names("GET", "Tickets");
