@@ -317,41 +317,38 @@ impl ResourceClient {
                 found.insert(id, row);
             }
         };
-        match self.resource().id_lookup {
-            IdLookup::Filter(name) => {
-                for chunk in ids.chunks(IDS_PER_LOOKUP) {
-                    let query = vec![(name.to_string(), chunk.join(","))];
-                    let options = ListOptions {
-                        page_size: IDS_PER_LOOKUP as u32,
-                        ..ListOptions::default()
-                    };
-                    let (rows, _) = self.list(query, options);
-                    rows.try_for_each(|row| {
-                        keep(row);
-                        futures::future::ready(Ok(()))
-                    })
-                    .await?;
-                }
-            }
-            IdLookup::IdOnly => {
-                let req = ApiRequest::get(self.resource().path).query("idonly", "true");
-                let resp = self.client().send(&req).await?;
-                let page = decode_list::<Value>(self.resource(), &resp.body).map_err(|d| {
-                    Error::Decode {
-                        url: resp.url.clone(),
-                        detail: d,
-                    }
+        // An idonly list answers every id at once, unpaged ("not compatible with pagination").
+        if self.resource().id_lookup == IdLookup::IdOnly {
+            let req = ApiRequest::get(self.resource().path).query("idonly", "true");
+            let resp = self.client().send(&req).await?;
+            let page =
+                decode_list::<Value>(self.resource(), &resp.body).map_err(|d| Error::Decode {
+                    url: resp.url.clone(),
+                    detail: d,
                 })?;
-                page.items.into_iter().for_each(&mut keep);
-            }
-            _ => {
-                let (rows, _) = self.list(Vec::new(), ListOptions::default());
-                rows.try_for_each(|row| {
-                    keep(row);
-                    futures::future::ready(Ok(()))
-                })
-                .await?;
-            }
+            page.items.into_iter().for_each(&mut keep);
+            return Ok(found);
+        }
+        let (queries, page_size) = match self.resource().id_lookup {
+            IdLookup::Filter(name) => (
+                ids.chunks(IDS_PER_LOOKUP)
+                    .map(|chunk| vec![(name.to_string(), chunk.join(","))])
+                    .collect(),
+                IDS_PER_LOOKUP as u32,
+            ),
+            _ => (vec![Vec::new()], ListOptions::default().page_size),
+        };
+        for query in queries {
+            let options = ListOptions {
+                page_size,
+                ..ListOptions::default()
+            };
+            let (rows, _) = self.list(query, options);
+            rows.try_for_each(|row| {
+                keep(row);
+                futures::future::ready(Ok(()))
+            })
+            .await?;
         }
         Ok(found)
     }

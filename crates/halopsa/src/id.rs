@@ -62,6 +62,12 @@ pub fn id_from_value(v: &serde_json::Value) -> Option<i64> {
     }
 }
 
+/// Whether an `id` value names no object: null, 0 or blank text. Halo creates an object
+/// posted with such an id (its POST is an upsert).
+pub fn is_unset(id: &Value) -> bool {
+    id.is_null() || id_from_value(id) == Some(0) || id.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
 /// An id as text, whatever its JSON form (`3`, `3.0`, `"3"` and GUIDs).
 pub fn id_text(v: &Value) -> String {
     match id_from_value(v) {

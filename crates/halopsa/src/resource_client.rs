@@ -408,7 +408,7 @@ impl ResourceClient {
                     "element {i} is not a JSON object"
                 )));
             }
-            if o.get("id").is_some_and(|id| !is_zero_id(id)) {
+            if o.get("id").is_some_and(|id| !crate::id::is_unset(id)) {
                 return Err(Error::InvalidInput(format!(
                     "element {i} has an id: Halo would update that object, not create one (use update)"
                 )));
@@ -423,7 +423,7 @@ impl ResourceClient {
             return Err(self.refuse(Operation::Update));
         }
         for (i, o) in objects.iter().enumerate() {
-            if o.get("id").is_none_or(is_zero_id) {
+            if o.get("id").is_none_or(crate::id::is_unset) {
                 return Err(Error::InvalidInput(format!(
                     "element {i} has no id: an update without one would create a duplicate"
                 )));
@@ -495,12 +495,6 @@ impl ResourceClient {
         let resp = self.client.send(&self.delete_request(id, query)?).await?;
         resp.json()
     }
-}
-
-fn is_zero_id(id: &Value) -> bool {
-    id.is_null()
-        || crate::id::id_from_value(id) == Some(0)
-        || id.as_str().is_some_and(|s| s.trim().is_empty())
 }
 
 /// An id as one path segment.

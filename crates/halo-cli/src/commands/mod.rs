@@ -102,22 +102,27 @@ pub fn print_report(out: &mut dyn Write, report: &ConnectionReport) -> Result<()
         duration(report.token_expires_in)
     )?;
     match &report.agent {
-        Some(a) => writeln!(
-            out,
-            "  acting as: {} (agent {}{})",
-            a.name.as_deref().unwrap_or("?"),
-            a.id,
-            a.email
-                .as_deref()
-                .map(|e| format!(", {e}"))
-                .unwrap_or_default()
-        )?,
+        Some(a) => writeln!(out, "  acting as: {}", agent_text(a))?,
         None => writeln!(
             out,
             "  acting as: (the granted scope does not allow reading agents)"
         )?,
     }
     Ok(())
+}
+
+/// An agent as people read it: `Alex Morgan (agent 3, alex@acme.example)`.
+pub fn agent_text(agent: &halopsa::AgentIdentity) -> String {
+    format!(
+        "{} (agent {}{})",
+        agent.name.as_deref().unwrap_or("?"),
+        agent.id,
+        agent
+            .email
+            .as_deref()
+            .map(|e| format!(", {e}"))
+            .unwrap_or_default()
+    )
 }
 
 /// `1h 02m 03s`.

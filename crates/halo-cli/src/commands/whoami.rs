@@ -27,15 +27,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: WhoamiArgs) -> Resu
             return write_object(ctx.io.out(), &facts, &globals.output);
         }
         let agent = match &report.agent {
-            Some(a) => format!(
-                "{} (agent {}{})",
-                a.name.as_deref().unwrap_or("?"),
-                a.id,
-                a.email
-                    .as_deref()
-                    .map(|e| format!(", {e}"))
-                    .unwrap_or_default()
-            ),
+            Some(a) => super::agent_text(a),
             None => "an agent the granted scope does not let halo read".to_string(),
         };
         writeln!(

@@ -15,7 +15,7 @@ use crate::exit::{self, Failure};
 use crate::session::Session;
 use anyhow::Result;
 use halopsa::ResourceClient;
-use halopsa::bulk::{BulkOp, BulkOptions, BulkRow, Outcome, RowResult, already_applied};
+use halopsa::bulk::{BulkOp, BulkOptions, BulkRow, BulkSink, Outcome, RowResult, already_applied};
 use halopsa::id::id_text;
 use halopsa::resource::IdKind;
 use results::{Counts, Earlier, Paths, Writer};
@@ -94,9 +94,9 @@ pub async fn run(
         true => None,
         false => Some(check_custom(session, res, &job, &mut rows, &texts).await?),
     };
-    let mut plans = plan(api, &job, rows, &input.header, &earlier).await?;
+    let (mut plans, found) = plan(api, &job, rows, &input.header, &earlier).await?;
     if let Some(defs) = &defs {
-        custom_arrays(api, &job, &mut plans, defs, &texts).await?;
+        custom_arrays(api, &job, &mut plans, found, defs, &texts).await?;
     }
     let to_send: Vec<BulkRow> = plans
         .iter()
@@ -122,7 +122,7 @@ pub async fn run(
     let files = results::open(&paths, flags.resume)?;
     let bar = progress(ctx, to_send.len() as u64);
     let mut writer = Writer::new(files, &input, earlier.done.clone(), bar);
-    writer.record(&decided);
+    writer.finished(&decided);
     let resume = format!(
         "what was done is in {}: run the same command with --resume to go on",
         paths.results.display()
@@ -277,27 +277,32 @@ async fn check_custom(
 
 /// Sets each row's whole `customfields` array: a create's from its values alone, an update's
 /// from the object's stored array with only the named entries changed (Halo replaces the
-/// array whole: HaloAPI #13). Stored arrays come from one id lookup, else a read per object.
+/// array whole: HaloAPI #13). Stored arrays come from the rows the id check `found`, else
+/// from one id lookup, else a read per object.
 async fn custom_arrays(
     api: &ResourceClient,
     job: &Job<'_>,
     plans: &mut [Plan],
+    found: HashMap<String, Value>,
     defs: &halopsa::custom_fields::Definitions,
     texts: &BTreeMap<u64, Vec<(String, String)>>,
 ) -> Result<()> {
     let res = api.resource();
     let wanted = |p: &Plan| matches!(p, Plan::Send(r) if texts.contains_key(&r.line));
-    let mut stored: HashMap<String, Value> = HashMap::new();
+    let mut stored = found;
     if job.op == BulkOp::Update && res.id != IdKind::PerTicket {
-        let ids: Vec<String> = plans
+        let missing: Vec<String> = plans
             .iter()
             .filter(|p| wanted(p))
             .filter_map(|p| match p {
                 Plan::Send(r) => r.object.get("id").map(id_text),
                 Plan::Decided(_) => None,
             })
+            .filter(|id| !stored.contains_key(id))
             .collect();
-        stored = api.existing(&ids).await?;
+        if !missing.is_empty() {
+            stored.extend(api.existing(&missing).await?);
+        }
     }
     for p in plans.iter_mut() {
         let Plan::Send(row) = p else { continue };
@@ -378,7 +383,7 @@ async fn plan(
     rows: Vec<(input::Record, Result<rows::Row, String>)>,
     header: &[String],
     earlier: &Earlier,
-) -> Result<Vec<Plan>> {
+) -> Result<(Vec<Plan>, HashMap<String, Value>)> {
     let res = api.resource();
     let mut plans = Vec::with_capacity(rows.len());
     for (record, row) in rows {
@@ -409,11 +414,9 @@ async fn plan(
         {
             object["ticket_id"] = super::write::id_value(t);
         }
-        let has_id = object.get("id").is_some_and(|id| {
-            !id.is_null()
-                && halopsa::id::id_from_value(id) != Some(0)
-                && !id_text(id).trim().is_empty()
-        });
+        let has_id = object
+            .get("id")
+            .is_some_and(|id| !halopsa::id::is_unset(id));
         let problem = match job.op {
             BulkOp::Create if has_id => Some(
                 "has an id: Halo would update that object, not create one (use update)".to_string(),
@@ -434,8 +437,8 @@ async fn plan(
             })),
         }
     }
-    check_ids(api, job, &mut plans, earlier).await?;
-    Ok(plans)
+    let found = check_ids(api, job, &mut plans, earlier).await?;
+    Ok((plans, found))
 }
 
 /// The id a record gives, as it gives it (for the results of a row that fails its checks).
@@ -453,13 +456,13 @@ fn record_id(header: &[String], record: &input::Record) -> Option<Value> {
 
 /// Updates and deletes: ids that do not exist fail before anything is sent (as few requests
 /// as the resource allows); rows an earlier run was sending are looked at, not sent again,
-/// when what they ask is already so.
+/// when what they ask is already so. Returns the rows found, by id.
 async fn check_ids(
     api: &ResourceClient,
     job: &Job<'_>,
     plans: &mut [Plan],
     earlier: &Earlier,
-) -> Result<()> {
+) -> Result<HashMap<String, Value>> {
     let res = api.resource();
     let pending = |p: &Plan| matches!(p, Plan::Send(r) if earlier.pending.contains(&r.line));
     if job.op == BulkOp::Create {
@@ -478,7 +481,7 @@ async fn check_ids(
                 });
             }
         }
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let check_all = !(job.skip_check || res.id == IdKind::PerTicket);
     let ids: Vec<String> = plans
@@ -492,7 +495,7 @@ async fn check_ids(
         .into_iter()
         .collect();
     if ids.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let mut found: HashMap<String, Value> = if res.id == IdKind::PerTicket {
         HashMap::new()
@@ -555,7 +558,7 @@ async fn check_ids(
             });
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 fn ticket_query(res: &halopsa::resource::Resource, object: &Value) -> Vec<(String, String)> {

@@ -275,11 +275,6 @@ impl Writer {
         }
     }
 
-    /// Records results decided before sending (rows refused by halo's checks).
-    pub fn record(&mut self, results: &[RowResult]) {
-        self.finished(results);
-    }
-
     fn write(file: &mut File, text: &str, error: &mut Option<std::io::Error>) {
         if error.is_none()
             && let Err(e) = file.write_all(text.as_bytes())

@@ -148,14 +148,10 @@ fn csv_row(
 /// A cell's text as its field's type.
 fn typed(kind: Option<FieldKind>, text: &str) -> Result<Value, String> {
     match kind {
-        Some(FieldKind::Int) => {
-            let digits = text.strip_prefix('-').unwrap_or(text);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                serde_json::from_str(text).map_err(|e| e.to_string())
-            } else {
-                Err(format!("'{text}' is not an integer"))
-            }
+        Some(FieldKind::Int) if halopsa::fields::is_integer_text(text) => {
+            serde_json::from_str(text).map_err(|e| e.to_string())
         }
+        Some(FieldKind::Int) => Err(format!("'{text}' is not an integer")),
         Some(FieldKind::Bool) => match text.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(Value::Bool(true)),
             "false" | "no" | "0" => Ok(Value::Bool(false)),
