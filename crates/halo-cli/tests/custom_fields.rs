@@ -3,91 +3,10 @@
 //! `halo fields`, and `--where` on list, get and export (filtered here: HaloAPI #14). Each
 //! effect is checked in the sandbox, past the CLI.
 
-use halo_cli::{Captured, Context};
-use halo_sandbox::{Sandbox, SandboxConfig};
+mod common;
+
+use common::desk::Desk;
 use serde_json::{Value, json};
-
-const SECRET: &str = "halo-sandbox-secret";
-
-/// A connected sandbox and a config dir of its own.
-struct Desk {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-/// What one command did.
-struct Ran {
-    code: u8,
-    printed: Captured,
-}
-
-impl Ran {
-    fn ok(self) -> Ran {
-        assert_eq!(self.code, 0, "{}", self.printed.err());
-        self
-    }
-
-    fn json(self) -> Value {
-        let out = self.ok().printed.out();
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
-    }
-}
-
-impl Desk {
-    async fn new(tickets: u64) -> Desk {
-        let config = SandboxConfig {
-            seed_tickets: tickets,
-            ..SandboxConfig::default()
-        };
-        let desk = Desk {
-            sandbox: Sandbox::start(config).await.unwrap(),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let url = desk.sandbox.url();
-        let connect = [
-            "connect",
-            "--url",
-            &url,
-            "--client-id",
-            "halo-sandbox-client",
-        ];
-        let mut line = connect.to_vec();
-        line.push("--client-secret-stdin");
-        desk.halo_with(&line, SECRET).await.ok();
-        desk
-    }
-
-    async fn halo(&self, line: &[&str]) -> Ran {
-        self.halo_with(line, "").await
-    }
-
-    async fn halo_with(&self, line: &[&str], stdin: &str) -> Ran {
-        let (ctx, printed) = Context::test();
-        let mut ctx = ctx
-            .env_var("HALO_CONFIG_DIR", self.dir.path().to_string_lossy())
-            .stdin(stdin);
-        let code = halo_cli::run(
-            &mut ctx,
-            std::iter::once("halo").chain(line.iter().copied()),
-        )
-        .await;
-        Ran { code, printed }
-    }
-
-    /// The sandbox's own record of an object, read past the CLI's resource commands.
-    async fn stored(&self, path: &str) -> Value {
-        self.halo(&["api", path, "-o", "json"]).await.json()
-    }
-
-    /// The POSTs the sandbox has been sent.
-    fn posts(&self) -> usize {
-        self.sandbox
-            .journal()
-            .iter()
-            .filter(|e| e.method == "POST" && e.path.starts_with("/api"))
-            .count()
-    }
-}
 
 /// A ticket's custom fields as `(id, value)`, in order.
 fn values(ticket: &Value) -> Vec<(i64, Value)> {
@@ -101,7 +20,7 @@ fn values(ticket: &Value) -> Vec<(i64, Value)> {
 
 #[tokio::test]
 async fn setting_one_field_by_label_keeps_the_other_two() {
-    let desk = Desk::new(40).await;
+    let desk = Desk::connected(40).await;
     let before = desk.stored("Tickets/9").await;
     let had = values(&before);
     assert_eq!(had.len(), 3, "seeded with three: {before}");
@@ -189,7 +108,7 @@ async fn setting_one_field_by_label_keeps_the_other_two() {
 
 #[tokio::test]
 async fn a_wrong_name_or_value_is_refused_before_anything_is_sent() {
-    let desk = Desk::new(20).await;
+    let desk = Desk::connected(20).await;
     let before = desk.stored("Tickets/5").await;
     for (field, says) in [
         (
@@ -234,7 +153,7 @@ async fn a_wrong_name_or_value_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn create_sets_custom_fields_by_name() {
-    let desk = Desk::new(20).await;
+    let desk = Desk::connected(20).await;
     let created = desk
         .halo(&[
             "clients",
@@ -261,7 +180,7 @@ async fn create_sets_custom_fields_by_name() {
 
 #[tokio::test]
 async fn fields_lists_the_definitions() {
-    let desk = Desk::new(20).await;
+    let desk = Desk::connected(20).await;
     let fields = desk.halo(&["fields", "tickets", "-o", "json"]).await.json();
     let fields = fields.as_array().unwrap();
     let region = fields.iter().find(|f| f["label"] == "Region").unwrap();
@@ -302,7 +221,7 @@ async fn fields_lists_the_definitions() {
 
 #[tokio::test]
 async fn where_keeps_the_rows_that_meet_it() {
-    let desk = Desk::new(120).await;
+    let desk = Desk::connected(120).await;
     let all = desk
         .halo(&["api", "Tickets", "--paginate", "-o", "json"])
         .await

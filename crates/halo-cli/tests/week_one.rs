@@ -1,72 +1,11 @@
 //! Week one of a new user, played in-process against the sandbox: each job one command as
 //! a person would type it, its effect checked in the sandbox (not only the exit code).
 
-use halo_cli::{Captured, Context};
-use halo_sandbox::{Sandbox, SandboxConfig};
+mod common;
+
+use common::SECRET;
+use common::desk::Desk;
 use serde_json::Value;
-
-const SECRET: &str = "halo-sandbox-secret";
-
-/// A sandbox and a config dir of its own.
-struct Desk {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-/// What one command did.
-struct Ran {
-    code: u8,
-    printed: Captured,
-}
-
-impl Ran {
-    fn ok(self) -> Ran {
-        assert_eq!(self.code, 0, "{}", self.printed.err());
-        self
-    }
-
-    fn json(self) -> Value {
-        let out = self.ok().printed.out();
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
-    }
-}
-
-impl Desk {
-    async fn new() -> Desk {
-        let config = SandboxConfig {
-            seed_tickets: 80,
-            ..SandboxConfig::default()
-        };
-        Desk {
-            sandbox: Sandbox::start(config).await.unwrap(),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    async fn halo(&self, line: &[&str]) -> Ran {
-        self.halo_with(line, "").await
-    }
-
-    async fn halo_with(&self, line: &[&str], stdin: &str) -> Ran {
-        let (ctx, printed) = Context::test();
-        let mut ctx = ctx
-            .env_var("HALO_CONFIG_DIR", self.dir.path().to_string_lossy())
-            .stdin(stdin);
-        let code = halo_cli::run(
-            &mut ctx,
-            std::iter::once("halo").chain(line.iter().copied()),
-        )
-        .await;
-        Ran { code, printed }
-    }
-
-    /// The sandbox's own record of a ticket, read past the CLI.
-    async fn ticket(&self, id: &str) -> Value {
-        self.halo(&["api", &format!("Tickets/{id}"), "-o", "json"])
-            .await
-            .json()
-    }
-}
 
 fn id_of(v: &Value) -> String {
     halopsa::id::id_text(&v["id"])
@@ -74,7 +13,7 @@ fn id_of(v: &Value) -> String {
 
 #[tokio::test]
 async fn week_one() {
-    let desk = Desk::new().await;
+    let desk = Desk::new(80).await;
     let url = desk.sandbox.url();
 
     // Connect, the secret on standard input.
@@ -292,7 +231,7 @@ async fn week_one() {
 
 #[tokio::test]
 async fn mistakes_are_refused_before_anything_is_sent() {
-    let desk = Desk::new().await;
+    let desk = Desk::new(80).await;
     let url = desk.sandbox.url();
     let connect = [
         "connect",

@@ -2,6 +2,7 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod desk;
 pub mod fake;
 
 use halo_sandbox::{Sandbox, SandboxConfig};
