@@ -271,6 +271,15 @@ pub struct Resource {
     /// The `typeid` of its custom-field definitions (`GET /FieldInfo?typeid=N`): 1 for the
     /// ticket schema, 2 clients, 3 sites, 5 assets; `None` when it has no custom fields.
     pub custom_field_type: Option<u8>,
+    /// Halo quirk (`/Attachment`): `GET /{path}/{id}` answers the file's raw bytes (name in
+    /// `Content-Disposition`, type in `Content-Type`), not JSON; `includedetails=true` answers
+    /// the metadata object instead.
+    pub file_download: bool,
+    /// Halo quirk (`/Report`): a POST of `[{sql, _loadreportonly: true}]` runs the SQL instead
+    /// of saving a report, and `GET /{path}/{id}?loadreport=true` runs a saved one; both answer
+    /// `{report: {rows, load_error, loaded}, available_columns}` with status 200 even when the
+    /// query failed (`load_error` says why).
+    pub runs_sql: bool,
 }
 
 const fn row(
@@ -303,6 +312,8 @@ const fn row(
         id_lookup: IdLookup::Walk,
         ticket_events: false,
         custom_field_type: None,
+        file_download: false,
+        runs_sql: false,
     }
 }
 
@@ -314,6 +325,16 @@ impl Resource {
             ops: Ops::LIST,
             ..row(name, path, ListShape::Bare, true, Area::Admin, "")
         }
+    }
+
+    const fn file_download(mut self) -> Resource {
+        self.file_download = true;
+        self
+    }
+
+    const fn runs_sql(mut self) -> Resource {
+        self.runs_sql = true;
+        self
     }
 
     const fn aliases(mut self, aliases: &'static [&'static str]) -> Resource {
@@ -429,7 +450,7 @@ pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
     row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events().custom_fields(1),
     row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
-    row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders"),
+    row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders").file_download(),
     row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
     row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
     row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
@@ -475,7 +496,7 @@ pub static RESOURCES: &[Resource] = &[
     row("sales-orders", "SalesOrder", Wrapped("salesorders"), true, SalesOrders, "Sales orders"),
     row("purchase-orders", "PurchaseOrder", Wrapped("purchaseorders"), true, PurchaseOrders, "Purchase orders"),
     // Reporting
-    row("reports", "Report", Wrapped("reports"), true, Reporting, "Saved reports; ad-hoc SQL").model("Report"),
+    row("reports", "Report", Wrapped("reports"), true, Reporting, "Saved reports; ad-hoc SQL").model("Report").runs_sql(),
     // Custom fields, lookups, UI configuration
     row("custom-fields", "FieldInfo", Bare, false, Admin, "Custom-field definitions").aliases(&["field-info"]).model("FieldInfo").list_filters(ListFilters::FieldInfo).detail_only(&["values"], &["includevalues"], "getlookupvalues"),
     row("field-kinds", "Field", Bare, false, Admin, "Field definitions by kind"),
