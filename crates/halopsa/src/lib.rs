@@ -39,6 +39,7 @@ pub mod resource;
 mod resource_client;
 pub mod retry;
 pub mod settings;
+pub mod sql;
 pub mod stable_hash;
 mod typed;
 
