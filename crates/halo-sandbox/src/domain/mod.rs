@@ -13,6 +13,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod reads;
 pub mod seed;
+pub mod sql;
 pub mod store;
 pub mod tokens;
 pub mod webhooks;

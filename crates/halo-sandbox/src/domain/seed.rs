@@ -112,6 +112,35 @@ const PROBLEMS: &[&str] = &[
     "Account locked out",
 ];
 
+/// Saved reports: (name, SQL, the column the reporting period filters on, or "").
+const REPORTS: &[(&str, &str, &str)] = &[
+    (
+        "Open tickets per client",
+        "SELECT a.Aareadesc AS Client, COUNT(*) AS OpenTickets FROM Faults f \
+         JOIN Area a ON a.Aarea = f.Areaint WHERE f.Status NOT IN (8, 9) \
+         GROUP BY a.Aareadesc ORDER BY OpenTickets DESC, Client",
+        "",
+    ),
+    (
+        "Tickets logged in the period",
+        "SELECT Faultid, Symptom, Dateoccured, Status FROM Faults ORDER BY Dateoccured, Faultid",
+        "Dateoccured",
+    ),
+    (
+        "Agent workload",
+        "SELECT u.Uname AS Agent, COUNT(f.Faultid) AS OpenTickets FROM Uname u \
+         LEFT JOIN Faults f ON f.Assignedtoint = u.Unum AND f.Status NOT IN (8, 9) \
+         GROUP BY u.Uname ORDER BY OpenTickets DESC, Agent",
+        "",
+    ),
+    (
+        "Actions this week",
+        "SELECT a.Faultid, a.Actionnumber, a.Who, a.Whe_, a.Timetaken FROM Actions a \
+         WHERE a.Whe_ >= DATEADD(day, -7, GETDATE()) ORDER BY a.Whe_ DESC",
+        "",
+    ),
+];
+
 /// How much to seed.
 #[derive(Debug, Clone, Copy)]
 pub struct SeedSize {
@@ -555,12 +584,26 @@ impl Seeder<'_> {
         self.named("FAQLists", &["Getting started", "Remote working"], |_| {
             json!({})
         })?;
-        self.named(
-            "Report",
-            &["Open tickets by client", "SLA breaches", "Time by agent"],
-            |_| json!({"reportgroup_id": 1, "sql": "SELECT 1"}),
-        )?;
-        Ok(())
+        self.reports()
+    }
+
+    /// Saved reports with SQL behind them (run by `GET /Report/{id}?loadreport=true`).
+    fn reports(&mut self) -> rusqlite::Result<()> {
+        let rows = REPORTS
+            .iter()
+            .enumerate()
+            .map(|(i, (name, sql, period_field))| {
+                let id = i as i64 + 1;
+                (
+                    key(id),
+                    obj(
+                        json!({"id": id, "name": name, "reportgroup_id": 1, "sql": sql,
+                    "reportingperioddatefield": period_field}),
+                    ),
+                )
+            })
+            .collect();
+        self.put("Report", rows)
     }
 
     fn configuration(&mut self) -> rusqlite::Result<()> {

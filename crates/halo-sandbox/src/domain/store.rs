@@ -482,6 +482,21 @@ impl Store {
         Ok((total, rows))
     }
 
+    /// Runs `run` on the connection with writes made impossible (`PRAGMA query_only`), after
+    /// `prepare` (which may create temporary objects), for the SQL engine.
+    pub fn query_only<T>(
+        &self,
+        prepare: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+        run: impl FnOnce(&Connection) -> T,
+    ) -> rusqlite::Result<T> {
+        let conn = self.lock();
+        prepare(&conn)?;
+        conn.pragma_update(None, "query_only", true)?;
+        let out = run(&conn);
+        conn.pragma_update(None, "query_only", false)?;
+        Ok(out)
+    }
+
     /// Objects per resource.
     pub fn counts(&self) -> rusqlite::Result<BTreeMap<String, u64>> {
         let conn = self.lock();

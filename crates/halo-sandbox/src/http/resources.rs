@@ -12,6 +12,7 @@ use halopsa::resource::{RESOURCES, Resource};
 
 use crate::domain::outcome::Refusal;
 use crate::domain::query::Params;
+use crate::domain::sql::report;
 use crate::domain::tokens::Grant;
 use crate::domain::{reads, writes};
 use crate::http::middleware::SentPath;
@@ -56,21 +57,34 @@ pub async fn dispatch(
     let store = &shared.store;
     let answer = match (&method, id) {
         (&Method::GET, None) => reads::list(store, res, &params, shared.config.page_cap),
+        // `Resource::runs_sql` (`/Report`): `loadreport=true` runs the saved report's SQL.
+        (&Method::GET, Some(id))
+            if res.runs_sql && matches!(params.flag("loadreport"), Ok(Some(true))) =>
+        {
+            report::run_saved(store, res, &id, &params)
+        }
         (&Method::GET, Some(id)) => reads::get(store, res, &id, &params),
         (&Method::POST, None) => {
             let body = match read_body(request, shared.config.body_limit).await {
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            writes::post(
-                store,
-                &shared.webhooks,
-                res,
-                &grant.identity,
-                &params,
-                &body,
-                shared.config.max_post_items,
-            )
+            // `Resource::runs_sql` (`/Report`): `_loadreportonly` runs the SQL, saves nothing.
+            if res.runs_sql
+                && let Some(sql) = report::load_only(&body)
+            {
+                report::run_posted(store, &sql)
+            } else {
+                writes::post(
+                    store,
+                    &shared.webhooks,
+                    res,
+                    &grant.identity,
+                    &params,
+                    &body,
+                    shared.config.max_post_items,
+                )
+            }
         }
         (&Method::DELETE, Some(id)) => writes::delete(store, res, &id, &params),
         _ => Err(Refusal::NotSupported),
