@@ -88,6 +88,15 @@ pub enum Command {
   halo api -X POST Actions --input note.json
   halo api -X DELETE Tickets/12 --yes   # deletes for real")]
     Api(commands::api::ApiArgs),
+    /// Run one read-only SQL query on Halo's reporting database and print the rows.
+    #[command(after_help = "Examples:
+  halo sql 'SELECT TOP 5 Faultid, Symptom FROM Faults ORDER BY Faultid DESC'
+  halo sql --file open-per-client.sql -o csv --out open.csv --excel
+  halo sql \"SELECT COUNT(*) AS n FROM Faults WHERE Dateoccured > DATEADD(day, -7, GETDATE())\" -o json
+
+Only one SELECT (or WITH ... SELECT) is sent; anything that could change data is refused
+before it leaves this machine. One query can replace hundreds of paged requests.")]
+    Sql(commands::sql::SqlArgs),
     /// Print the script a shell sources to complete halo's commands, flags and profiles.
     #[command(
         after_help = "Examples:\n  source <(halo completions bash)     # in ~/.bashrc\n  source <(halo completions zsh)      # in ~/.zshrc"

@@ -271,6 +271,33 @@ pub fn is_link_error(e: &std::io::Error) -> bool {
     }
 }
 
+/// Gives the finished temporary file `tmp` the name `path`: replacing what is there only when
+/// `replace`, else refusing an existing file (exit 2, `tmp` removed, `path` untouched). Without
+/// `replace` the name is taken by a hard link, which fails if it exists, so a file that appeared
+/// meanwhile is not clobbered either; where hard links are unsupported (FAT, some network
+/// shares) it falls back to a check and a rename.
+pub fn publish(tmp: &Path, path: &Path, replace: bool) -> Result<()> {
+    let exists = || {
+        Failure::usage(format!(
+            "{} exists: not replaced (--force replaces it)",
+            path.display()
+        ))
+    };
+    let done = if replace {
+        std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    } else {
+        match std::fs::hard_link(tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+            Err(_) if std::fs::symlink_metadata(path).is_ok() => Err(exists()),
+            Err(_) => std::fs::rename(tmp, path)
+                .with_context(|| format!("cannot write {}", path.display())),
+        }
+    };
+    let _ = std::fs::remove_file(tmp);
+    done
+}
+
 /// Removes a file; a missing file is not an error.
 pub fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -283,6 +310,27 @@ pub fn remove_if_present(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn publish_never_clobbers_without_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let (tmp, mut f) = create_temp(&path, false).unwrap();
+        f.write_all(b"first").unwrap();
+        publish(&tmp, &path, false).unwrap();
+        assert!(!tmp.exists());
+        let (tmp, mut f) = create_temp(&path, false).unwrap();
+        f.write_all(b"second").unwrap();
+        let err = publish(&tmp, &path, false).unwrap_err();
+        assert_eq!(crate::exit::code_for(&err), crate::exit::USAGE);
+        assert!(err.to_string().contains("--force"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert!(!tmp.exists());
+        let (tmp, mut f) = create_temp(&path, false).unwrap();
+        f.write_all(b"third").unwrap();
+        publish(&tmp, &path, true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"third");
+    }
 
     #[test]
     fn writes_atomically_with_owner_only_mode() {

@@ -45,7 +45,7 @@ const GROUPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("Assets", &["assets", "asset-types", "software-licences"]),
-    ("Data out", &["export", "api", "reports"]),
+    ("Data out", &["export", "sql", "reports", "api"]),
     ("The sandbox", &["sandbox", "demo"]),
 ];
 
@@ -148,6 +148,11 @@ pub fn verb_examples(res: &Resource, verb: &str) -> Option<String> {
         "get" => vec![
             format!("halo {n} get 12"),
             format!("halo {n} get 12 -o json"),
+        ],
+        "run" => vec![
+            format!("halo {n} run 1"),
+            format!("halo {n} run 2 --from 30d -o csv --out period.csv --excel"),
+            format!("halo {n} run 2 --from 2026-01-01 --to 2026-01-31 -o json"),
         ],
         "count" => vec![
             format!("halo {n} count"),

@@ -105,6 +105,18 @@ pub enum Error {
         /// Why it was not followed.
         reason: &'static str,
     },
+    /// SQL refused before sending: anything but one read-only query ([`crate::sql::check`]).
+    #[error(transparent)]
+    Sql(#[from] crate::sql::SqlRefusal),
+    /// Halo could not run a report or an SQL query: its `load_error`, which Halo answers with
+    /// status 200.
+    #[error("Halo could not run the {what}: {message}")]
+    Report {
+        /// `query` or `report N`.
+        what: String,
+        /// Halo's text.
+        message: String,
+    },
     /// A list walk that the server's answers would make endless or wrong.
     #[error("listing {path} stopped at page {page}: {reason}")]
     Paging {
@@ -178,6 +190,7 @@ impl Error {
                 | Error::Unsupported { .. }
                 | Error::InvalidInput(_)
                 | Error::UnknownFilter(_)
+                | Error::Sql(_)
         )
     }
 

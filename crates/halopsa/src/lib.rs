@@ -35,6 +35,7 @@ pub mod paging;
 pub mod raw;
 pub mod redact;
 mod reply;
+pub mod reports;
 pub mod resource;
 mod resource_client;
 pub mod retry;

@@ -280,6 +280,11 @@ pub struct Resource {
     /// `{report: {rows, load_error, loaded}, available_columns}` with status 200 even when the
     /// query failed (`load_error` says why).
     pub runs_sql: bool,
+    /// The field Halo sets to the time of every change of a record (tickets `last_update`,
+    /// clients `alastupdate`, sites `slastupdate`, users `ulastupdate`, assets
+    /// `last_modified`, actions `last_updated`; reference §13.4), which the list filters
+    /// `lastupdatefromdate`/`lastupdatetodate` compare where the path takes them.
+    pub change_field: Option<&'static str>,
 }
 
 const fn row(
@@ -314,6 +319,7 @@ const fn row(
         custom_field_type: None,
         file_download: false,
         runs_sql: false,
+        change_field: None,
     }
 }
 
@@ -329,6 +335,11 @@ impl Resource {
 
     const fn file_download(mut self) -> Resource {
         self.file_download = true;
+        self
+    }
+
+    const fn change_field(mut self, field: &'static str) -> Resource {
+        self.change_field = Some(field);
         self
     }
 
@@ -448,11 +459,11 @@ const TICKET_IDS: IdLookup = IdLookup::Filter("ticketids");
 #[rustfmt::skip]
 pub static RESOURCES: &[Resource] = &[
     // Tickets and service desk
-    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events().custom_fields(1),
-    row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action),
+    row("tickets", "Tickets", Wrapped("tickets"), true, Tickets, "Tickets: incidents, requests, changes, problems").aliases(&["ticket"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).soft_delete().ticket_events().custom_fields(1).change_field("last_update"),
+    row("actions", "Actions", Wrapped("actions"), false, Tickets, "Ticket actions: notes, e-mails, time entries").id(IdKind::PerTicket).aliases(&["action", "notes"]).model("Action").list_filters(ListFilters::Actions).post_rules(PostRules::Action).change_field("last_updated"),
     row("attachments", "Attachment", Wrapped("attachments"), false, Tickets, "Files on tickets and actions").aliases(&["attachment"]).model("Attachment").list_sidecar("folders").file_download(),
-    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
-    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1),
+    row("opportunities", "Opportunities", Wrapped("tickets"), true, Crm, "Sales opportunities (ticket schema)").aliases(&["opportunity"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1).change_field("last_update"),
+    row("projects", "Projects", Wrapped("tickets"), true, Projects, "Projects (ticket schema)").aliases(&["project"]).model("Ticket").list_filters(ListFilters::Tickets).post_rules(PostRules::Ticket).returnall().id_lookup(TICKET_IDS).custom_fields(1).change_field("last_update"),
     row("appointments", "Appointment", Wrapped("appointments"), true, Calendar, "Calendar appointments and tasks").model("Appointment").list_filters(ListFilters::Calendar),
     row("timesheets", "Timesheet", Bare, false, Timesheets, "Agent timesheets (keyed by agent and date)").ops(Ops::READ.with(Ops::CREATE).with(Ops::UPDATE)).model("Timesheet").missing_get(MissingGet::AgentDay),
     row("timesheet-events", "TimesheetEvent", Bare, false, Timesheets, "Timesheet entries").list_filters(ListFilters::Calendar),
@@ -471,9 +482,9 @@ pub static RESOURCES: &[Resource] = &[
     row("kb-articles", "KBArticle", Wrapped("articles"), true, Kb, "Knowledge-base articles").aliases(&["articles", "kb"]).model("KbArticle"),
     row("faq-lists", "FAQLists", Bare, false, Kb, "Knowledge-base FAQ lists"),
     // Customers, contacts and suppliers
-    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdOnly).custom_fields(2),
-    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdOnly).custom_fields(3),
-    row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User"),
+    row("clients", "Client", Wrapped("clients"), true, Customers, "Customers").aliases(&["customers"]).model("Client").id_lookup(IdOnly).custom_fields(2).change_field("alastupdate"),
+    row("sites", "Site", Wrapped("sites"), true, Customers, "Customer sites").model("Site").id_lookup(IdOnly).custom_fields(3).change_field("slastupdate"),
+    row("users", "Users", Wrapped("users"), true, Customers, "End-user contacts").aliases(&["contacts"]).model("User").change_field("ulastupdate"),
     row("crm-notes", "CRMNote", Bare, false, Crm, "CRM notes on clients"),
     row("suppliers", "Supplier", Wrapped("suppliers"), true, Suppliers, "Suppliers").model("Supplier"),
     // Agents and organisation
@@ -482,7 +493,7 @@ pub static RESOURCES: &[Resource] = &[
     row("teams", "Team", Bare, false, Admin, "Teams (tickets name their team)").model("Team"),
     row("workdays", "Workday", Bare, false, Admin, "Working-hours calendars"),
     // Assets and licensing
-    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdOnly).custom_fields(5),
+    row("assets", "Asset", Wrapped("assets"), true, Assets, "Assets and devices").fixed_page(50).aliases(&["devices"]).model("Asset").list_filters(ListFilters::Assets).id_lookup(IdOnly).custom_fields(5).change_field("last_modified"),
     row("asset-types", "AssetType", Bare, false, Assets, "Asset types"),
     row("asset-groups", "AssetGroup", Bare, false, Assets, "Asset groups"),
     row("software-licences", "SoftwareLicence", Wrapped("licences"), true, SoftwareLicensing, "Software licences").aliases(&["licences", "licenses"]),

@@ -12,10 +12,12 @@ pub mod filters;
 mod logout;
 mod manual;
 pub mod profile;
+pub mod query_rows;
 pub mod resource;
 mod resources;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod sql;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -63,6 +65,7 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Filters(args) => filters::run(ctx, &globals, args),
         Command::Fields(args) => fields::run(ctx, &globals, args).await,
         Command::Api(args) => api::run(ctx, &globals, args).await,
+        Command::Sql(args) => sql::run(ctx, &globals, args).await,
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),
         Command::Export(cmd) => export::run(ctx, &globals, cmd).await,

@@ -83,6 +83,19 @@ impl<W: Write> RowWriter<W> {
         }
     }
 
+    /// Writes one row whose keys JSON and YAML keep in `order` (a query's column order); CSV
+    /// and tables take their columns from the writer's header as for [`RowWriter::row`].
+    pub fn row_in_order(
+        &mut self,
+        row: &serde_json::Map<String, Value>,
+        order: &[String],
+    ) -> anyhow::Result<()> {
+        match &mut self.sink {
+            Sink::Structured(structured) => structured.row_in_order(row, order),
+            _ => self.row(&Value::Object(row.clone())),
+        }
+    }
+
     /// What a reader should know of the rows so far: CSV that had to leave out columns
     /// (keys first seen after its header was written).
     pub fn note(&self) -> Option<String> {

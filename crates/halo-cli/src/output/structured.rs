@@ -1,6 +1,8 @@
 //! JSON, NDJSON and YAML lists, written row by row.
 
-use serde_json::Value;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
 use std::io::Write;
 
 /// The shape of a structured list.
@@ -33,6 +35,31 @@ impl<W: Write> Structured<W> {
     }
 
     pub(super) fn row(&mut self, row: &Value) -> anyhow::Result<()> {
+        self.write(row, || super::value::yaml(row))
+    }
+
+    /// Writes a row with its keys in `order` first (Halo's column order), then any others.
+    pub(super) fn row_in_order(
+        &mut self,
+        row: &Map<String, Value>,
+        order: &[String],
+    ) -> anyhow::Result<()> {
+        let ordered = InOrder { row, order };
+        self.write(&ordered, || {
+            yaml_serde::Value::Mapping(
+                ordered
+                    .pairs()
+                    .map(|(k, v)| (yaml_serde::Value::String(k.clone()), super::value::yaml(v)))
+                    .collect(),
+            )
+        })
+    }
+
+    fn write<T: Serialize>(
+        &mut self,
+        row: &T,
+        yaml: impl FnOnce() -> yaml_serde::Value,
+    ) -> anyhow::Result<()> {
         let first = self.count == 0;
         self.count += 1;
         match self.style {
@@ -53,7 +80,7 @@ impl<W: Write> Structured<W> {
                 self.out.write_all(b"\n")?;
             }
             // A one-item sequence per row: together they are one sequence.
-            Style::Yaml => yaml_serde::to_writer(&mut self.out, &[super::value::yaml(row)])?,
+            Style::Yaml => yaml_serde::to_writer(&mut self.out, &[yaml()])?,
         }
         Ok(())
     }
@@ -69,5 +96,30 @@ impl<W: Write> Structured<W> {
         self.out.write_all(end)?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// A row whose keys serialise in a given order (a `serde_json::Map` sorts them).
+struct InOrder<'a> {
+    row: &'a Map<String, Value>,
+    order: &'a [String],
+}
+
+impl<'a> InOrder<'a> {
+    fn pairs(&self) -> impl Iterator<Item = (&'a String, &'a Value)> + use<'a> {
+        let (row, order) = (self.row, self.order);
+        let listed = order.iter().filter_map(move |k| row.get_key_value(k));
+        let rest = row.iter().filter(move |(k, _)| !order.contains(k));
+        listed.chain(rest)
+    }
+}
+
+impl Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.row.len()))?;
+        for (k, v) in self.pairs() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }

@@ -27,6 +27,8 @@ pub enum Verb {
     Close(CloseArgs),
     /// Assign a ticket to an agent or a team.
     Assign(AssignArgs),
+    /// Run a saved report.
+    Run(RunArgs),
 }
 
 /// `list`.
@@ -188,6 +190,25 @@ pub struct ViewArgs {
     /// How many of its actions to show, newest first.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub actions: usize,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The report's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Start of the reporting period: 2026-01-31, 2026-01-31T09:00, today, yesterday or an
+    /// age like 30d.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// End of the reporting period (default: now).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub out: crate::commands::query_rows::RowsOut,
     #[command(flatten)]
     pub requests: RequestFlags,
 }

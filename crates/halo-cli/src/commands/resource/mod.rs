@@ -15,6 +15,7 @@ pub mod filters;
 mod get;
 mod list;
 mod note;
+mod run;
 mod update;
 mod view;
 mod write;
@@ -24,7 +25,7 @@ use crate::context::Context;
 use anyhow::Result;
 use args::{
     AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, GetArgs, ListArgs,
-    NoteArgs, ReasonArg, TicketArg, UpdateArgs, Verb, ViewArgs,
+    NoteArgs, ReasonArg, RunArgs, TicketArg, UpdateArgs, Verb, ViewArgs,
 };
 use clap::error::ErrorKind;
 use clap::{Args, FromArgMatches, Subcommand};
@@ -70,7 +71,7 @@ impl Verb {
             Verb::Create(_) => Ops::CREATE,
             Verb::Update(_) => Ops::UPDATE,
             Verb::Delete(_) => Ops::DELETE,
-            Verb::View(_) => Ops::GET,
+            Verb::View(_) | Verb::Run(_) => Ops::GET,
             Verb::Note(_) | Verb::Close(_) | Verb::Assign(_) => Ops::UPDATE,
         }
     }
@@ -99,6 +100,7 @@ impl Verb {
             Verb::Note(a) => &a.requests,
             Verb::Close(a) => &a.requests,
             Verb::Assign(a) => &a.requests,
+            Verb::Run(a) => &a.requests,
         }
     }
 }
@@ -132,7 +134,7 @@ fn by_id(res: &Resource, op: Ops) -> bool {
 /// Every verb: whether a resource has it, the operation it needs, the filter flags it takes,
 /// and how its command is built (the names are [`Verb`]'s: a test checks they agree). Each
 /// description is set after the flags, which must not bring their own.
-fn verbs() -> [(Has, Ops, Filters, Build); 10] {
+fn verbs() -> [(Has, Ops, Filters, Build); 11] {
     use clap::Command;
     [
         (
@@ -212,6 +214,15 @@ fn verbs() -> [(Has, Ops, Filters, Build); 10] {
             AssignArgs::augment_args(Command::new("assign"))
                 .about("Assign a ticket to an agent (by name or @me) and/or a team")
         }),
+        (
+            |r| r.runs_sql && by_id(r, Ops::GET),
+            Ops::GET,
+            Filters::None,
+            |_| {
+                RunArgs::augment_args(Command::new("run"))
+                    .about("Run a saved report and print its rows (for a period with --from/--to)")
+            },
+        ),
     ]
 }
 
@@ -434,6 +445,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Note(a) => note::run(ctx, globals, &session, &a).await,
             Verb::Close(a) => close::run(ctx, globals, &session, &api, &a).await,
             Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
+            Verb::Run(a) => run::run(ctx, globals, &session, &a).await,
         }
     };
     crate::session::bounded(bound, work).await
