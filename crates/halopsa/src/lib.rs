@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+pub mod attachments;
 pub mod auth;
 pub mod bulk;
 mod client;
@@ -40,8 +41,10 @@ mod resource_client;
 pub mod retry;
 pub mod settings;
 pub mod stable_hash;
+pub mod transfer;
 mod typed;
 
+pub use attachments::{Attachments, Download, Upload};
 pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT, Wait,

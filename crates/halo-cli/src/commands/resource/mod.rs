@@ -10,12 +10,14 @@ mod count;
 mod create;
 pub mod custom;
 pub mod delete;
+mod download;
 pub mod fields;
 pub mod filters;
 mod get;
 mod list;
 mod note;
 mod update;
+mod upload;
 mod view;
 mod write;
 
@@ -23,8 +25,8 @@ use crate::commands::Globals;
 use crate::context::Context;
 use anyhow::Result;
 use args::{
-    AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, GetArgs, ListArgs,
-    NoteArgs, ReasonArg, TicketArg, UpdateArgs, Verb, ViewArgs,
+    AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, DownloadArgs, GetArgs,
+    ListArgs, NoteArgs, ReasonArg, TicketArg, UpdateArgs, UploadArgs, Verb, ViewArgs,
 };
 use clap::error::ErrorKind;
 use clap::{Args, FromArgMatches, Subcommand};
@@ -72,6 +74,8 @@ impl Verb {
             Verb::Delete(_) => Ops::DELETE,
             Verb::View(_) => Ops::GET,
             Verb::Note(_) | Verb::Close(_) | Verb::Assign(_) => Ops::UPDATE,
+            Verb::Download(_) => Ops::GET,
+            Verb::Upload(_) => Ops::CREATE,
         }
     }
 
@@ -99,6 +103,8 @@ impl Verb {
             Verb::Note(a) => &a.requests,
             Verb::Close(a) => &a.requests,
             Verb::Assign(a) => &a.requests,
+            Verb::Download(a) => &a.requests,
+            Verb::Upload(a) => &a.requests,
         }
     }
 }
@@ -132,7 +138,7 @@ fn by_id(res: &Resource, op: Ops) -> bool {
 /// Every verb: whether a resource has it, the operation it needs, the filter flags it takes,
 /// and how its command is built (the names are [`Verb`]'s: a test checks they agree). Each
 /// description is set after the flags, which must not bring their own.
-fn verbs() -> [(Has, Ops, Filters, Build); 10] {
+fn verbs() -> [(Has, Ops, Filters, Build); 12] {
     use clap::Command;
     [
         (
@@ -212,6 +218,25 @@ fn verbs() -> [(Has, Ops, Filters, Build); 10] {
             AssignArgs::augment_args(Command::new("assign"))
                 .about("Assign a ticket to an agent (by name or @me) and/or a team")
         }),
+        (
+            |r| r.file_download,
+            Ops::GET,
+            Filters::None,
+            |_| {
+                DownloadArgs::augment_args(Command::new("download")).about(
+                "Save attachments to disk under their names, made safe (never overwriting without --force)",
+            )
+            },
+        ),
+        (
+            |r| r.file_download,
+            Ops::CREATE,
+            Filters::None,
+            |_| {
+                UploadArgs::augment_args(Command::new("upload"))
+                .about("Attach files to a ticket or one of its actions (the ids Halo gave are printed)")
+            },
+        ),
     ]
 }
 
@@ -394,7 +419,9 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
     let requests = cmd.verb.requests().clone();
     // A walk of every page and a bulk job have no default bound (a bulk job bounds itself, so
     // that running out of time keeps its results and says how to resume).
-    let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some());
+    // A transfer of a large file has none either: it is bounded by how long nothing moves.
+    let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some())
+        || matches!(&cmd.verb, Verb::Download(_) | Verb::Upload(_));
     let bulk_timeout = cmd.verb.bulk().and(requests.timeout(true));
     let bound = match cmd.verb.bulk() {
         Some(_) => None,
@@ -434,6 +461,8 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Note(a) => note::run(ctx, globals, &session, &a).await,
             Verb::Close(a) => close::run(ctx, globals, &session, &api, &a).await,
             Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
+            Verb::Download(a) => download::run(ctx, globals, &session.client, &a).await,
+            Verb::Upload(a) => upload::run(ctx, globals, &session.client, &a).await,
         }
     };
     crate::session::bounded(bound, work).await
