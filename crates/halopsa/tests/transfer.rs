@@ -3,7 +3,7 @@
 //! as it comes, named safely, its errors mapped as any reply's.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use base64::Engine;
 use halo_sandbox::fake::{Fake, with_token as halo};
 use halopsa::retry::RetryPolicy;
