@@ -13,6 +13,7 @@ use halopsa::auth::wire::{OAuthErrorBody, TokenResponse};
 use halopsa::resource::{ListShape, Resource};
 use serde_json::json;
 
+use crate::domain::attachments::File;
 use crate::domain::config::RateLimit;
 use crate::domain::faults::Failure;
 use crate::domain::journal::Written;
@@ -99,6 +100,7 @@ pub fn refusal(refusal: Refusal, method: &str) -> Response {
             format!("No {path} with id {id} was found."),
         ),
         Refusal::Invalid(text) => message(StatusCode::BAD_REQUEST, text),
+        Refusal::TooLarge(text) => message(StatusCode::PAYLOAD_TOO_LARGE, text),
         Refusal::Elements(faults) => {
             (StatusCode::BAD_REQUEST, Json(ModelState(&faults))).into_response()
         }
@@ -131,6 +133,52 @@ fn made(text: String) -> Response {
         HeaderValue::from_static("application/json"),
     );
     r
+}
+
+/// A stored file as Halo serves `GET /Attachment/{id}`: the raw bytes (one buffer, not
+/// copied again), its `Content-Type`, `Content-Length`, and the stored name in
+/// `Content-Disposition` exactly as it was saved, hostile or not (the client must make it a
+/// safe file name).
+pub fn file(file: File) -> Response {
+    let content_type = HeaderValue::from_str(&file.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let length = HeaderValue::from(file.bytes.len());
+    let disposition = HeaderValue::from_str(&disposition(&file.name))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    let mut r = Response::new(Body::from(file.bytes));
+    let headers = r.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, length);
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    r
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): the quoted name with `"` and
+/// `\` escaped, control characters dropped and other non-ASCII characters as `_`; the
+/// extended one the whole name, percent-encoded (RFC 8187 `attr-char` kept).
+fn disposition(name: &str) -> String {
+    let mut quoted = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' | '\\' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            c if c.is_control() => {}
+            c if c.is_ascii() => quoted.push(c),
+            _ => quoted.push('_'),
+        }
+    }
+    let mut encoded = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(encoded, "%{b:02X}");
+        }
+    }
+    format!("attachment; filename=\"{quoted}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Refused elements as ASP.NET model state (reference §9): `{"[3].client_id": ["..."],
@@ -274,6 +322,36 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&ModelState(&faults)).unwrap(),
             r#"{"[10].client_id":["The client_id 999 does not exist."],"[2]":["A site_id must be given with a user_id."]}"#
+        );
+    }
+
+    #[test]
+    fn file_names_are_quoted_and_percent_encoded() {
+        assert_eq!(
+            disposition("report 1.pdf"),
+            "attachment; filename=\"report 1.pdf\"; filename*=UTF-8''report%201.pdf"
+        );
+        assert_eq!(
+            disposition("../../evil.sh"),
+            "attachment; filename=\"../../evil.sh\"; filename*=UTF-8''..%2F..%2Fevil.sh"
+        );
+        assert_eq!(
+            disposition("a\"b\\c\r\nd\u{7f}é.txt"),
+            "attachment; filename=\"a\\\"b\\\\cd_.txt\"; filename*=UTF-8''a%22b%5Cc%0D%0Ad%7F%C3%A9.txt"
+        );
+        let reply = file(File {
+            name: "x\ny.png".into(),
+            content_type: "image/png".into(),
+            bytes: vec![1, 2, 3],
+        });
+        let h = reply.headers();
+        assert_eq!(h[header::CONTENT_TYPE], "image/png");
+        assert_eq!(h[header::CONTENT_LENGTH], "3");
+        assert!(
+            h[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"xy.png\"")
         );
     }
 

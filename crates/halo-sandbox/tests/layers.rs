@@ -13,6 +13,7 @@ use std::path::Path;
 /// The domain layer: the files under `src/domain/`, which must all exist.
 const DOMAIN: &[&str] = &[
     "domain",
+    "domain::attachments",
     "domain::clock",
     "domain::config",
     "domain::custom_fields",

@@ -49,6 +49,8 @@ async fn every_resource_lists_in_its_shape_and_gets_by_id() {
         };
         let path = match res.id {
             IdKind::PerTicket => format!("{}/{id}?ticket_id={}", res.path, first["ticket_id"]),
+            // A file's GET is its bytes; its metadata comes with includedetails.
+            _ if res.file_download => format!("{}/{id}?includedetails=true", res.path),
             _ => format!("{}/{id}", res.path),
         };
         let (status, one) = api.get(&path).await;

@@ -42,6 +42,9 @@ pub struct SandboxArgs {
     /// Most objects one POST may carry (a larger array is refused whole); 0 is no limit.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub max_post_items: usize,
+    /// Largest attachment accepted, in MiB (a larger upload is answered 413).
+    #[arg(long, default_value_t = 25, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=900))]
+    pub max_attachment_mb: u32,
     /// Halo's hosted rate limit per client, N/SECS (e.g. 300/300s); off by default.
     #[arg(long, value_name = "N/SECS", value_parser = halo_sandbox::RateLimit::parse)]
     pub rate_limit: Option<halo_sandbox::RateLimit>,
@@ -111,6 +114,11 @@ pub async fn run(ctx: &mut Context, args: SandboxArgs) -> Result<()> {
             f.seed
         )?;
     }
+    writeln!(
+        out,
+        "  attachments:   up to {} MiB each",
+        config.max_attachment_bytes / (1024 * 1024)
+    )?;
     for hook in &config.webhooks {
         writeln!(out, "  webhook:       {}", hook.url)?;
     }
@@ -156,6 +164,7 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
         seed_tickets: args.seed_tickets,
         page_cap: args.page_cap,
         max_post_items: args.max_post_items,
+        max_attachment_bytes: args.max_attachment_mb as usize * 1024 * 1024,
         rate_limit: args.rate_limit,
         faults: Faults {
             fail_rate: args.fail_rate,
@@ -211,5 +220,20 @@ mod tests {
         assert_eq!(config_of(&["--max-post-items", "7"]).max_post_items, 7);
         assert_eq!(config_of(&["--max-post-items", "0"]).max_post_items, 0);
         assert!(Cli::try_parse_from(["sandbox", "--max-post-items", "-1"]).is_err());
+    }
+
+    #[test]
+    fn the_largest_attachment_is_a_flag_in_mib() {
+        assert_eq!(config_of(&[]).max_attachment_bytes, 25 * 1024 * 1024);
+        assert_eq!(
+            config_of(&["--max-attachment-mb", "128"]).max_attachment_bytes,
+            128 * 1024 * 1024
+        );
+        for bad in ["0", "901", "-3", "x"] {
+            assert!(
+                Cli::try_parse_from(["sandbox", "--max-attachment-mb", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -36,6 +36,9 @@ pub struct SandboxConfig {
     /// Most objects one POST may carry (a larger array is refused whole); 0 is no limit.
     /// Nothing public says how many Halo accepts (reference §13.1).
     pub max_post_items: usize,
+    /// Largest attachment accepted, in bytes (decoded). Halo's own limit is not public
+    /// (reference §13.3): over it the sandbox answers 413.
+    pub max_attachment_bytes: usize,
 }
 
 /// A rolling-window rate limit: at most `requests` in any `window`.
@@ -167,6 +170,7 @@ impl Default for SandboxConfig {
             webhooks: Vec::new(),
             body_limit: 4 * 1024 * 1024,
             max_post_items: 100,
+            max_attachment_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -187,6 +191,7 @@ impl fmt::Debug for SandboxConfig {
             .field("faults", &self.faults)
             .field("webhooks", &self.webhooks)
             .field("max_post_items", &self.max_post_items)
+            .field("max_attachment_bytes", &self.max_attachment_bytes)
             .finish()
     }
 }

@@ -2,6 +2,7 @@
 //! no HTTP in it. Its modules import only one another; the HTTP layer above turns their
 //! answers into Halo-shaped replies.
 
+pub mod attachments;
 pub mod clock;
 pub mod config;
 pub mod custom_fields;

@@ -53,6 +53,9 @@ pub enum Refusal {
     },
     /// A parameter or body Halo refuses, with Halo's message.
     Invalid(String),
+    /// A body or a file over a size limit (Halo's answer is 413), with the message naming
+    /// the limit.
+    TooLarge(String),
     /// Elements of a posted array of several refused, each with its position (nothing saved).
     Elements(Vec<(usize, Fault)>),
     /// SQLite failed (never expected).

@@ -1,5 +1,6 @@
 //! A deterministic, realistic data set: the same seed always gives the same instance.
 
+use crate::domain::attachments;
 use crate::domain::clock;
 use crate::domain::custom_fields::{self as cf, ASSET_FIELDS, CLIENT_FIELDS, SITE_FIELDS};
 use crate::domain::store::{Key, Store};
@@ -612,11 +613,7 @@ impl Seeder<'_> {
             &["Called about renewal"],
             |id| json!({"client_id": id, "note": "Called about renewal"}),
         )?;
-        self.named(
-            "Attachment",
-            &["screenshot.png"],
-            |_| json!({"ticket_id": 1, "filename": "screenshot.png", "filesize": 1024}),
-        )?;
+        self.written += attachments::seed(self.store, "Attachment")?;
         // An inactive webhook (so seeding sends nothing) and one past delivery of it.
         let hook = guid(0x00ab, 0);
         self.store.put(

@@ -1,5 +1,6 @@
 //! Storage: every object is a JSON document in one SQLite table, with indexed columns copied
-//! out of the document for the fields the sandbox filters and orders on.
+//! out of the document for the fields the sandbox filters and orders on; the bytes of files
+//! (attachments) are BLOBs in a second table, keyed by their object's id.
 
 use crate::domain::lock::lock;
 use rusqlite::types::Value as Sql;
@@ -175,7 +176,11 @@ impl Store {
                 search TEXT, doc TEXT NOT NULL,
                 PRIMARY KEY (resource, parent, id)
              );
-             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS files (
+                resource TEXT NOT NULL, id INTEGER NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (resource, id)
+             );",
         )?;
         let store = Store {
             conn: Mutex::new(conn),
@@ -243,24 +248,42 @@ impl Store {
     ) -> rusqlite::Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO objects (resource, parent, id, uid, {COLUMNS}, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
-            ))?;
-            for (key, doc) in objects {
-                let c = Extracted::from(doc);
-                let text = doc_text(doc);
-                stmt.execute(params![
-                    resource, key.parent, key.id, key.uid, c.client, c.site, c.user, c.agent,
-                    c.status, c.ticket, c.kind, c.priority, c.toplevel, c.deleted, c.closed,
-                    c.inactive, c.date_a, c.date_b, c.updated, c.title, c.search, text
-                ])?;
-            }
-        }
+        insert(&tx, resource, objects)?;
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Inserts or replaces one top-level object with the bytes of its file (kept in the
+    /// `files` table, never in the document), in one transaction.
+    pub fn put_with_file(
+        &self,
+        resource: &str,
+        key: Key,
+        doc: Map<String, Value>,
+        bytes: &[u8],
+    ) -> rusqlite::Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO files (resource, id, data) VALUES (?1, ?2, ?3)",
+            params![resource, key.id, bytes],
+        )?;
+        insert(&tx, resource, &[(key, doc)])?;
+        tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The bytes of a top-level object's file, if it has one.
+    pub fn file(&self, resource: &str, id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+        self.lock()
+            .query_row(
+                "SELECT data FROM files WHERE resource = ?1 AND id = ?2",
+                params![resource, id],
+                |r| r.get(0),
+            )
+            .optional()
     }
 
     /// Inserts or replaces one object.
@@ -330,12 +353,22 @@ impl Store {
         Ok(doc.as_deref().and_then(parse))
     }
 
-    /// Removes an object; whether it existed.
+    /// Removes an object, with its file if it is a top-level one with a file; whether it
+    /// existed.
     pub fn delete(&self, resource: &str, key: &Key) -> rusqlite::Result<bool> {
-        let n = self.lock().execute(
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "DELETE FROM objects WHERE resource = ?1 AND parent = ?2 AND id = ?3",
             params![resource, key.parent, key.id],
         )?;
+        if key.parent == 0 {
+            tx.execute(
+                "DELETE FROM files WHERE resource = ?1 AND id = ?2",
+                params![resource, key.id],
+            )?;
+        }
+        tx.commit()?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(n > 0)
     }
@@ -490,13 +523,35 @@ impl Store {
         rows.map(|r| r.map(|(k, v)| (k, v.max(0) as u64))).collect()
     }
 
-    /// Removes every object.
+    /// Removes every object and file.
     pub fn clear(&self) -> rusqlite::Result<()> {
         self.lock()
-            .execute_batch("DELETE FROM objects; DELETE FROM meta;")?;
+            .execute_batch("DELETE FROM objects; DELETE FROM meta; DELETE FROM files;")?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// Inserts or replaces `objects` of `resource` within `tx`.
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    resource: &str,
+    objects: &[(Key, Map<String, Value>)],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO objects (resource, parent, id, uid, {COLUMNS}, doc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+    ))?;
+    for (key, doc) in objects {
+        let c = Extracted::from(doc);
+        let text = doc_text(doc);
+        stmt.execute(params![
+            resource, key.parent, key.id, key.uid, c.client, c.site, c.user, c.agent, c.status,
+            c.ticket, c.kind, c.priority, c.toplevel, c.deleted, c.closed, c.inactive, c.date_a,
+            c.date_b, c.updated, c.title, c.search, text
+        ])?;
+    }
+    Ok(())
 }
 
 fn parse(text: &str) -> Option<Map<String, Value>> {

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, header};
 use axum::response::Response;
+use futures::StreamExt;
 use halopsa::resource::{RESOURCES, Resource};
 
 use crate::domain::outcome::Refusal;
 use crate::domain::query::Params;
 use crate::domain::tokens::Grant;
-use crate::domain::{reads, writes};
+use crate::domain::{attachments, reads, writes};
 use crate::http::middleware::SentPath;
 use crate::reply;
 use crate::state::Shared;
@@ -55,12 +55,36 @@ pub async fn dispatch(
     let params = Params::parse(request.uri().query());
     let store = &shared.store;
     let answer = match (&method, id) {
+        (&Method::GET, None) if res.file_download => {
+            attachments::list(store, res, &params, shared.config.page_cap)
+        }
         (&Method::GET, None) => reads::list(store, res, &params, shared.config.page_cap),
+        // Halo quirk (`Resource::file_download`): the object's GET is its file's bytes;
+        // `includedetails=true` asks for the metadata instead.
+        (&Method::GET, Some(id)) if res.file_download => {
+            match params.flag(res.detail_only.on_get) {
+                Ok(Some(true)) => reads::get(store, res, &id, &params),
+                Ok(_) => match attachments::download(store, res, &id) {
+                    Ok(file) => return reply::file(file),
+                    Err(refusal) => Err(refusal),
+                },
+                Err(bad) => Err(bad.into()),
+            }
+        }
         (&Method::GET, Some(id)) => reads::get(store, res, &id, &params),
+        (&Method::POST, None) if res.file_download => {
+            let max = shared.config.max_attachment_bytes;
+            let limit = attachments::body_limit(max).max(shared.config.body_limit);
+            match read_body(request, limit).await {
+                Ok(body) => attachments::post(store, res, body, max),
+                Err(TooLarge) => Err(attachments::too_large(max)),
+            }
+        }
         (&Method::POST, None) => {
-            let body = match read_body(request, shared.config.body_limit).await {
+            let limit = shared.config.body_limit;
+            let body = match read_body(request, limit).await {
                 Ok(b) => b,
-                Err(r) => return r,
+                Err(TooLarge) => return reply::too_large(limit),
             };
             writes::post(
                 store,
@@ -81,9 +105,29 @@ pub async fn dispatch(
     }
 }
 
-/// The body, or a 413 when it exceeds the limit.
-async fn read_body(request: Request, limit: usize) -> Result<Bytes, Response> {
-    axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| reply::too_large(limit))
+/// A body over its limit (or cut off while it was read).
+struct TooLarge;
+
+/// The body, read into one buffer sized from `Content-Length` (a large upload is not
+/// regrown or copied), refused past `limit` bytes.
+async fn read_body(request: Request, limit: usize) -> Result<Vec<u8>, TooLarge> {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    if announced > limit {
+        return Err(TooLarge);
+    }
+    let mut body = Vec::with_capacity(announced);
+    let mut stream = request.into_body().into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| TooLarge)?;
+        if body.len() + chunk.len() > limit {
+            return Err(TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
