@@ -259,8 +259,9 @@ async fn a_file_over_the_limit_missing_or_a_directory_is_refused_before_anything
 async fn a_download_cut_short_leaves_no_file_and_no_partial() {
     let desk = Desk::connected(5).await;
     let work = tempfile::tempdir().unwrap();
+    // Large enough that the sandbox sends part of the body before it cuts the connection.
     let src = work.path().join("cut.bin");
-    std::fs::write(&src, random_bytes(300_000)).unwrap();
+    std::fs::write(&src, random_bytes(4 << 20)).unwrap();
     let src_text = src.to_string_lossy().into_owned();
     let saved = desk
         .halo(&[
@@ -295,6 +296,11 @@ async fn a_download_cut_short_leaves_no_file_and_no_partial() {
         ])
         .await;
     assert_eq!(ran.code, 1, "{}", ran.printed.err());
+    let err = ran.printed.err();
+    assert!(
+        err.contains("the download stopped after") && err.contains("nothing was kept"),
+        "{err}"
+    );
     assert!(files(&out).is_empty(), "{:?}", files(&out));
 }
 

@@ -9,7 +9,7 @@ use crate::commands::export::interrupt::interruptible;
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::output::RowWriter;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use halopsa::Download;
 use serde_json::json;
 use std::collections::HashMap;
@@ -160,7 +160,15 @@ async fn save(
     let mut written = 0u64;
     let failed_write =
         |e| anyhow::Error::new(e).context(format!("cannot write {}", partial.path.display()));
-    while let Some(chunk) = download.body.chunk().await? {
+    let id = download.id;
+    let cut = |written: u64| {
+        move || {
+            format!(
+                "attachment {id}: the download stopped after {written} bytes (nothing was kept)"
+            )
+        }
+    };
+    while let Some(chunk) = download.body.chunk().await.with_context(cut(written))? {
         file.write_all(&chunk).await.map_err(failed_write)?;
         written += chunk.len() as u64;
         bar.set_position(written);
