@@ -726,7 +726,8 @@ impl Client {
     }
 
     /// The reply to `req` (a success left unread when `open`), after the retry policy and
-    /// the one token renewal on a 401.
+    /// the one token renewal on a 401. Each attempt is boxed: it is a large future, and the
+    /// callers' futures (and their stacks, in debug builds) would hold two of it.
     async fn answer(
         &self,
         req: &ApiRequest,
@@ -737,7 +738,7 @@ impl Client {
         let token = self.inner.tokens.token(None).await?;
         let first = shared
             .retrying(&what, req.is_idempotent(), || {
-                self.execute(req, &token.access_token, open)
+                Box::pin(self.execute(req, &token.access_token, open))
             })
             .await?;
         if first.0.status() != 401 {
@@ -747,7 +748,7 @@ impl Client {
         let token = self.inner.tokens.token(Some(&token.access_token)).await?;
         let again = shared
             .retrying(&what, req.is_idempotent(), || {
-                self.execute(req, &token.access_token, open)
+                Box::pin(self.execute(req, &token.access_token, open))
             })
             .await?;
         if again.0.status() == 401 {

@@ -461,8 +461,9 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Note(a) => note::run(ctx, globals, &session, &a).await,
             Verb::Close(a) => close::run(ctx, globals, &session, &api, &a).await,
             Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
-            Verb::Download(a) => download::run(ctx, globals, &session.client, &a).await,
-            Verb::Upload(a) => upload::run(ctx, globals, &session.client, &a).await,
+            // Boxed: the futures of transfers are large, and each arm's lives in this one.
+            Verb::Download(a) => Box::pin(download::run(ctx, globals, &session.client, &a)).await,
+            Verb::Upload(a) => Box::pin(upload::run(ctx, globals, &session.client, &a)).await,
         }
     };
     crate::session::bounded(bound, work).await
