@@ -189,25 +189,10 @@ async fn save(
     Ok(written)
 }
 
-/// Moves the finished `.partial` to `dest`: with `force` by a rename (which replaces
-/// atomically); without, by a hard link, which fails on a file that appeared meanwhile
-/// (where links cannot be made, a check then a rename), the `.partial` then removed.
+/// Moves the finished `.partial` to `dest` without replacing a file unless `force`
+/// ([`fsutil::publish`]), and makes the new name durable.
 fn put_in_place(partial: &Path, dest: &Path, force: bool) -> Result<()> {
-    let placed = |e: std::io::Error| {
-        anyhow::Error::new(e).context(format!("cannot save {}", dest.display()))
-    };
-    if force {
-        std::fs::rename(partial, dest).map_err(placed)?;
-    } else {
-        match std::fs::hard_link(partial, dest) {
-            Ok(()) => std::fs::remove_file(partial).map_err(placed)?,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists(dest)),
-            Err(_) => {
-                refuse_existing(dest, false)?;
-                std::fs::rename(partial, dest).map_err(placed)?;
-            }
-        }
-    }
+    crate::fsutil::publish(partial, dest, force)?;
     sync_dir(dest);
     Ok(())
 }
