@@ -243,6 +243,8 @@ mod tests {
         let err = put_in_place(&partial, &dest, false).unwrap_err();
         assert!(err.to_string().contains("--force"), "{err}");
         assert_eq!(std::fs::read(&dest).unwrap(), b"first");
+        assert!(!partial.exists(), "a refused file is not kept");
+        std::fs::write(&partial, b"second").unwrap();
         put_in_place(&partial, &dest, true).unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"second");
         assert!(!partial.exists());
