@@ -288,7 +288,7 @@ async fn attachment_round_trip(ctx: &mut Context, client: &Client) -> Result<()>
     for file in files.list(2, None).await? {
         let given = file.filename.clone().unwrap_or_default();
         let id = file.id.and_then(|id| u64::try_from(id.0).ok()).unwrap_or(0);
-        let name = files.download(id).await?.name;
+        let name = halopsa::attachments::safe_file_name(&given, id);
         writeln!(
             ctx.io.out(),
             "  ticket 2's attachment {id}: the server names it '{given}', saved as '{name}'"

@@ -63,12 +63,6 @@ pub fn write(
             path.display()
         )));
     }
-    if !to.force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(Failure::usage(format!(
-            "{} exists: not replaced (--force replaces it)",
-            path.display()
-        )));
-    }
     let (tmp, file) = fsutil::create_temp(path, false)?;
     let written = (|| -> Result<()> {
         let mut out = std::io::BufWriter::new(file);
