@@ -70,7 +70,10 @@ async fn a_write_moves_the_change_field() {
             _ => 1,
         };
         let (status, doc) = api
-            .post(path, &json!([{"id": id, "name": "Renamed", "inventory_number": "X"}]))
+            .post(
+                path,
+                &json!([{"id": id, "name": "Renamed", "inventory_number": "X"}]),
+            )
             .await;
         assert_eq!(status, 200, "{path}: {doc}");
         assert!(text(&doc, field) > was.as_str(), "{path}.{field} moved");
@@ -96,7 +99,10 @@ async fn a_write_moves_the_change_field() {
     let (_, deleted) = api.get("Tickets?deleted=true&ticketids=9").await;
     let row = &deleted["tickets"][0];
     assert_eq!(row["deletion_reason"], "dup");
-    assert!(text(row, "last_update") >= stamped, "a soft delete is a change");
+    assert!(
+        text(row, "last_update") >= stamped,
+        "a soft delete is a change"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +202,10 @@ async fn a_churn_is_found_by_the_filters_and_deleted_true() {
         .map(|a| (a["ticket_id"].as_i64().unwrap(), a["id"].as_i64().unwrap()))
         .collect();
     let expected: Vec<(i64, i64)> = report.actions.iter().map(|a| (a.ticket_id, a.id)).collect();
-    assert_eq!(actions, expected, "every ticket's actions changed since, in one request");
+    assert_eq!(
+        actions, expected,
+        "every ticket's actions changed since, in one request"
+    );
     let resp = http()
         .post(format!("{}/_sandbox/churn", api.sb.url()))
         .json(&json!({"seed": 1, "change": 1000}))
@@ -204,14 +213,22 @@ async fn a_churn_is_found_by_the_filters_and_deleted_true() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
-    assert!(resp.text().await.unwrap().contains("1000 distinct live tickets"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("1000 distinct live tickets")
+    );
     let resp = http()
         .post(format!("{}/_sandbox/churn", api.sb.url()))
         .json(&json!({"seed": 1, "changes": 10}))
         .send()
         .await
         .unwrap();
-    assert!(resp.status().is_client_error(), "an unknown field is refused");
+    assert!(
+        resp.status().is_client_error(),
+        "an unknown field is refused"
+    );
 }
 
 #[tokio::test]

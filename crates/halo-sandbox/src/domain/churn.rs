@@ -363,8 +363,18 @@ mod tests {
         let first = run(&a, &hooks_a, &churn).unwrap();
         let second = run(&b, &hooks_b, &churn).unwrap();
         assert_eq!(
-            (&first.changed, &first.deleted, &first.created, &first.actions),
-            (&second.changed, &second.deleted, &second.created, &second.actions)
+            (
+                &first.changed,
+                &first.deleted,
+                &first.created,
+                &first.actions
+            ),
+            (
+                &second.changed,
+                &second.deleted,
+                &second.created,
+                &second.actions
+            )
         );
         assert_eq!(first.changed.len(), 40);
         assert_eq!(first.deleted.len(), 5);
@@ -375,7 +385,11 @@ mod tests {
         tickets.extend(first.actions.iter().map(|a| a.ticket_id));
         tickets.sort_unstable();
         tickets.dedup();
-        assert_eq!(tickets.len(), 54, "edited, deleted and action tickets are distinct");
+        assert_eq!(
+            tickets.len(),
+            54,
+            "edited, deleted and action tickets are distinct"
+        );
         let other = run(&b, &hooks_b, &Churn::new(8).change(40)).unwrap();
         assert_ne!(other.changed, first.changed, "another seed, other tickets");
         assert_eq!(a.ids("Tickets", true).unwrap(), first.deleted);
@@ -384,9 +398,15 @@ mod tests {
     #[tokio::test]
     async fn every_write_moves_the_change_fields() {
         let (store, hooks) = seeded();
-        let before: Vec<String> = (1..=300).map(|id| change(&store, "Tickets", 0, id)).collect();
-        let report = run(&store, &hooks, &Churn::new(3).change(10).delete(2).create(1).actions(4))
-            .unwrap();
+        let before: Vec<String> = (1..=300)
+            .map(|id| change(&store, "Tickets", 0, id))
+            .collect();
+        let report = run(
+            &store,
+            &hooks,
+            &Churn::new(3).change(10).delete(2).create(1).actions(4),
+        )
+        .unwrap();
         let touched: Vec<i64> = report
             .changed
             .iter()
@@ -405,7 +425,10 @@ mod tests {
             }
         }
         for action in &report.actions {
-            let doc = store.get("Actions", action.ticket_id, action.id).unwrap().unwrap();
+            let doc = store
+                .get("Actions", action.ticket_id, action.id)
+                .unwrap()
+                .unwrap();
             assert!(doc["last_updated"].as_str().unwrap() >= report.at.as_str());
             assert_eq!(doc["actionby_application_id"], CHURN_CLIENT);
         }
@@ -419,7 +442,13 @@ mod tests {
         let (store, hooks) = seeded();
         let err = run(&store, &hooks, &Churn::new(1).change(200).delete(101)).unwrap_err();
         assert!(
-            matches!(err, ChurnError::TooFew { asked: 301, live: 300 }),
+            matches!(
+                err,
+                ChurnError::TooFew {
+                    asked: 301,
+                    live: 300
+                }
+            ),
             "{err}"
         );
         assert!(store.ids("Tickets", true).unwrap().is_empty());

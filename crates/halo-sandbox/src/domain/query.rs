@@ -339,14 +339,24 @@ mod tests {
             Some("2026-11-01T09:00:00Z".into()),
             Some("2026-11-02T00:00:00Z".into()),
         );
-        for path in ["Tickets", "Client", "Site", "Users", "Asset", "Projects", "Opportunities"] {
+        for path in [
+            "Tickets",
+            "Client",
+            "Site",
+            "Users",
+            "Asset",
+            "Projects",
+            "Opportunities",
+        ] {
             let q = list_query(find(path).unwrap(), &p).unwrap();
             assert!(q.conds.contains(&window), "{path}: {:?}", q.conds);
         }
         for path in ["Actions", "Agent", "Status"] {
             let q = list_query(find(path).unwrap(), &p).unwrap();
             assert!(
-                !q.conds.iter().any(|c| matches!(c, Cond::Between(Col::Updated, ..))),
+                !q.conds
+                    .iter()
+                    .any(|c| matches!(c, Cond::Between(Col::Updated, ..))),
                 "{path} takes no lastupdatefromdate"
             );
         }
@@ -365,8 +375,11 @@ mod tests {
             Some("2026-11-01T00:00:00Z".into()),
             None
         )));
-        let q = list_query(find("Actions").unwrap(), &Params::parse(Some("startdate=2026-11-01")))
-            .unwrap();
+        let q = list_query(
+            find("Actions").unwrap(),
+            &Params::parse(Some("startdate=2026-11-01")),
+        )
+        .unwrap();
         assert!(q.conds.contains(&Cond::Between(
             Col::DateA,
             Some("2026-11-01T00:00:00Z".into()),

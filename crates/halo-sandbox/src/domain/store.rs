@@ -822,8 +822,14 @@ mod tests {
     fn the_updated_column_is_the_resources_change_field() {
         let store = Store::open(None).unwrap();
         let clients = vec![
-            (key(1), doc(json!({"id": 1, "alastupdate": "2026-11-05T00:00:00Z"}))),
-            (key(2), doc(json!({"id": 2, "last_update": "2026-11-05T00:00:00Z"}))),
+            (
+                key(1),
+                doc(json!({"id": 1, "alastupdate": "2026-11-05T00:00:00Z"})),
+            ),
+            (
+                key(2),
+                doc(json!({"id": 2, "last_update": "2026-11-05T00:00:00Z"})),
+            ),
         ];
         store.put_many("Client", &clients).unwrap();
         let q = ListQuery {
@@ -835,7 +841,10 @@ mod tests {
             ..Default::default()
         };
         let (total, docs) = store.list("Client", &q).unwrap();
-        assert_eq!(total, 1, "both bounds inclusive; `last_update` is no client's field");
+        assert_eq!(
+            total, 1,
+            "both bounds inclusive; `last_update` is no client's field"
+        );
         assert!(docs[0].contains("\"id\":1,"));
         store
             .write_all(&[
