@@ -192,6 +192,11 @@ type SiteRow = (i64, String, i64, String, Vec<(i64, String, String)>);
 /// 2025-01-01T00:00:00Z: day 0 of the seeded history.
 const DAY_ZERO: i64 = 1_735_689_600;
 
+/// The seeded history's last day is 699 (2026-12-01); its change fields stop at that day's
+/// start, so that every write from then on (a churn, a test's) is later than all of them and
+/// a `lastupdatefromdate` taken before it finds exactly what it changed.
+const LAST_CHANGE_DAY: i64 = 699;
+
 fn date(day: i64, seconds: i64) -> String {
     clock::iso(DAY_ZERO + day * 86_400 + seconds)
 }
@@ -237,16 +242,22 @@ pub fn guid(kind: u32, n: u64) -> String {
 
 impl Seeder<'_> {
     /// Stores `rows`; an object of a resource with a change field (reference §13.4) that
-    /// does not set it gets a past instant derived from its id.
+    /// does not set it gets an instant derived from its id, and none is later than
+    /// [`LAST_CHANGE`].
     fn put(
         &mut self,
         resource: &str,
         mut rows: Vec<(Key, Map<String, Value>)>,
     ) -> rusqlite::Result<()> {
         if let Some(field) = change_field(resource) {
+            let last = date(LAST_CHANGE_DAY, 0);
             for (key, doc) in &mut rows {
-                doc.entry(field)
-                    .or_insert_with(|| Value::String(date(key.id % 700, key.id * 97 % 86_400)));
+                let stamp = doc
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| date(key.id % 700, key.id * 97 % 86_400));
+                doc.insert(field.into(), Value::String(stamp.min(last.clone())));
             }
         }
         for chunk in rows.chunks(CHUNK) {
@@ -797,5 +808,45 @@ mod tests {
             b.get("Tickets", 0, 123).unwrap()
         );
         assert_eq!(a.counts().unwrap()["Tickets"], 300);
+    }
+
+    #[test]
+    fn every_seeded_object_with_a_change_field_carries_one_before_the_last_day() {
+        let store = Store::open(None).unwrap();
+        seed(&store, SeedSize { tickets: 700 }).unwrap();
+        let last = date(LAST_CHANGE_DAY, 0);
+        let mut checked = 0;
+        for r in halopsa::resource::RESOURCES {
+            let Some(field) = r.change_field else {
+                continue;
+            };
+            let (_, docs) = store.list(r.path, &Default::default()).unwrap();
+            for text in docs {
+                let doc: Value = serde_json::from_str(&text).unwrap();
+                let stamp = doc[field]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: {doc}", r.path));
+                assert!(stamp <= last.as_str(), "{}: {stamp}", r.path);
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 700 * 2,
+            "tickets, actions, customers and assets: {checked}"
+        );
+        let ticket = store.get("Tickets", 0, 3).unwrap().unwrap();
+        let actions = store.list("Actions", &Default::default()).unwrap().1;
+        let newest = actions
+            .iter()
+            .filter_map(|t| serde_json::from_str::<Value>(t).ok())
+            .filter(|a| a["ticket_id"] == 3)
+            .map(|a| a["last_updated"].as_str().unwrap().to_string())
+            .max();
+        let opened = ticket["dateoccurred"].as_str().unwrap().to_string();
+        assert_eq!(
+            ticket["last_update"].as_str(),
+            Some(newest.unwrap_or_default().max(opened).as_str()),
+            "a seeded ticket changed last with its newest action"
+        );
     }
 }
