@@ -1,8 +1,8 @@
 //! `halo-bench`: measurements behind BENCHMARKS.md, each printed beside its target.
 //!
 //! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
-//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`). The export, get and RSS
-//! figures run the release `halo` binary, as a user would.
+//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`, `attachments`).
+//! The export, get, RSS and attachment figures run the release `halo` binary, as a user would.
 
 use anyhow::{Context, Result};
 use halo_sandbox::{Sandbox, SandboxConfig};
@@ -49,6 +49,9 @@ async fn measure(which: String) -> Result<()> {
     }
     if matches!(which.as_str(), "all" | "budget") {
         budget_cost().await?;
+    }
+    if matches!(which.as_str(), "all" | "attachments") {
+        attachment_rss().await?;
     }
     Ok(())
 }
@@ -344,9 +347,23 @@ async fn export_rss() -> Result<()> {
         .arg(&out)
         .stderr(std::process::Stdio::null())
         .spawn()?;
+    let (status, peak_kb) = peak_rss(&mut child).await?;
+    anyhow::ensure!(status.success(), "the export failed");
+    let rows = std::fs::read_to_string(&out)?.lines().count();
+    println!(
+        "rss: halo export of {rows} tickets in {:.1} s: peak RSS {:.1} MB; target <= 64 MB",
+        started.elapsed().as_secs_f64(),
+        peak_kb as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// Runs `child` to its end, reading its peak resident memory (Linux: VmHWM, the kernel's
+/// high-water mark, read every 5 ms) on the way: its exit status and the peak in KiB.
+async fn peak_rss(child: &mut std::process::Child) -> Result<(std::process::ExitStatus, u64)> {
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kb = 0u64;
-    let status = loop {
+    loop {
         let hwm = std::fs::read_to_string(&status_file).ok().and_then(|text| {
             text.lines()
                 .find(|l| l.starts_with("VmHWM:"))
@@ -355,16 +372,94 @@ async fn export_rss() -> Result<()> {
         });
         peak_kb = peak_kb.max(hwm.unwrap_or(0));
         if let Some(status) = child.try_wait()? {
-            break status;
+            return Ok((status, peak_kb));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The size of the attachment sent and fetched back by [`attachment_rss`].
+const ATTACHMENT_MB: usize = 100;
+
+/// (f) Peak resident memory and throughput of `halo attachments upload` and `download` of a
+/// 100 MB file, against a sandbox whose attachment limit is raised to 128 MB (targets:
+/// upload <= 64 MB, download <= 32 MB).
+async fn attachment_rss() -> Result<()> {
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 10,
+        max_attachment_bytes: 128 << 20,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let src = dir.path().join("big.bin");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let data: Vec<u8> = (0..ATTACHMENT_MB << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as u8
+        })
+        .collect();
+    std::fs::write(&src, &data)?;
+    run_ok(halo(&sb, dir.path())?.args(["tickets", "get", "1"]))?; // mints and caches the token
+    let timed = |args: &[&std::ffi::OsStr]| -> Result<std::process::Child> {
+        Ok(halo(&sb, dir.path())?
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?)
     };
-    anyhow::ensure!(status.success(), "the export failed");
-    let rows = std::fs::read_to_string(&out)?.lines().count();
+    let started = Instant::now();
+    let mut up = timed(&[
+        "attachments".as_ref(),
+        "upload".as_ref(),
+        "--ticket".as_ref(),
+        "1".as_ref(),
+        "--max-mb".as_ref(),
+        "128".as_ref(),
+        "-o".as_ref(),
+        "json".as_ref(),
+        src.as_os_str(),
+    ])?;
+    let (status, up_kb) = peak_rss(&mut up).await?;
+    let up_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "the upload failed");
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut up.stdout.take().context("no output")?, &mut printed)?;
+    let saved: serde_json::Value = serde_json::from_str(&printed)?;
+    let id = saved[0]["id"]
+        .as_i64()
+        .context("no attachment id")?
+        .to_string();
+    let back = dir.path().join("back");
+    std::fs::create_dir(&back)?;
+    let started = Instant::now();
+    let mut down = timed(&[
+        "attachments".as_ref(),
+        "download".as_ref(),
+        id.as_ref(),
+        "--out".as_ref(),
+        back.as_os_str(),
+    ])?;
+    let (status, down_kb) = peak_rss(&mut down).await?;
+    let down_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "the download failed");
+    anyhow::ensure!(
+        std::fs::read(back.join("big.bin"))? == data,
+        "the file came back different"
+    );
+    let mb = ATTACHMENT_MB as f64 * 1.048_576;
     println!(
-        "rss: halo export of {rows} tickets in {:.1} s: peak RSS {:.1} MB; target <= 64 MB",
-        started.elapsed().as_secs_f64(),
-        peak_kb as f64 / 1024.0
+        "attachments: upload of {ATTACHMENT_MB} MiB in {up_secs:.2} s ({:.0} MB/s): peak RSS {:.1} MB; target <= 64 MB",
+        mb / up_secs,
+        up_kb as f64 / 1024.0
+    );
+    println!(
+        "attachments: download of {ATTACHMENT_MB} MiB in {down_secs:.2} s ({:.0} MB/s): peak RSS {:.1} MB; target <= 32 MB",
+        mb / down_secs,
+        down_kb as f64 / 1024.0
     );
     Ok(())
 }

@@ -135,6 +135,10 @@ pub fn verb_examples(res: &Resource, verb: &str) -> Option<String> {
     let n = res.name;
     let ticket_like = res.post_rules == halopsa::resource::PostRules::Ticket;
     let lines: Vec<String> = match verb {
+        "list" if res.file_download => vec![
+            format!("halo {n} list --ticket 12"),
+            format!("halo {n} list --ticket 12 --action 3 -o json"),
+        ],
         "list" if ticket_like => vec![
             format!("halo {n} list --mine --open-only"),
             format!("halo {n} list --client \"Acme Ltd\" --status New --status \"In Progress\""),
@@ -189,6 +193,15 @@ pub fn verb_examples(res: &Resource, verb: &str) -> Option<String> {
             format!("halo {n} note 12 \"Called the user\" --outcome \"Phone Call\" --private"),
         ],
         "close" => vec![format!("halo {n} close 12 --note \"Fixed: new toner\"")],
+        "download" => vec![
+            format!("halo {n} download 41                 # into the current directory"),
+            format!("halo {n} download 41 42 --out ~/Downloads"),
+            format!("halo {n} download 41 --out report.pdf --force"),
+        ],
+        "upload" => vec![
+            format!("halo {n} upload --ticket 12 screenshot.png"),
+            format!("halo {n} upload --ticket 12 --action 3 --note \"Logs\" a.log b.log"),
+        ],
         "assign" => vec![
             format!("halo {n} assign 12 --agent @me"),
             format!("halo {n} assign 12 --agent \"Alex Morgan\" --team \"2nd Line Support\""),

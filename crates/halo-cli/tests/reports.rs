@@ -214,7 +214,7 @@ async fn saved_reports_list_and_run_with_a_period_and_csv_for_excel() {
                 .unwrap()
                 .values()
                 .filter_map(Value::as_i64)
-                .last()
+                .next_back()
                 .unwrap()
         })
         .sum();

@@ -2,9 +2,9 @@
 //!
 //! It serves the authorisation server (`GET /api/authinfo`, `POST /auth/token`), every resource
 //! of [`halopsa::resource::RESOURCES`] under `/api` (stored in SQLite, seeded with a
-//! deterministic data set), Halo's paging, filters, scopes and rate limit, injected faults,
-//! outgoing webhooks, and its own control routes under `/_sandbox`. Paths are matched
-//! case-insensitively, as real Halo does.
+//! deterministic data set; attachments' files as bytes, served raw), Halo's paging, filters,
+//! scopes and rate limit, injected faults, outgoing webhooks, and its own control routes under
+//! `/_sandbox`. Paths are matched case-insensitively, as real Halo does.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -4,12 +4,16 @@ use crate::auth::{CachedToken, TokenEndpoint, TokenManager, TokenStore};
 use crate::error::{ApiError, AuthError, Error, cut, error_message};
 use crate::limiter::RateLimiter;
 use crate::redact;
-use crate::reply::{Failed, send_within_origin};
+use crate::reply::{Answer, Failed, Reply, follow, reply};
 use crate::retry::{Attempt, Decision, GaveUp, RetryPolicy};
 use crate::settings::ConnectionSettings;
+use crate::transfer::{Progress, StreamedBody, StreamedResponse, stalled};
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+    HeaderMap, HeaderValue, USER_AGENT,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -30,7 +34,13 @@ struct Inner {
     http: reqwest::Client,
     tokens: TokenManager,
     shared: Arc<Resilience>,
+    /// The client's timeout: a whole request's bound, or a streamed one's longest stillness.
+    timeout: Duration,
 }
+
+/// The bound of a whole streamed request, in place of the client's timeout (which bounds
+/// instead how long nothing moves: [`crate::transfer`]).
+const STREAMED_REQUEST_BOUND: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Whether an instance is hosted by Halo (and so under its 300 per 5 minutes limit).
 pub fn is_hosted(instance: &url::Url) -> bool {
@@ -188,15 +198,16 @@ impl Resilience {
     /// loop of API calls, token requests and discovery. Returns the last reply, whatever its
     /// status, with the record of why the policy gave up on it, if it did; a request that got
     /// no reply is an error carrying that record.
-    pub(crate) async fn retrying<F, Fut>(
+    pub(crate) async fn retrying<R, F, Fut>(
         &self,
         what: &str,
         idempotent: bool,
         mut attempt_fn: F,
-    ) -> Result<(ApiResponse, Option<GaveUp>), Error>
+    ) -> Result<(R, Option<GaveUp>), Error>
     where
+        R: Reply,
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<ApiResponse, Failed>>,
+        Fut: std::future::Future<Output = Result<R, Failed>>,
     {
         let started = Instant::now();
         let (mut attempt, mut waited) = (0, Duration::ZERO);
@@ -210,12 +221,12 @@ impl Resilience {
             }
             let (outcome, retry_after) = match &result {
                 Ok(r) => {
-                    if r.status == 429 {
+                    if r.status() == 429 {
                         self.rate_limited();
                     }
                     (
-                        Attempt::Status(r.status),
-                        crate::retry::retry_after(&r.headers),
+                        Attempt::Status(r.status()),
+                        crate::retry::retry_after(r.headers()),
                     )
                 }
                 Err(f) => (Attempt::Transport { sent: f.sent }, None),
@@ -226,7 +237,7 @@ impl Resilience {
             {
                 Decision::Retry(delay) => {
                     let why = match &result {
-                        Ok(r) => format!("HTTP {}", r.status),
+                        Ok(r) => format!("HTTP {}", r.status()),
                         Err(f) => match &f.error {
                             Error::Transport { reason, .. } => format!("no answer ({reason})"),
                             other => other.to_string(),
@@ -240,7 +251,7 @@ impl Resilience {
                     let record = GaveUp {
                         why,
                         attempts: attempt + 1,
-                        last_status: result.as_ref().ok().map(|r| r.status),
+                        last_status: result.as_ref().ok().map(|r| r.status()),
                         waited,
                         elapsed: started.elapsed(),
                         max_elapsed: self.policy.max_elapsed,
@@ -480,6 +491,7 @@ impl ClientBuilder {
                 http,
                 tokens,
                 shared,
+                timeout: self.timeout,
             }),
         })
     }
@@ -496,6 +508,8 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// JSON body.
     pub body: Option<serde_json::Value>,
+    /// A body streamed instead of `body` (an upload), made anew for each attempt.
+    pub stream: Option<StreamedBody>,
     /// Whether sending it twice does what sending it once does, whatever its method (an
     /// update POST: the same id and values again). GET, HEAD, DELETE and OPTIONS are anyway.
     pub idempotent: bool,
@@ -514,6 +528,7 @@ impl ApiRequest {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            stream: None,
             idempotent: false,
         }
     }
@@ -539,6 +554,14 @@ impl ApiRequest {
     /// Sets the JSON body.
     pub fn json(mut self, body: serde_json::Value) -> ApiRequest {
         self.body = Some(body);
+        self
+    }
+
+    /// Sets a streamed body (sent instead of any JSON body). Unless marked
+    /// [`idempotent`](Self::idempotent), a request that carries one is retried only where it
+    /// cannot have reached Halo (a 429, a refused connection).
+    pub fn streamed(mut self, body: StreamedBody) -> ApiRequest {
+        self.stream = Some(body);
         self
     }
 }
@@ -663,31 +686,78 @@ impl Client {
     /// once and retries once; 429, 502/503/504 and transport failures are retried by the
     /// retry policy (a POST that may have reached Halo is not).
     pub async fn send(&self, req: &ApiRequest) -> Result<ApiResponse, Error> {
+        match self.answer(req, false).await? {
+            (Answer::Whole(resp), gave_up) => self.finish(req, resp, gave_up),
+            (Answer::Open(url, resp), gave_up) => {
+                let limit = self.inner.shared.max_response;
+                let resp = reply(&url, Ok(resp), limit).await.map_err(|f| f.error)?;
+                self.finish(req, resp, gave_up)
+            }
+        }
+    }
+
+    /// [`send`](Self::send), a success's body left unread to be taken as it comes (a file
+    /// download), so that it never sits in memory; an error reply is read whole and mapped
+    /// as `send` maps it. The client's timeout bounds how long nothing moves, not the whole
+    /// transfer; the body is asked for unencoded (no gzip) and refused if it comes encoded.
+    pub async fn send_streamed(&self, req: &ApiRequest) -> Result<StreamedResponse, Error> {
+        match self.answer(req, true).await? {
+            (Answer::Whole(resp), gave_up) => {
+                self.finish(req, resp, gave_up).map(StreamedResponse::whole)
+            }
+            (Answer::Open(url, resp), _) => {
+                if let Some(coding) = resp
+                    .headers()
+                    .get(CONTENT_ENCODING)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.trim().to_ascii_lowercase())
+                    .filter(|v| !v.is_empty() && v != "identity")
+                {
+                    return Err(Error::Decode {
+                        url: url.to_string(),
+                        detail: format!(
+                            "the reply is encoded as '{coding}', which was not asked for"
+                        ),
+                    });
+                }
+                Ok(StreamedResponse::open(&url, resp, self.inner.timeout))
+            }
+        }
+    }
+
+    /// The reply to `req` (a success left unread when `open`), after the retry policy and
+    /// the one token renewal on a 401. Each attempt is boxed: it is a large future, and the
+    /// callers' futures (and their stacks, in debug builds) would hold two of it.
+    async fn answer(
+        &self,
+        req: &ApiRequest,
+        open: bool,
+    ) -> Result<(Answer, Option<GaveUp>), Error> {
         let shared = &self.inner.shared;
         let what = format!("{} {}", req.method, req.path);
         let token = self.inner.tokens.token(None).await?;
-        let (resp, gave_up) = shared
+        let first = shared
             .retrying(&what, req.is_idempotent(), || {
-                self.execute(req, &token.access_token)
+                Box::pin(self.execute(req, &token.access_token, open))
             })
             .await?;
-        if resp.status != 401 {
-            return self.finish(req, resp, gave_up);
+        if first.0.status() != 401 {
+            return Ok(first);
         }
         debug!(target: "halopsa::http", "401: renewing the token and retrying once");
         let token = self.inner.tokens.token(Some(&token.access_token)).await?;
-        let (resp, gave_up) = shared
+        let again = shared
             .retrying(&what, req.is_idempotent(), || {
-                self.execute(req, &token.access_token)
+                Box::pin(self.execute(req, &token.access_token, open))
             })
             .await?;
-        if resp.status == 401 {
+        if again.0.status() == 401 {
             return Err(AuthError::TokenRefused {
                 path: req.path.clone(),
             }
             .into());
         }
-        self.finish(req, resp, gave_up)
+        Ok(again)
     }
 
     /// A reply as the caller sees it: the response on 2xx, else the API error.
@@ -754,7 +824,12 @@ impl Client {
         })
     }
 
-    async fn execute(&self, req: &ApiRequest, token: &SecretString) -> Result<ApiResponse, Failed> {
+    async fn execute(
+        &self,
+        req: &ApiRequest,
+        token: &SecretString,
+        open: bool,
+    ) -> Result<Answer, Failed> {
         let url = self
             .inner
             .settings
@@ -768,8 +843,23 @@ impl Client {
         if !req.query.is_empty() {
             builder = builder.query(&req.query);
         }
-        if let Some(body) = &req.body {
+        let progress = Progress::new();
+        if let Some(stream) = &req.stream {
+            builder = builder
+                .header(CONTENT_TYPE, stream.content_type())
+                .header(CONTENT_LENGTH, stream.length())
+                .body(stream.make(&progress));
+        } else if let Some(body) = &req.body {
             builder = builder.json(body);
+        }
+        if open {
+            builder = builder
+                .header(ACCEPT, "*/*")
+                .header(ACCEPT_ENCODING, "identity");
+        }
+        let streamed = open || req.stream.is_some();
+        if streamed {
+            builder = builder.timeout(STREAMED_REQUEST_BOUND);
         }
         let request = builder.build().map_err(|e| {
             Failed::before(Error::Setup(format!("could not build the request: {e}")))
@@ -785,21 +875,39 @@ impl Client {
                 trace!(target: "halopsa::http::headers", "> {name}: {}", redact::header_value(name.as_str(), value));
             }
         }
-        if let Some(body) = &req.body {
+        if let Some(stream) = &req.stream {
+            trace!(target: "halopsa::http::body", "> ({} bytes streamed)", stream.length());
+        } else if let Some(body) = &req.body {
             trace!(target: "halopsa::http::body", "> {}", redact::json(body));
         }
         let started = Instant::now();
         Counters::add(&self.inner.shared.counters.requests, 1);
-        let resp =
-            send_within_origin(&self.inner.http, request, self.inner.shared.max_response).await?;
-        let (status, headers, body) = (resp.status, &resp.headers, &resp.body);
+        let limit = self.inner.shared.max_response;
+        let sending = follow(&self.inner.http, request, limit, open);
+        let answer = if streamed {
+            let idle = self.inner.timeout;
+            let gone = || {
+                Err(Failed {
+                    error: stalled(&url, idle),
+                    sent: true,
+                    retryable: true,
+                })
+            };
+            progress.within(idle, sending, gone).await?
+        } else {
+            sending.await?
+        };
+        let (status, headers) = (answer.status(), answer.headers());
+        let size = match &answer {
+            Answer::Whole(resp) => format!("{} bytes", resp.body.len()),
+            Answer::Open(..) => "body streamed".to_string(),
+        };
         debug!(
             target: "halopsa::http",
-            "{status} {} {} in {} ms ({} bytes)",
+            "{status} {} {} in {} ms ({size})",
             req.method,
             url.path(),
             started.elapsed().as_millis(),
-            body.len()
         );
         if tracing::enabled!(target: "halopsa::http::headers", tracing::Level::TRACE) {
             for (name, value) in headers {
@@ -807,8 +915,10 @@ impl Client {
                 trace!(target: "halopsa::http::headers", "< {name}: {}", redact::header_value(name.as_str(), value));
             }
         }
-        trace!(target: "halopsa::http::body", "< {}", redact::body(body));
-        Ok(resp)
+        if let Answer::Whole(resp) = &answer {
+            trace!(target: "halopsa::http::body", "< {}", redact::body(&resp.body));
+        }
+        Ok(answer)
     }
 }
 

@@ -72,6 +72,15 @@ pub enum Error {
         /// causes does not say it twice).
         cause: Arc<reqwest::Error>,
     },
+    /// A streamed transfer in which nothing moved (no byte sent, no head, no byte received)
+    /// for the client's timeout.
+    #[error("nothing moved to or from {url} for {} s: the transfer was given up", .idle.as_secs())]
+    Stalled {
+        /// The URL requested.
+        url: String,
+        /// How long nothing moved.
+        idle: std::time::Duration,
+    },
     /// The reply was not the JSON expected; `path` names where decoding failed.
     #[error("unexpected reply from {url}: {detail}")]
     Decode {

@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+pub mod attachments;
 pub mod auth;
 pub mod bulk;
 mod client;
@@ -42,8 +43,10 @@ pub mod retry;
 pub mod settings;
 pub mod sql;
 pub mod stable_hash;
+pub mod transfer;
 mod typed;
 
+pub use attachments::{Attachments, Download, Upload};
 pub use client::{
     AgentIdentity, ApiRequest, ApiResponse, Client, ClientBuilder, ClientStats, ConnectionReport,
     DEFAULT_USER_AGENT, Wait,

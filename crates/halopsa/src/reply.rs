@@ -229,6 +229,45 @@ impl Write for Capped {
     }
 }
 
+/// A reply as the retry loop and the 401 rule look at it: its status and headers.
+pub(crate) trait Reply {
+    fn status(&self) -> u16;
+    fn headers(&self) -> &reqwest::header::HeaderMap;
+}
+
+impl Reply for ApiResponse {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+}
+
+/// A reply to a request whose success is streamed: a success with its body unread, or any
+/// other reply read whole (an error's text, a redirect).
+pub(crate) enum Answer {
+    Whole(ApiResponse),
+    Open(Url, reqwest::Response),
+}
+
+impl Reply for Answer {
+    fn status(&self) -> u16 {
+        match self {
+            Answer::Whole(r) => r.status,
+            Answer::Open(_, r) => r.status().as_u16(),
+        }
+    }
+
+    fn headers(&self) -> &reqwest::header::HeaderMap {
+        match self {
+            Answer::Whole(r) => &r.headers,
+            Answer::Open(_, r) => r.headers(),
+        }
+    }
+}
+
 /// Sends `request` and reads the reply, following redirects only to the origin of the
 /// request (so no header, token or profile header ever reaches another host); a redirect
 /// elsewhere, or a loop, is an error that names the target and is not retried.
@@ -237,16 +276,38 @@ impl Write for Capped {
 /// (`redirect::Policy::none()`), so that this is the one place that decides.
 pub(crate) async fn send_within_origin(
     http: &reqwest::Client,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
     limit: u64,
 ) -> Result<ApiResponse, Failed> {
+    match follow(http, request, limit, false).await? {
+        Answer::Whole(resp) => Ok(resp),
+        Answer::Open(url, resp) => reply(&url, Ok(resp), limit).await,
+    }
+}
+
+/// [`send_within_origin`], a success left unread when `open` (its body streamed by the
+/// caller). A request with a streamed body cannot be sent again, so its redirect is answered
+/// as it came (an error to the caller).
+pub(crate) async fn follow(
+    http: &reqwest::Client,
+    mut request: reqwest::Request,
+    limit: u64,
+    open: bool,
+) -> Result<Answer, Failed> {
     let origin = request.url().origin();
     for _ in 0..=MAX_REDIRECTS {
         let url = request.url().clone();
         let again = request.try_clone();
-        let resp = reply(&url, http.execute(request).await, limit).await?;
+        let sent = http
+            .execute(request)
+            .await
+            .map_err(|e| Failed::transport(&url, e))?;
+        if open && sent.status().is_success() {
+            return Ok(Answer::Open(url, sent));
+        }
+        let resp = reply(&url, Ok(sent), limit).await?;
         let Some(to) = redirect_target(&url, &resp) else {
-            return Ok(resp);
+            return Ok(Answer::Whole(resp));
         };
         if to.origin() != origin {
             return Err(Failed::fatal(Error::Redirect {
@@ -256,7 +317,7 @@ pub(crate) async fn send_within_origin(
             }));
         }
         let Some(mut next) = again else {
-            return Ok(resp);
+            return Ok(Answer::Whole(resp));
         };
         tracing::debug!(target: "halopsa::http", "{} redirect to {to}", resp.status);
         *next.url_mut() = to;

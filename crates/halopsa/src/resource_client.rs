@@ -373,7 +373,8 @@ impl ResourceClient {
         })
     }
 
-    /// The request for one object (`ticket_id` is needed for actions).
+    /// The request for one object (`ticket_id` is needed for actions; a file's metadata, not
+    /// its bytes, for attachments).
     pub fn get_request(&self, id: &str, query: &[(String, String)]) -> Result<ApiRequest, Error> {
         if !self.resource.ops.contains(Ops::GET) {
             return Err(self.refuse(Operation::Get));
@@ -387,6 +388,11 @@ impl ResourceClient {
             return Err(Error::InvalidInput(
                 "action ids are numbered within their ticket: give ticket_id too".into(),
             ));
+        }
+        // A GET by id of a file resource answers the file's bytes; `get` is of the object,
+        // so it asks for the metadata (the bytes: `Attachments::download`).
+        if self.resource.file_download && !query.iter().any(|(k, _)| k == "includedetails") {
+            req = req.query("includedetails", "true");
         }
         Ok(req)
     }

@@ -196,6 +196,7 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
     std::fs::remove_file(&path)?;
 
     sql_query(ctx, &client).await?;
+    attachment_round_trip(ctx, &client).await?;
 
     let stats = sandbox.stats();
     writeln!(
@@ -231,6 +232,67 @@ async fn sql_query(ctx: &mut Context, client: &Client) -> Result<()> {
     match halopsa::sql::check(refused) {
         Err(e) => writeln!(ctx.io.out(), "  `halo sql \"{refused}\"`: {e}")?,
         Ok(()) => anyhow::bail!("the read-only guard let {refused} through"),
+    }
+    Ok(())
+}
+
+/// Step 10: a file attached to a ticket and downloaded back; a hostile server-given name.
+async fn attachment_round_trip(ctx: &mut Context, client: &Client) -> Result<()> {
+    writeln!(
+        ctx.io.out(),
+        "\n10. attach a file to ticket 1 and download it back (`halo attachments upload|download`)"
+    )?;
+    let bytes: Vec<u8> = (0..256 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let data = std::sync::Arc::new(bytes);
+    let source = std::sync::Arc::clone(&data);
+    let upload = halopsa::attachments::Upload {
+        ticket_id: 1,
+        action_id: None,
+        filename: "demo-capture.bin".into(),
+        note: Some("attached by halo demo".into()),
+        length: data.len() as u64,
+        open: std::sync::Arc::new(move || {
+            let reader = std::io::Cursor::new(source.as_ref().clone());
+            Ok(Box::new(reader) as Box<dyn tokio::io::AsyncRead + Send + Unpin>)
+        }),
+    };
+    let files = client.attachments();
+    let saved = files.upload(&upload).await?;
+    let id = saved
+        .first()
+        .and_then(|a| a.id)
+        .and_then(|id| u64::try_from(id.0).ok())
+        .context("Halo answered the upload without an id")?;
+    let mut download = files.download(id).await?;
+    let mut back = Vec::with_capacity(data.len());
+    while let Some(chunk) = download.body.chunk().await? {
+        back.extend_from_slice(&chunk);
+    }
+    writeln!(
+        ctx.io.out(),
+        "  uploaded {} KB as attachment {id}, downloaded '{}' back: {}",
+        data.len() / 1024,
+        download.name,
+        if back == *data {
+            "identical, byte for byte"
+        } else {
+            "DIFFERENT"
+        }
+    )?;
+    anyhow::ensure!(
+        back == *data,
+        "the downloaded file differs from the uploaded one"
+    );
+    for file in files.list(2, None).await? {
+        let given = file.filename.clone().unwrap_or_default();
+        let id = file.id.and_then(|id| u64::try_from(id.0).ok()).unwrap_or(0);
+        let name = files.download(id).await?.name;
+        writeln!(
+            ctx.io.out(),
+            "  ticket 2's attachment {id}: the server names it '{given}', saved as '{name}'"
+        )?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 mod checkpoint;
 mod convert;
 mod decision;
-mod interrupt;
+pub mod interrupt;
 mod job;
 mod reconcile;
 mod sink;

@@ -29,6 +29,10 @@ pub enum Verb {
     Assign(AssignArgs),
     /// Run a saved report.
     Run(RunArgs),
+    /// Save files to disk.
+    Download(DownloadArgs),
+    /// Attach files.
+    Upload(UploadArgs),
 }
 
 /// `list`.
@@ -263,6 +267,46 @@ pub struct AssignArgs {
     /// The team, by name or id.
     #[arg(long, value_name = "NAME")]
     pub team: Option<String>,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `download`.
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    /// The attachments' ids.
+    #[arg(value_name = "ID", required = true, num_args = 1..)]
+    pub ids: Vec<u64>,
+    /// An existing directory to save into (under the server's name, made safe), or the file
+    /// to save one attachment as [default: the current directory].
+    #[arg(long, value_name = "FILE|DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Replace a file that exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// `upload`.
+#[derive(Debug, Clone, Args)]
+pub struct UploadArgs {
+    /// The files.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<std::path::PathBuf>,
+    /// The ticket to attach them to.
+    #[arg(long, value_name = "ID")]
+    pub ticket: u64,
+    /// The action of the ticket to attach them to.
+    #[arg(long, value_name = "ID")]
+    pub action: Option<u64>,
+    /// A note on each.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The largest file sent, in MiB (Halo's own limit is not public; the sandbox's default
+    /// is 25): a larger one is refused before anything is sent.
+    #[arg(long, value_name = "N", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_mb: u64,
     #[command(flatten)]
     pub requests: RequestFlags,
 }

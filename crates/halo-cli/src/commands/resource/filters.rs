@@ -90,6 +90,8 @@ const NAME_FLAGS: &[(&str, &[&str])] = &[
         "tickettype",
         &["requesttype", "requesttype_id", "tickettype_id"],
     ),
+    ("ticket", &["ticket_id"]),
+    ("action", &["action_id"]),
 ];
 
 /// The lookup a filter's names are of, if its values may be names.
@@ -185,7 +187,10 @@ pub fn with_spec_flags(cmd: clap::Command, path: &str) -> clap::Command {
             Arg::new(name_arg_id(target))
                 .long(flag)
                 .value_name("NAME")
-                .help(format!("By name or id: sets '{}'", target.name)),
+                .help(match named(target.name) {
+                    Some(_) => format!("By name or id: sets '{}'", target.name),
+                    None => format!("By id: sets '{}'", target.name),
+                }),
         );
     }
     if let Some(target) = mine.filter(|_| !taken.contains(MINE)) {

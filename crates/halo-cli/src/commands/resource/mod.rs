@@ -10,6 +10,7 @@ mod count;
 mod create;
 pub mod custom;
 pub mod delete;
+mod download;
 pub mod fields;
 pub mod filters;
 mod get;
@@ -17,6 +18,7 @@ mod list;
 mod note;
 mod run;
 mod update;
+mod upload;
 mod view;
 mod write;
 
@@ -24,8 +26,8 @@ use crate::commands::Globals;
 use crate::context::Context;
 use anyhow::Result;
 use args::{
-    AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, GetArgs, ListArgs,
-    NoteArgs, ReasonArg, RunArgs, TicketArg, UpdateArgs, Verb, ViewArgs,
+    AssignArgs, CloseArgs, CountArgs, CreateArgs, CustomArgs, DeleteArgs, DownloadArgs, GetArgs,
+    ListArgs, NoteArgs, ReasonArg, RunArgs, TicketArg, UpdateArgs, UploadArgs, Verb, ViewArgs,
 };
 use clap::error::ErrorKind;
 use clap::{Args, FromArgMatches, Subcommand};
@@ -73,6 +75,8 @@ impl Verb {
             Verb::Delete(_) => Ops::DELETE,
             Verb::View(_) | Verb::Run(_) => Ops::GET,
             Verb::Note(_) | Verb::Close(_) | Verb::Assign(_) => Ops::UPDATE,
+            Verb::Download(_) => Ops::GET,
+            Verb::Upload(_) => Ops::CREATE,
         }
     }
 
@@ -101,6 +105,8 @@ impl Verb {
             Verb::Close(a) => &a.requests,
             Verb::Assign(a) => &a.requests,
             Verb::Run(a) => &a.requests,
+            Verb::Download(a) => &a.requests,
+            Verb::Upload(a) => &a.requests,
         }
     }
 }
@@ -134,7 +140,7 @@ fn by_id(res: &Resource, op: Ops) -> bool {
 /// Every verb: whether a resource has it, the operation it needs, the filter flags it takes,
 /// and how its command is built (the names are [`Verb`]'s: a test checks they agree). Each
 /// description is set after the flags, which must not bring their own.
-fn verbs() -> [(Has, Ops, Filters, Build); 11] {
+fn verbs() -> [(Has, Ops, Filters, Build); 13] {
     use clap::Command;
     [
         (
@@ -221,6 +227,25 @@ fn verbs() -> [(Has, Ops, Filters, Build); 11] {
             |_| {
                 RunArgs::augment_args(Command::new("run"))
                     .about("Run a saved report and print its rows (for a period with --from/--to)")
+            },
+        ),
+        (
+            |r| r.file_download,
+            Ops::GET,
+            Filters::None,
+            |_| {
+                DownloadArgs::augment_args(Command::new("download")).about(
+                "Save attachments to disk under their names, made safe (never overwriting without --force)",
+            )
+            },
+        ),
+        (
+            |r| r.file_download,
+            Ops::CREATE,
+            Filters::None,
+            |_| {
+                UploadArgs::augment_args(Command::new("upload"))
+                .about("Attach files to a ticket or one of its actions (the ids Halo gave are printed)")
             },
         ),
     ]
@@ -405,7 +430,9 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
     let requests = cmd.verb.requests().clone();
     // A walk of every page and a bulk job have no default bound (a bulk job bounds itself, so
     // that running out of time keeps its results and says how to resume).
-    let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some());
+    // A transfer of a large file has none either: it is bounded by how long nothing moves.
+    let walk = matches!(&cmd.verb, Verb::List(a) if a.all || a.limit.is_some())
+        || matches!(&cmd.verb, Verb::Download(_) | Verb::Upload(_));
     let bulk_timeout = cmd.verb.bulk().and(requests.timeout(true));
     let bound = match cmd.verb.bulk() {
         Some(_) => None,
@@ -446,6 +473,9 @@ pub async fn run(ctx: &mut Context, globals: &Globals, cmd: ResourceCommand) -> 
             Verb::Close(a) => close::run(ctx, globals, &session, &api, &a).await,
             Verb::Assign(a) => assign::run(ctx, globals, &session, &api, &a).await,
             Verb::Run(a) => run::run(ctx, globals, &session, &a).await,
+            // Boxed: the futures of transfers are large, and each arm's lives in this one.
+            Verb::Download(a) => Box::pin(download::run(ctx, globals, &session.client, &a)).await,
+            Verb::Upload(a) => Box::pin(upload::run(ctx, globals, &session.client, &a)).await,
         }
     };
     crate::session::bounded(bound, work).await

@@ -9,7 +9,7 @@ use halopsa::error::strip_tags;
 use halopsa::{ApiRequest, ResourceClient};
 use serde_json::{Value, json};
 
-/// Runs `view`: one GET of the ticket and one of its actions.
+/// Runs `view`: one GET of the ticket, one of its actions and one of its attachments.
 pub async fn run(
     ctx: &mut Context,
     globals: &Globals,
@@ -30,8 +30,13 @@ pub async fn run(
     let total = actions.len();
     actions.sort_by_key(|a| std::cmp::Reverse(text(a, "datetime")));
     actions.truncate(args.actions);
+    let ticket_id =
+        args.id.trim().parse::<u64>().map_err(|_| {
+            crate::exit::Failure::usage(format!("'{}' is not a ticket id", args.id))
+        })?;
+    let attachments = client.attachments().list(ticket_id, None).await?;
     if globals.output.effective() != Format::Table {
-        let whole = json!({"ticket": ticket, "actions": actions});
+        let whole = json!({"ticket": ticket, "actions": actions, "attachments": attachments});
         return write_object(ctx.io.out(), &whole, &globals.output);
     }
     globals.page(ctx);
@@ -65,6 +70,18 @@ pub async fn run(
     let details = strip_tags(&text(t, "details"));
     if !details.is_empty() {
         writeln!(out, "\n  {details}")?;
+    }
+    if !attachments.is_empty() {
+        writeln!(out, "\nAttachments ({}):", attachments.len())?;
+        for a in &attachments {
+            writeln!(
+                out,
+                "  #{}  {}  {}",
+                a.id.map(|i| i.to_string()).unwrap_or_default(),
+                a.filename.as_deref().unwrap_or(""),
+                a.filesize.map(size).unwrap_or_default()
+            )?;
+        }
     }
     writeln!(
         out,
@@ -107,5 +124,15 @@ fn field(v: &Value, a: &str, b: &str) -> String {
         (a, b) if b.is_empty() => a,
         (a, b) if a.is_empty() => b,
         (a, b) => format!("{a} ({b})"),
+    }
+}
+
+/// A byte count as people read it: `512 B`, `12.3 KiB`, `4.0 MiB`.
+fn size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    match bytes {
+        n if n < 1 << 10 => format!("{n} B"),
+        n if n < 1 << 20 => format!("{:.1} KiB", b / 1024.0),
+        _ => format!("{:.1} MiB", b / f64::from(1 << 20)),
     }
 }

@@ -78,7 +78,7 @@ fn rows(conn: &Connection, sql: &str, cap: usize) -> Result<Table, String> {
     if !stmt.readonly() {
         return Err(halopsa::sql::SqlRefusal::Writes("the statement".into()).to_string());
     }
-    let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let names: Vec<String> = stmt.column_names().map(String::from).collect();
     let mut found = stmt.query([]).map_err(message)?;
     let mut rows = Vec::new();
     while let Some(row) = found.next().map_err(message)? {
@@ -429,6 +429,14 @@ mod tests {
             ("ROUND(2.567, 1)", json!(2.6)),
             ("ABS(-3)", json!(3)),
             ("LEFT('halo', 2) + RIGHT('halo', 2)", json!("halo")),
+            (
+                "'#' + CAST(7 AS varchar) + ' ' + LOWER('OK')",
+                json!("#7 ok"),
+            ),
+            (
+                "DATEADD(day, 1, '2026-03-04') + 0.5",
+                json!("2026-03-05T12:00:00"),
+            ),
         ];
         for (expr, want) in cases {
             assert_eq!(one(&store, &format!("SELECT {expr} AS v")), want, "{expr}");

@@ -340,6 +340,10 @@ impl Translator {
     fn expr(&self, expr: &Expr) -> Result<Option<Expr>, String> {
         Ok(match expr {
             Expr::Function(f) => Some(self.function(f)?),
+            // `dbo.Faults.Faultid`: the schema goes, as it does from table names.
+            Expr::CompoundIdentifier(parts) if parts.len() > 2 => {
+                Some(Expr::CompoundIdentifier(parts[parts.len() - 2..].to_vec()))
+            }
             Expr::Cast {
                 expr, data_type, ..
             } => Some(convert(expr, data_type, None)?),
@@ -441,9 +445,9 @@ impl Translator {
             "YEAR" => Ok(part_of(&arg(0)?, "%Y")),
             "MONTH" => Ok(part_of(&arg(0)?, "%m")),
             "DAY" => Ok(part_of(&arg(0)?, "%d")),
-            "DATEPART" => datepart(&date_part(&arg(0)?)?, &arg(1)?),
-            "DATEADD" => dateadd(&date_part(&arg(0)?)?, arg(1)?, arg(2)?),
-            "DATEDIFF" => datediff(&date_part(&arg(0)?)?, &arg(1)?, &arg(2)?),
+            "DATEPART" => datepart(date_part(&arg(0)?)?, &arg(1)?),
+            "DATEADD" => dateadd(date_part(&arg(0)?)?, arg(1)?, arg(2)?),
+            "DATEDIFF" => datediff(date_part(&arg(0)?)?, &arg(1)?, &arg(2)?),
             _ => Err(unknown()),
         }
     }
@@ -568,7 +572,11 @@ fn is_text(e: &Expr) -> bool {
             )
         }
         Expr::Cast { data_type, .. } => matches!(data_type, DataType::Text),
-        Expr::Substring { .. } => true,
+        Expr::Substring { .. }
+        | Expr::BinaryOp {
+            op: BinaryOperator::StringConcat,
+            ..
+        } => true,
         Expr::Nested(inner) => is_text(inner),
         other => column_type(other) == Some(SqlType::Text),
     }
@@ -806,7 +814,7 @@ fn convert(x: &Expr, data_type: &DataType, style: Option<&Expr>) -> Result<Expr,
                     let (day, month) = if style == Some(103) { (1, 4) } else { (4, 1) };
                     let piece =
                         |from, len| call("substr", vec![x.clone(), number(from), number(len)]);
-                    let iso = bin(
+                    bin(
                         bin(piece(7, 4), BinaryOperator::StringConcat, text("-")),
                         BinaryOperator::StringConcat,
                         bin(
@@ -814,8 +822,7 @@ fn convert(x: &Expr, data_type: &DataType, style: Option<&Expr>) -> Result<Expr,
                             BinaryOperator::StringConcat,
                             piece(day, 2),
                         ),
-                    );
-                    iso
+                    )
                 }
                 _ => x,
             };
@@ -900,6 +907,10 @@ mod tests {
         assert_eq!(
             tr("SELECT [Aarea] FROM dbo.[Area] WITH (NOLOCK)"),
             "SELECT [Aarea] FROM [Area]"
+        );
+        assert_eq!(
+            tr("SELECT dbo.Area.Aarea FROM dbo.Area"),
+            "SELECT Area.Aarea FROM [Area]"
         );
         assert_eq!(
             tr("SELECT FDeleted FROM Faults"),

@@ -48,6 +48,8 @@ pub struct View {
     pub name: &'static str,
     /// The store's resource (the row's Halo path).
     pub resource: &'static str,
+    /// Its objects are numbered within their ticket (the store's `parent`).
+    pub per_ticket: bool,
     /// Its columns, in order.
     pub columns: &'static [ViewColumn],
 }
@@ -67,6 +69,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Faults",
         resource: "Tickets",
+        per_ticket: false,
         columns: &[
             col("Faultid", Int, "id"),
             col("Symptom", Text, "$.summary"),
@@ -89,6 +92,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Actions",
         resource: "Actions",
+        per_ticket: true,
         columns: &[
             col("Faultid", Int, "parent"),
             col("Actionnumber", Int, "id"),
@@ -103,6 +107,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Area",
         resource: "Client",
+        per_ticket: false,
         columns: &[
             col("Aarea", Int, "id"),
             col("Aareadesc", Text, "$.name"),
@@ -112,6 +117,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Site",
         resource: "Site",
+        per_ticket: false,
         columns: &[
             col("Ssitenum", Int, "id"),
             col("Sdesc", Text, "$.name"),
@@ -121,6 +127,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Users",
         resource: "Users",
+        per_ticket: false,
         columns: &[
             col("Uid", Int, "id"),
             col("Uusername", Text, "$.name"),
@@ -131,6 +138,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Uname",
         resource: "Agent",
+        per_ticket: false,
         columns: &[
             col("Unum", Int, "id"),
             col("Uname", Text, "$.name"),
@@ -141,6 +149,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Device",
         resource: "Asset",
+        per_ticket: false,
         columns: &[
             col("Ddevnum", Int, "id"),
             col("Dinvno", Text, "$.inventory_number"),
@@ -152,6 +161,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Tstatus",
         resource: "Status",
+        per_ticket: false,
         columns: &[
             col("Tstatus", Int, "id"),
             col("Tstatusdesc", Text, "$.name"),
@@ -160,6 +170,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "Requesttype",
         resource: "TicketType",
+        per_ticket: false,
         columns: &[col("RTid", Int, "id"), col("RTdesc", Text, "$.name")],
     },
 ];
@@ -186,13 +197,16 @@ fn expr(c: &ViewColumn) -> String {
         Some(field) => format!("json_extract(doc, '$.{field}')"),
         None => c.source.to_string(),
     };
+    let from_doc = c.source.starts_with("$.");
     match c.ty {
         // ISO text with `Z` becomes `YYYY-MM-DD HH:MM:SS`, which compares and does arithmetic.
         DateTime => format!("datetime({raw})"),
         // SQL Server's default collation compares text case-insensitively.
         Text => format!("{raw} COLLATE NOCASE"),
-        Int | Bit => format!("CAST({raw} AS INTEGER)"),
-        Float => format!("CAST({raw} AS REAL)"),
+        Int | Bit if from_doc => format!("CAST({raw} AS INTEGER)"),
+        Float if from_doc => format!("CAST({raw} AS REAL)"),
+        // The store's own integer columns stay bare, so joins on them use its indexes.
+        Int | Bit | Float => raw,
     }
 }
 
@@ -205,8 +219,14 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
             .iter()
             .map(|c| format!("{} AS [{}]", expr(c), c.name))
             .collect();
+        // Top-level objects have parent 0: saying so lets a join look ids up in the key.
+        let parent = if view.per_ticket {
+            ""
+        } else {
+            " AND parent = 0"
+        };
         conn.execute_batch(&format!(
-            "CREATE TEMP VIEW IF NOT EXISTS [{}] AS SELECT {} FROM main.objects WHERE resource = '{}'",
+            "CREATE TEMP VIEW IF NOT EXISTS [{}] AS SELECT {} FROM main.objects WHERE resource = '{}'{parent}",
             view.name,
             columns.join(", "),
             view.resource
