@@ -3,7 +3,7 @@
 use crate::domain::attachments;
 use crate::domain::clock;
 use crate::domain::custom_fields::{self as cf, ASSET_FIELDS, CLIENT_FIELDS, SITE_FIELDS};
-use crate::domain::store::{Key, Store};
+use crate::domain::store::{Key, Store, change_field};
 use halopsa::custom_fields::FieldDef;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -28,13 +28,15 @@ pub const STATUSES: &[(i64, &str, bool)] = &[
     (8, "Cancelled", true),
     (9, "Closed", true),
 ];
-const TICKET_TYPES: &[(i64, &str)] = &[
+/// Ticket types: (id, name).
+pub const TICKET_TYPES: &[(i64, &str)] = &[
     (1, "Incident"),
     (2, "Service Request"),
     (3, "Problem"),
     (4, "Change Request"),
 ];
-const PRIORITIES: &[(i64, &str)] = &[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")];
+/// Priorities: (priorityid, name).
+pub const PRIORITIES: &[(i64, &str)] = &[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")];
 const TEAMS: &[(i64, &str)] = &[
     (1, "1st Line Support"),
     (2, "2nd Line Support"),
@@ -190,6 +192,11 @@ type SiteRow = (i64, String, i64, String, Vec<(i64, String, String)>);
 /// 2025-01-01T00:00:00Z: day 0 of the seeded history.
 const DAY_ZERO: i64 = 1_735_689_600;
 
+/// The seeded history's last day is 699 (2026-12-01); its change fields stop at that day's
+/// start, so that every write from then on (a churn, a test's) is later than all of them and
+/// a `lastupdatefromdate` taken before it finds exactly what it changed.
+const LAST_CHANGE_DAY: i64 = 699;
+
 fn date(day: i64, seconds: i64) -> String {
     clock::iso(DAY_ZERO + day * 86_400 + seconds)
 }
@@ -234,11 +241,25 @@ pub fn guid(kind: u32, n: u64) -> String {
 }
 
 impl Seeder<'_> {
+    /// Stores `rows`; an object of a resource with a change field (reference §13.4) that
+    /// does not set it gets an instant derived from its id, and none is later than
+    /// [`LAST_CHANGE`].
     fn put(
         &mut self,
         resource: &str,
-        rows: Vec<(Key, Map<String, Value>)>,
+        mut rows: Vec<(Key, Map<String, Value>)>,
     ) -> rusqlite::Result<()> {
+        if let Some(field) = change_field(resource) {
+            let last = date(LAST_CHANGE_DAY, 0);
+            for (key, doc) in &mut rows {
+                let stamp = doc
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| date(key.id % 700, key.id * 97 % 86_400));
+                doc.insert(field.into(), Value::String(stamp.min(last.clone())));
+            }
+        }
         for chunk in rows.chunks(CHUNK) {
             self.store.put_many(resource, chunk)?;
         }
@@ -398,7 +419,7 @@ impl Seeder<'_> {
                 "inactive": c % 17 == 0, "is_vip": c % 11 == 0,
                 "website": format!("https://{}.example", base.to_lowercase().replace(' ', "")),
                 "main_site_id": main_site, "pritech": 2 + c % 8, "accountsid": format!("ACC{c:05}"),
-                "customfields": customfields, "last_update": date(c % 700, c * 97),
+                "customfields": customfields,
             }))));
             for s in 0..n_sites {
                 site_id += 1;
@@ -723,24 +744,43 @@ fn ticket(
         "dateoccurred": opened, "datecreated": opened, "dateclosed": cleared,
         "respondbydate": date(day + 1, 9 * 3600), "fixbydate": date(day + 3, 17 * 3600),
         // Quirk kept on purpose: Halo leaves this placeholder on most tickets.
-        "targetdate": PLACEHOLDER_DATE, "last_update": opened,
+        "targetdate": PLACEHOLDER_DATE,
         "customfields": custom(fields, &[
             (cf::TICKET_CONTRACT, json!(format!("C-{client_id}"))),
             (cf::TICKET_REGION, json!(cf::REGIONS[id as usize % cf::REGIONS.len()].0)),
             (cf::TICKET_HOURS, json!(5.0 + 2.5 * (id % 8) as f64)),
         ]),
     }))));
+    // The change fields: an action's is when it was written; a ticket's moves with each
+    // action added to it.
+    let mut last_update = opened;
     if (id as u64) <= TICKETS_WITH_ACTIONS {
         for n in 1..=rng.random_range(0..=3i64) {
             let (outcome_id, outcome) = OUTCOMES[rng.random_range(0..OUTCOMES.len())];
+            let when = date(day, 12 * 3600 + n * 600);
             // Quirk kept on purpose: action ids restart within each ticket.
-            actions.push((Key { parent: id, id: n, uid: None }, obj(json!({
+            let mut action = obj(json!({
                 "id": n, "ticket_id": id, "outcome_id": outcome_id, "outcome": outcome,
                 "who": AGENTS[agent_id as usize - 1], "who_agentid": agent_id, "who_type": 1,
-                "datetime": date(day, 12 * 3600 + n * 600), "note": format!("{outcome}: working on it ({n})"),
+                "datetime": when, "note": format!("{outcome}: working on it ({n})"),
                 "hiddenfromuser": outcome_id == 5, "timetaken": 0.25 * n as f64, "actisbillable": true,
-            }))));
+            }));
+            if let Some(field) = change_field("Actions") {
+                action.insert(field.into(), Value::String(when.clone()));
+            }
+            actions.push((
+                Key {
+                    parent: id,
+                    id: n,
+                    uid: None,
+                },
+                action,
+            ));
+            last_update = last_update.max(when);
         }
+    }
+    if let (Some(field), Some((_, ticket))) = (change_field("Tickets"), tickets.last_mut()) {
+        ticket.insert(field.into(), Value::String(last_update));
     }
 }
 
@@ -768,5 +808,45 @@ mod tests {
             b.get("Tickets", 0, 123).unwrap()
         );
         assert_eq!(a.counts().unwrap()["Tickets"], 300);
+    }
+
+    #[test]
+    fn every_seeded_object_with_a_change_field_carries_one_before_the_last_day() {
+        let store = Store::open(None).unwrap();
+        seed(&store, SeedSize { tickets: 700 }).unwrap();
+        let last = date(LAST_CHANGE_DAY, 0);
+        let mut checked = 0;
+        for r in halopsa::resource::RESOURCES {
+            let Some(field) = r.change_field else {
+                continue;
+            };
+            let (_, docs) = store.list(r.path, &Default::default()).unwrap();
+            for text in docs {
+                let doc: Value = serde_json::from_str(&text).unwrap();
+                let stamp = doc[field]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: {doc}", r.path));
+                assert!(stamp <= last.as_str(), "{}: {stamp}", r.path);
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 700 * 2,
+            "tickets, actions, customers and assets: {checked}"
+        );
+        let ticket = store.get("Tickets", 0, 3).unwrap().unwrap();
+        let actions = store.list("Actions", &Default::default()).unwrap().1;
+        let newest = actions
+            .iter()
+            .filter_map(|t| serde_json::from_str::<Value>(t).ok())
+            .filter(|a| a["ticket_id"] == 3)
+            .map(|a| a["last_updated"].as_str().unwrap().to_string())
+            .max();
+        let opened = ticket["dateoccurred"].as_str().unwrap().to_string();
+        assert_eq!(
+            ticket["last_update"].as_str(),
+            Some(newest.unwrap_or_default().max(opened).as_str()),
+            "a seeded ticket changed last with its newest action"
+        );
     }
 }
