@@ -212,6 +212,12 @@ pub(crate) fn fts_terms(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// How many index hits to read for `limit` tickets: several hits (a ticket and its actions)
+/// may give the same ticket.
+pub(crate) fn overfetch(limit: usize) -> i64 {
+    i64::try_from(limit.saturating_mul(4).saturating_add(20)).unwrap_or(i64::MAX)
+}
+
 /// Keeps each ticket's best hit, best first, at most `limit`.
 pub(crate) fn best_per_ticket(hits: Vec<Hit>, limit: usize) -> Vec<Hit> {
     let mut best: BTreeMap<i64, Hit> = BTreeMap::new();

@@ -53,6 +53,12 @@ pub struct PostgresUrl {
 impl PostgresUrl {
     /// Checks `text` as a tokio-postgres connection URL.
     pub fn new(text: &str) -> Result<PostgresUrl, MirrorError> {
+        // The scheme is case-insensitive (RFC 3986); tokio-postgres reads only lower case.
+        let text = match text.split_once("://") {
+            Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+            None => text.to_string(),
+        };
+        let text = text.as_str();
         let config = tokio_postgres::Config::from_str(text).map_err(|e| {
             MirrorError::BadTarget(format!(
                 "{}: {e}",
