@@ -136,7 +136,7 @@ impl SyncLock {
 
 enum Backend {
     Sqlite(Lite),
-    Postgres(Pg),
+    Postgres(Box<Pg>),
 }
 
 /// An open mirror. `Send + Sync`: SQLite work runs on the blocking pool, PostgreSQL work
@@ -245,7 +245,7 @@ impl Mirror {
     pub async fn open(target: &Target) -> Result<Mirror, MirrorError> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Lite::open(path.clone(), true).await?),
-            Target::Postgres(url) => Backend::Postgres(Pg::open(url, true).await?),
+            Target::Postgres(url) => Backend::Postgres(Box::new(Pg::open(url, true).await?)),
         };
         Ok(Mirror {
             backend,
@@ -258,7 +258,7 @@ impl Mirror {
     pub async fn open_existing(target: &Target) -> Result<Mirror, MirrorError> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Lite::open(path.clone(), false).await?),
-            Target::Postgres(url) => Backend::Postgres(Pg::open(url, false).await?),
+            Target::Postgres(url) => Backend::Postgres(Box::new(Pg::open(url, false).await?)),
         };
         Ok(Mirror {
             backend,

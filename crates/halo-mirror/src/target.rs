@@ -47,7 +47,7 @@ impl fmt::Display for Target {
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresUrl {
     text: String,
-    config: tokio_postgres::Config,
+    config: Box<tokio_postgres::Config>,
 }
 
 impl PostgresUrl {
@@ -67,7 +67,7 @@ impl PostgresUrl {
         })?;
         Ok(PostgresUrl {
             text: text.to_string(),
-            config,
+            config: Box::new(config),
         })
     }
 
