@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 use domain::lock::lock;
 use state::Shared;
 
+pub use domain::churn::{ActionRef, Churn, ChurnError, ChurnReport};
 pub use domain::config::{
     Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookTarget,
 };
@@ -109,6 +110,13 @@ impl Sandbox {
             .await
             .map_err(std::io::Error::other)?
             .map_err(|e| std::io::Error::other(format!("sandbox store: {e}")))
+    }
+
+    /// Changes the data as `churn` asks (edits, soft deletes, creates and actions, through
+    /// the same write rules as the API, in one transaction; deterministic by its seed) and
+    /// answers the ids it touched. `POST /_sandbox/churn` does the same over HTTP.
+    pub async fn churn(&self, churn: Churn) -> Result<ChurnReport, ChurnError> {
+        self.shared.churn(churn).await
     }
 
     /// A snapshot of the request journal, oldest first.

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::domain::churn::{self, Churn, ChurnError, ChurnReport};
 use crate::domain::config::SandboxConfig;
 use crate::domain::faults::FaultDice;
 use crate::domain::journal::{Journal, Stats};
@@ -59,6 +60,14 @@ impl Shared {
         let mut stats = lock(&self.journal).stats();
         stats.objects = self.store.counts().unwrap_or_default();
         stats
+    }
+
+    /// Runs a churn on the store, off the runtime.
+    pub async fn churn(self: &Arc<Self>, churn: Churn) -> Result<ChurnReport, ChurnError> {
+        let shared = Arc::clone(self);
+        tokio::task::spawn_blocking(move || churn::run(&shared.store, &shared.webhooks, &churn))
+            .await
+            .map_err(|e| ChurnError::Failed(e.to_string()))?
     }
 
     /// Back to the seeded data set, with an empty journal (blocking: call off the runtime).

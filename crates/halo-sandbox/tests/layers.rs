@@ -14,6 +14,7 @@ use std::path::Path;
 const DOMAIN: &[&str] = &[
     "domain",
     "domain::attachments",
+    "domain::churn",
     "domain::clock",
     "domain::config",
     "domain::custom_fields",

@@ -3,6 +3,7 @@
 //! answers into Halo-shaped replies.
 
 pub mod attachments;
+pub mod churn;
 pub mod clock;
 pub mod config;
 pub mod custom_fields;

@@ -53,6 +53,18 @@ impl Params {
         }
     }
 
+    /// A date-time, as the store keeps them (`yyyy-MM-ddTHH:mm:ssZ`, UTC, whole seconds:
+    /// ISO strings in one form compare in time order); an offset is converted, no offset
+    /// read as UTC.
+    pub fn date(&self, name: &str) -> Result<Option<String>, BadParam> {
+        self.get(name)
+            .map(|v| {
+                halopsa::filter::date_value(v)
+                    .ok_or_else(|| BadParam(format!("The value '{v}' is not valid for {name}.")))
+            })
+            .transpose()
+    }
+
     /// A comma-joined id list.
     pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, BadParam> {
         match self.get(name) {
@@ -100,10 +112,11 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
     {
         c.push(Cond::In(Col::Id, ids));
     }
+    change_window(r, p, c)?;
     match r.list_filters {
-        ListFilters::Tickets => ticket_filters(p, c)?,
-        ListFilters::Actions => dates(p, c, "startdate", "enddate"),
-        ListFilters::Calendar => dates(p, c, "start_date", "end_date"),
+        ListFilters::Tickets => ticket_filters(r, p, c)?,
+        ListFilters::Actions => searched_dates(r, p, c)?,
+        ListFilters::Calendar => dates(p, c, "start_date", "end_date")?,
         ListFilters::Assets => {
             if let Some(t) = p.int("assettype_id")? {
                 c.push(Cond::Eq(Col::Type, t));
@@ -128,23 +141,74 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
     if r.list_filters != ListFilters::Tickets && p.flag("includeinactive")? != Some(true) {
         c.push(Cond::Flag(Col::Inactive, false));
     }
-    q.order = order(p)?;
+    q.order = order(r, p)?;
     Ok(q)
 }
 
-/// The main date between `start` and `end`, when either is given.
-fn dates(p: &Params, c: &mut Vec<Cond>, start: &str, end: &str) {
-    let (from, to) = (p.get(start), p.get(end));
+/// Whether the spec lists the query parameter `name` on the resource's list GET.
+fn takes(r: &Resource, name: &str) -> bool {
+    halopsa::filter::params_for("GET", r.path)
+        .is_some_and(|params| params.iter().any(|p| p.name.eq_ignore_ascii_case(name)))
+}
+
+/// `lastupdatefromdate` / `lastupdatetodate`: the objects whose change field
+/// (`Resource::change_field`) lies between the two, both bounds inclusive, on every list the
+/// spec gives them to. Halo quirk (reference §13.4): the spec types them bool ("include the
+/// field"), but they are date filters; a value that is no date is refused as Halo refuses an
+/// unbound parameter.
+fn change_window(r: &Resource, p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
+    if r.change_field.is_none() {
+        return Ok(());
+    }
+    let bound = |name: &str| match takes(r, name) {
+        true => p.date(name),
+        false => Ok(None),
+    };
+    let (from, to) = (bound("lastupdatefromdate")?, bound("lastupdatetodate")?);
     if from.is_some() || to.is_some() {
-        c.push(Cond::Between(
-            Col::DateA,
-            from.map(str::to_string),
-            to.map(str::to_string),
-        ));
+        c.push(Cond::Between(Col::Updated, from, to));
+    }
+    Ok(())
+}
+
+/// The date column `datesearch` names (`startdate`/`enddate` then bound it): the change
+/// field under its own name or `lastupdate`/`last_update`, the closing date, else the main date.
+/// Halo's own examples spell the opening date `dateoccured`.
+fn date_searched(r: &Resource, p: &Params) -> Col {
+    let Some(field) = p.get("datesearch").map(str::to_ascii_lowercase) else {
+        return Col::DateA;
+    };
+    if r.change_field
+        .is_some_and(|f| f.eq_ignore_ascii_case(&field))
+    {
+        return Col::Updated;
+    }
+    match field.as_str() {
+        "datecleared" | "dateclosed" => Col::DateB,
+        "lastupdate" | "last_update" if r.change_field.is_some() => Col::Updated,
+        _ => Col::DateA,
     }
 }
 
-fn ticket_filters(p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
+/// `startdate`/`enddate` (both inclusive) on the column `datesearch` names.
+fn searched_dates(r: &Resource, p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
+    let (from, to) = (p.date("startdate")?, p.date("enddate")?);
+    if from.is_some() || to.is_some() {
+        c.push(Cond::Between(date_searched(r, p), from, to));
+    }
+    Ok(())
+}
+
+/// The main date between `start` and `end` (both inclusive), when either is given.
+fn dates(p: &Params, c: &mut Vec<Cond>, start: &str, end: &str) -> Result<(), BadParam> {
+    let (from, to) = (p.date(start)?, p.date(end)?);
+    if from.is_some() || to.is_some() {
+        c.push(Cond::Between(Col::DateA, from, to));
+    }
+    Ok(())
+}
+
+fn ticket_filters(r: &Resource, p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
     // Soft-deleted tickets are listed only with deleted=true.
     c.push(Cond::Flag(Col::Deleted, p.flag("deleted")? == Some(true)));
     if p.flag("open_only")? == Some(true) {
@@ -169,31 +233,24 @@ fn ticket_filters(p: &Params, c: &mut Vec<Cond>) -> Result<(), BadParam> {
     if let Some(ids) = p.ints("excludethese")? {
         c.push(Cond::NotIn(Col::Id, ids));
     }
-    let (from, to) = (p.get("startdate"), p.get("enddate"));
-    if from.is_some() || to.is_some() {
-        // `datesearch` names the field; Halo's own examples spell it `dateoccured`.
-        let col = match p.get("datesearch").map(str::to_ascii_lowercase).as_deref() {
-            Some("datecleared" | "dateclosed") => Col::DateB,
-            Some("lastupdate" | "last_update") => Col::Updated,
-            _ => Col::DateA,
-        };
-        c.push(Cond::Between(
-            col,
-            from.map(str::to_string),
-            to.map(str::to_string),
-        ));
-    }
-    Ok(())
+    searched_dates(r, p, c)
 }
 
-/// `order`…`order5` with `orderdesc`…`orderdesc5`.
-fn order(p: &Params) -> Result<Vec<(Col, bool)>, BadParam> {
+/// `order`…`order5` with `orderdesc`…`orderdesc5`; the resource's change field orders by
+/// the indexed column.
+fn order(r: &Resource, p: &Params) -> Result<Vec<(Col, bool)>, BadParam> {
     let mut out = Vec::new();
     for suffix in ["", "2", "3", "4", "5"] {
         let Some(field) = p.get(&format!("order{suffix}")) else {
             continue;
         };
         let desc = p.flag(&format!("orderdesc{suffix}"))?.unwrap_or(false);
+        if r.change_field
+            .is_some_and(|f| f.eq_ignore_ascii_case(field))
+        {
+            out.push((Col::Updated, desc));
+            continue;
+        }
         let col = match field.to_ascii_lowercase().as_str() {
             "id" | "faultid" => Col::Id,
             "dateoccurred" | "dateoccured" | "datecreated" | "datetime" | "start_date"

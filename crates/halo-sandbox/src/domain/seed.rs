@@ -3,7 +3,7 @@
 use crate::domain::attachments;
 use crate::domain::clock;
 use crate::domain::custom_fields::{self as cf, ASSET_FIELDS, CLIENT_FIELDS, SITE_FIELDS};
-use crate::domain::store::{Key, Store};
+use crate::domain::store::{Key, Store, change_field};
 use halopsa::custom_fields::FieldDef;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -28,13 +28,15 @@ pub const STATUSES: &[(i64, &str, bool)] = &[
     (8, "Cancelled", true),
     (9, "Closed", true),
 ];
-const TICKET_TYPES: &[(i64, &str)] = &[
+/// Ticket types: (id, name).
+pub const TICKET_TYPES: &[(i64, &str)] = &[
     (1, "Incident"),
     (2, "Service Request"),
     (3, "Problem"),
     (4, "Change Request"),
 ];
-const PRIORITIES: &[(i64, &str)] = &[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")];
+/// Priorities: (priorityid, name).
+pub const PRIORITIES: &[(i64, &str)] = &[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")];
 const TEAMS: &[(i64, &str)] = &[
     (1, "1st Line Support"),
     (2, "2nd Line Support"),
@@ -234,11 +236,19 @@ pub fn guid(kind: u32, n: u64) -> String {
 }
 
 impl Seeder<'_> {
+    /// Stores `rows`; an object of a resource with a change field (reference §13.4) that
+    /// does not set it gets a past instant derived from its id.
     fn put(
         &mut self,
         resource: &str,
-        rows: Vec<(Key, Map<String, Value>)>,
+        mut rows: Vec<(Key, Map<String, Value>)>,
     ) -> rusqlite::Result<()> {
+        if let Some(field) = change_field(resource) {
+            for (key, doc) in &mut rows {
+                doc.entry(field)
+                    .or_insert_with(|| Value::String(date(key.id % 700, key.id * 97 % 86_400)));
+            }
+        }
         for chunk in rows.chunks(CHUNK) {
             self.store.put_many(resource, chunk)?;
         }
@@ -398,7 +408,7 @@ impl Seeder<'_> {
                 "inactive": c % 17 == 0, "is_vip": c % 11 == 0,
                 "website": format!("https://{}.example", base.to_lowercase().replace(' ', "")),
                 "main_site_id": main_site, "pritech": 2 + c % 8, "accountsid": format!("ACC{c:05}"),
-                "customfields": customfields, "last_update": date(c % 700, c * 97),
+                "customfields": customfields,
             }))));
             for s in 0..n_sites {
                 site_id += 1;
@@ -723,24 +733,43 @@ fn ticket(
         "dateoccurred": opened, "datecreated": opened, "dateclosed": cleared,
         "respondbydate": date(day + 1, 9 * 3600), "fixbydate": date(day + 3, 17 * 3600),
         // Quirk kept on purpose: Halo leaves this placeholder on most tickets.
-        "targetdate": PLACEHOLDER_DATE, "last_update": opened,
+        "targetdate": PLACEHOLDER_DATE,
         "customfields": custom(fields, &[
             (cf::TICKET_CONTRACT, json!(format!("C-{client_id}"))),
             (cf::TICKET_REGION, json!(cf::REGIONS[id as usize % cf::REGIONS.len()].0)),
             (cf::TICKET_HOURS, json!(5.0 + 2.5 * (id % 8) as f64)),
         ]),
     }))));
+    // The change fields: an action's is when it was written; a ticket's moves with each
+    // action added to it.
+    let mut last_update = opened;
     if (id as u64) <= TICKETS_WITH_ACTIONS {
         for n in 1..=rng.random_range(0..=3i64) {
             let (outcome_id, outcome) = OUTCOMES[rng.random_range(0..OUTCOMES.len())];
+            let when = date(day, 12 * 3600 + n * 600);
             // Quirk kept on purpose: action ids restart within each ticket.
-            actions.push((Key { parent: id, id: n, uid: None }, obj(json!({
+            let mut action = obj(json!({
                 "id": n, "ticket_id": id, "outcome_id": outcome_id, "outcome": outcome,
                 "who": AGENTS[agent_id as usize - 1], "who_agentid": agent_id, "who_type": 1,
-                "datetime": date(day, 12 * 3600 + n * 600), "note": format!("{outcome}: working on it ({n})"),
+                "datetime": when, "note": format!("{outcome}: working on it ({n})"),
                 "hiddenfromuser": outcome_id == 5, "timetaken": 0.25 * n as f64, "actisbillable": true,
-            }))));
+            }));
+            if let Some(field) = change_field("Actions") {
+                action.insert(field.into(), Value::String(when.clone()));
+            }
+            actions.push((
+                Key {
+                    parent: id,
+                    id: n,
+                    uid: None,
+                },
+                action,
+            ));
+            last_update = last_update.max(when);
         }
+    }
+    if let (Some(field), Some((_, ticket))) = (change_field("Tickets"), tickets.last_mut()) {
+        ticket.insert(field.into(), Value::String(last_update));
     }
 }
 

@@ -68,7 +68,7 @@ pub enum Col {
     DateA,
     /// The second date (`dateclosed`, `end_date`, `duedate`).
     DateB,
-    /// `last_update`.
+    /// The resource's change field ([`halopsa::resource::Resource::change_field`]).
     Updated,
     /// `summary` or `name`, lower-cased.
     Title,
@@ -139,6 +139,24 @@ pub struct Key {
     pub uid: Option<String>,
 }
 
+/// One write of a [`Store::write_all`] transaction.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Inserts or replaces an object of a resource.
+    Put(&'static str, Key, Map<String, Value>),
+    /// Removes an object of a resource (with its file, for a top-level one).
+    Remove(&'static str, Key),
+}
+
+/// The change field of the resource stored as `resource` (its path), from its row in
+/// [`halopsa::resource::RESOURCES`].
+pub fn change_field(resource: &str) -> Option<&'static str> {
+    halopsa::resource::RESOURCES
+        .iter()
+        .find(|r| r.path == resource)
+        .and_then(|r| r.change_field)
+}
+
 /// A served page's end: query text and arguments, write generation, offset after the page.
 type PageEnd = (String, u64, u64);
 
@@ -205,6 +223,7 @@ impl Store {
             "agent_id",
             "status_id",
             "date_a",
+            "updated",
         ] {
             conn.execute_batch(&format!(
                 "CREATE INDEX IF NOT EXISTS objects_{col} ON objects(resource, {col})"
@@ -248,7 +267,7 @@ impl Store {
     ) -> rusqlite::Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        insert(&tx, resource, objects)?;
+        insert(&tx, resource, objects.iter().map(|(k, d)| (k, d)))?;
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
@@ -269,7 +288,7 @@ impl Store {
             "INSERT OR REPLACE INTO files (resource, id, data) VALUES (?1, ?2, ?3)",
             params![resource, key.id, bytes],
         )?;
-        insert(&tx, resource, &[(key, doc)])?;
+        insert(&tx, resource, [(&key, &doc)])?;
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
@@ -358,19 +377,38 @@ impl Store {
     pub fn delete(&self, resource: &str, key: &Key) -> rusqlite::Result<bool> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM objects WHERE resource = ?1 AND parent = ?2 AND id = ?3",
-            params![resource, key.parent, key.id],
-        )?;
-        if key.parent == 0 {
-            tx.execute(
-                "DELETE FROM files WHERE resource = ?1 AND id = ?2",
-                params![resource, key.id],
-            )?;
+        let existed = remove(&tx, resource, key)?;
+        tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(existed)
+    }
+
+    /// Applies `writes` in order, in one transaction: all of them or none.
+    pub fn write_all(&self, writes: &[Write]) -> rusqlite::Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for write in writes {
+            match write {
+                Write::Put(resource, key, doc) => insert(&tx, resource, [(key, doc)])?,
+                Write::Remove(resource, key) => {
+                    remove(&tx, resource, key)?;
+                }
+            }
         }
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(n > 0)
+        Ok(())
+    }
+
+    /// The ids of a resource's top-level objects, ascending: the soft-deleted ones or the
+    /// others (an index scan, no document read).
+    pub fn ids(&self, resource: &str, deleted: bool) -> rusqlite::Result<Vec<i64>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM objects WHERE resource = ?1 AND deleted = ?2 AND parent = 0 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![resource, i64::from(deleted)], |r| r.get(0))?;
+        rows.collect()
     }
 
     /// The next free id of a resource (within a parent for per-parent ids).
@@ -547,18 +585,35 @@ impl Store {
     }
 }
 
+/// Removes an object of `resource` (with its file, for a top-level one) within `tx`; whether
+/// it existed.
+fn remove(tx: &rusqlite::Transaction<'_>, resource: &str, key: &Key) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "DELETE FROM objects WHERE resource = ?1 AND parent = ?2 AND id = ?3",
+        params![resource, key.parent, key.id],
+    )?;
+    if key.parent == 0 {
+        tx.execute(
+            "DELETE FROM files WHERE resource = ?1 AND id = ?2",
+            params![resource, key.id],
+        )?;
+    }
+    Ok(n > 0)
+}
+
 /// Inserts or replaces `objects` of `resource` within `tx`.
-fn insert(
+fn insert<'a>(
     tx: &rusqlite::Transaction<'_>,
     resource: &str,
-    objects: &[(Key, Map<String, Value>)],
+    objects: impl IntoIterator<Item = (&'a Key, &'a Map<String, Value>)>,
 ) -> rusqlite::Result<()> {
+    let changed = change_field(resource);
     let mut stmt = tx.prepare_cached(&format!(
         "INSERT OR REPLACE INTO objects (resource, parent, id, uid, {COLUMNS}, doc)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     ))?;
     for (key, doc) in objects {
-        let c = Extracted::from(doc);
+        let c = Extracted::from(doc, changed);
         let text = doc_text(doc);
         stmt.execute(params![
             resource, key.parent, key.id, key.uid, c.client, c.site, c.user, c.agent, c.status,
@@ -595,7 +650,8 @@ struct Extracted {
 }
 
 impl Extracted {
-    fn from(doc: &Map<String, Value>) -> Extracted {
+    /// The columns of `doc`, whose resource's change field is `changed`.
+    fn from(doc: &Map<String, Value>, changed: Option<&str>) -> Extracted {
         let int = |keys: &[&str]| {
             keys.iter()
                 .find_map(|k| doc.get(*k).and_then(halopsa::id::id_from_value))
@@ -658,7 +714,7 @@ impl Extracted {
                 "datecreated",
             ]),
             date_b: text(&["dateclosed", "end_date", "duedate"]),
-            updated: text(&["last_update", "lastupdated"]),
+            updated: changed.and_then(|field| text(&[field])),
             title: title.map(|t| t.to_lowercase()),
             search,
         }

@@ -10,7 +10,7 @@ use crate::domain::outcome::{Answer, Done, Fault, Refusal};
 use crate::domain::query::Params;
 use crate::domain::reads::{Found, find, is_deleted};
 use crate::domain::seed::{OUTCOMES, PLACEHOLDER_DATE, STATUSES};
-use crate::domain::store::{IdFirst, Key, ListQuery, Store, doc_text};
+use crate::domain::store::{IdFirst, Key, ListQuery, Store, Write, doc_text};
 use crate::domain::tokens::Identity;
 use crate::domain::webhooks::{Event, Webhooks, random_uuid};
 use halopsa::id::id_from_value;
@@ -120,17 +120,13 @@ pub fn post(
     }
     let mut saved = Vec::with_capacity(prepared.len());
     let mut ids = Vec::with_capacity(prepared.len());
+    let mut batch = Batch::default();
     for p in prepared {
-        if let Some((key, doc)) = p.ticket {
-            store.put(TICKETS, key, doc)?;
-        }
         ids.push(written_id(&p.key));
-        store.put(res.path, p.key, p.doc.clone())?;
-        for event in p.events {
-            webhooks.send(event);
-        }
-        saved.push(p.doc);
+        saved.push(p.doc.clone());
+        batch.add(res, p);
     }
+    batch.save(store, webhooks)?;
     let text = match saved.as_slice() {
         [one] => doc_text(one),
         [first, ..] if !return_all => doc_text(first),
@@ -140,6 +136,87 @@ pub fn post(
         }
     };
     Ok(Done::Written { text, ids })
+}
+
+/// Validated writes and the webhook events they raise, saved together in one transaction.
+#[derive(Default)]
+pub struct Batch {
+    writes: Vec<Write>,
+    events: Vec<Event>,
+}
+
+impl Batch {
+    /// Validates `obj` as one element of a POST to `res` by `who` (as [`post`] does: the
+    /// same rules, change fields and events) and queues it; the document to be saved, or
+    /// the refusal. `next_ids` numbers creates within the batch (one map per resource).
+    pub fn post(
+        &mut self,
+        store: &Store,
+        res: &Resource,
+        who: &Identity,
+        obj: Map<String, Value>,
+        next_ids: &mut HashMap<i64, i64>,
+    ) -> Result<Found, Refusal> {
+        match prepare(store, res, who, obj, next_ids) {
+            Ok(p) => {
+                let saved = (p.key.clone(), p.doc.clone());
+                self.add(res, p);
+                Ok(saved)
+            }
+            Err(Unfit::Fault(f)) => Err(Refusal::Invalid(f.message)),
+            Err(Unfit::Request(r)) => Err(r),
+        }
+    }
+
+    /// Queues the soft delete of a stored object of `res` (`Resource::soft_delete`).
+    pub fn soft_delete(&mut self, res: &Resource, found: Found, reason: Option<&str>) {
+        let (key, mut doc) = found;
+        mark_deleted(res, &mut doc, reason);
+        self.writes.push(Write::Put(res.path, key, doc));
+    }
+
+    fn add(&mut self, res: &Resource, p: Prepared) {
+        if let Some((key, doc)) = p.ticket {
+            self.writes.push(Write::Put(TICKETS, key, doc));
+        }
+        self.writes.push(Write::Put(res.path, p.key, p.doc));
+        self.events.extend(p.events);
+    }
+
+    /// Saves every queued write in one transaction, then sends the events.
+    pub fn save(self, store: &Store, webhooks: &Webhooks) -> rusqlite::Result<()> {
+        store.write_all(&self.writes)?;
+        for event in self.events {
+            webhooks.send(event);
+        }
+        Ok(())
+    }
+}
+
+/// Sets the resource's change field (`Resource::change_field`, reference §13.4) to `now`:
+/// every write of an object keeps it current, as Halo does.
+fn stamp(res: &Resource, doc: &mut Map<String, Value>, now: &str) {
+    if let Some(field) = res.change_field {
+        doc.insert(field.into(), Value::String(now.to_string()));
+    }
+}
+
+/// Stamps a ticket changed by a write to something of its own (an action added, changed or
+/// deleted): Halo moves the ticket's change field too.
+fn stamp_ticket(ticket: &mut Map<String, Value>, now: &str) {
+    if let Some(tickets) = halopsa::resource::find(TICKETS) {
+        stamp(tickets, ticket, now);
+    }
+}
+
+/// Halo quirk (`/Tickets`, `Resource::soft_delete`): a delete marks the object deleted (listed
+/// with deleted=true, restored by `_recover`), a change like any other.
+fn mark_deleted(res: &Resource, doc: &mut Map<String, Value>, reason: Option<&str>) {
+    doc.insert("deleted".into(), Value::Bool(true));
+    if let Some(reason) = reason {
+        doc.insert("deletion_reason".into(), Value::String(reason.to_string()));
+    }
+    stamp(res, doc, &clock::now_iso());
 }
 
 /// How the journal names a saved object: its id, `ticket/id` for a per-ticket id, a GUID as
@@ -152,7 +229,8 @@ fn written_id(key: &Key) -> String {
     }
 }
 
-/// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted).
+/// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted). Removing a
+/// per-ticket object (an action) changes its ticket.
 pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
     if !res.ops.contains(Ops::DELETE) {
         return Err(Refusal::NotSupported);
@@ -170,16 +248,25 @@ pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
             id: id.to_string(),
         });
     };
+    let mut writes = Vec::with_capacity(2);
     if res.soft_delete {
-        // Halo quirk (`/Tickets`): soft-deleted, listed with deleted=true, restored by _recover.
-        doc.insert("deleted".into(), Value::Bool(true));
-        if let Some(reason) = p.get("reason") {
-            doc.insert("deletion_reason".into(), Value::String(reason.to_string()));
-        }
-        store.put(res.path, key.clone(), doc)?;
+        mark_deleted(res, &mut doc, p.get("reason"));
+        writes.push(Write::Put(res.path, key.clone(), doc));
     } else {
-        store.delete(res.path, &key)?;
+        writes.push(Write::Remove(res.path, key.clone()));
+        if res.id == IdKind::PerTicket
+            && let Some(mut ticket) = store.get(TICKETS, 0, key.parent)?
+        {
+            stamp_ticket(&mut ticket, &clock::now_iso());
+            let ticket_key = Key {
+                parent: 0,
+                id: key.parent,
+                uid: None,
+            };
+            writes.push(Write::Put(TICKETS, ticket_key, ticket));
+        }
     }
+    store.write_all(&writes)?;
     let id_value = match &key.uid {
         Some(uid) => Value::String(uid.clone()),
         None => Value::from(key.id),
@@ -253,6 +340,7 @@ fn prepare(
             None => Value::from(key.id),
         },
     );
+    stamp(res, &mut doc, &clock::now_iso());
     let mut prepared = Prepared {
         key,
         doc,
@@ -451,7 +539,6 @@ fn ticket_rules(
     if closed && was.is_none_or(|w| !status_closed(w)) {
         doc.insert("dateclosed".into(), Value::String(now.clone()));
     }
-    doc.insert("last_update".into(), Value::String(now));
     if res.ticket_events {
         let agent = doc.get("agent_id").and_then(id_from_value).unwrap_or(0);
         let snapshot = doc.clone();
@@ -528,7 +615,7 @@ fn action_rules(
         .and_then(id_from_value)
         .filter(|s| *s > 0);
     ticket.insert("lastactiondate".into(), Value::String(now.clone()));
-    ticket.insert("last_update".into(), Value::String(now.clone()));
+    stamp_ticket(&mut ticket, &now);
     if let Some(status) = new_status {
         let Some(st) = store.get("Status", 0, status)? else {
             return Err(fault(

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use crate::domain::churn::{Churn, ChurnError, ChurnReport};
 use crate::domain::journal::{JournalEntry, Stats};
 use crate::domain::lock::lock;
 use crate::state::Shared;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/revoke-tokens", post(revoke_tokens))
         .route("/_sandbox/clear-journal", post(clear_journal))
         .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/churn", post(churn))
 }
 
 async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<JournalEntry>> {
@@ -43,5 +45,20 @@ async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
     match tokio::task::spawn_blocking(move || shared.reset()).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `POST /_sandbox/churn` with a [`Churn`] as JSON: the [`ChurnReport`], or 400 with the
+/// reason nothing was changed.
+async fn churn(
+    State(shared): State<Arc<Shared>>,
+    Json(churn): Json<Churn>,
+) -> Result<Json<ChurnReport>, (StatusCode, String)> {
+    match shared.churn(churn).await {
+        Ok(report) => Ok(Json(report)),
+        Err(e @ (ChurnError::TooFew { .. } | ChurnError::TooMany(_))) => {
+            Err((StatusCode::BAD_REQUEST, e.to_string()))
+        }
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
 }
