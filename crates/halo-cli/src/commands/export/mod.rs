@@ -9,7 +9,7 @@
 mod checkpoint;
 mod convert;
 mod decision;
-mod interrupt;
+pub(crate) mod interrupt;
 mod job;
 mod reconcile;
 mod sink;
