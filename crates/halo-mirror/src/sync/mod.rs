@@ -146,10 +146,7 @@ pub async fn sync(
             outcome: "failed".into(),
         },
     };
-    let _lock = mirror
-        .lock(plan.wait)
-        .await
-        .map_err(|e| failed(e.into()))?;
+    let _lock = mirror.lock(plan.wait).await.map_err(|e| failed(e.into()))?;
     let names: Vec<&str> = plan.tables.iter().map(|t| t.name).collect();
     let run = mirror
         .begin_run(&names, plan.full)

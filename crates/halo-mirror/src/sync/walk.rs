@@ -5,7 +5,6 @@ use super::signal::{Signal, signal, sweeps_by_idonly, takes};
 use super::{Plan, Progress, Sweep, SyncError};
 use crate::{Cursor, Key, Mirror, RunLine, Table};
 use futures::StreamExt;
-use halopsa::resource::IdKind;
 use halopsa::{ApiRequest, ListOptions, ResumePoint};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -74,7 +73,11 @@ impl Job<'_> {
     /// position (`extra.walk`), so a killed sync continues where it stopped. Then, unless it
     /// continued an earlier walk, rows that vanished are removed; the cursor gets
     /// `changed_since` when the resource has a change `field`.
-    async fn first(&mut self, field: Option<&'static str>, mut cursor: Cursor) -> Result<(), SyncError> {
+    async fn first(
+        &mut self,
+        field: Option<&'static str>,
+        mut cursor: Cursor,
+    ) -> Result<(), SyncError> {
         let started = walk_started(&cursor);
         let seen = self.resumable_walk(field, &mut cursor, started).await?;
         let now = now_text();
@@ -112,7 +115,8 @@ impl Job<'_> {
                 .and_then(parse_instant),
         };
         let api = self.client.resource(res);
-        let (pages, report) = api.list_pages::<Value>(order_by_id(res.path), self.options(), resume);
+        let (pages, report) =
+            api.list_pages::<Value>(order_by_id(res.path), self.options(), resume);
         let mut pages = std::pin::pin!(pages);
         while let Some(page) = pages.next().await {
             let page = page?;
@@ -210,43 +214,12 @@ impl Job<'_> {
             }
         }
         cursor.changed_since = Some(text(next_since(Some(since), latest, started)));
-        if !deleted.is_empty() {
-            self.remove_children(&deleted).await?;
-        }
+        // A soft-deleted ticket's actions stay: Halo still lists them (the ticket can be
+        // restored), so the mirror keeps them as the API shows them.
         self.remove(deleted, &cursor).await?;
         if self.sweep_due(&cursor) {
             self.sweep(cursor).await?;
         }
-        Ok(())
-    }
-
-    /// Removes the actions of tickets that were deleted (they went with their ticket).
-    async fn remove_children(&mut self, parents: &[Key]) -> Result<(), SyncError> {
-        let Some(actions) = crate::tables()
-            .iter()
-            .find(|t| t.resource.id == IdKind::PerTicket)
-        else {
-            return Ok(());
-        };
-        let parents: BTreeSet<i64> = parents
-            .iter()
-            .filter_map(|k| match k {
-                Key::One(id) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        let gone: Vec<Key> = self
-            .mirror
-            .keys(actions)
-            .await?
-            .into_iter()
-            .filter(|k| matches!(k, Key::Two(t, _) if parents.contains(t)))
-            .collect();
-        if gone.is_empty() {
-            return Ok(());
-        }
-        let cursor = self.mirror.cursor(actions).await?;
-        self.mirror.remove(actions, gone, &cursor).await?;
         Ok(())
     }
 
@@ -270,10 +243,11 @@ impl Job<'_> {
         if sweeps_by_idonly(self.table) {
             // Halo quirk: `idonly` is "not compatible with pagination" (spec), so it is asked
             // without paging and answers every id at once.
-            let resp = self
-                .client
-                .send(&ApiRequest::get(res.path).query("idonly", "true"))
-                .await?;
+            let mut req = ApiRequest::get(res.path).query("idonly", "true");
+            if takes(res.path, "includeinactive") {
+                req = req.query("includeinactive", "true");
+            }
+            let resp = self.client.send(&req).await?;
             let page = halopsa::list::decode_list::<Value>(res, &resp.body).map_err(|detail| {
                 halopsa::Error::Decode {
                     url: resp.url.clone(),
@@ -310,6 +284,7 @@ impl Job<'_> {
             query.push(("startdate".to_string(), text(since - lag(self.plan))));
         }
         let api = self.client.resource(res);
+        query.extend(order_by_id(res.path));
         let (pages, _) = api.list_pages::<Value>(query, self.options(), None);
         let mut pages = std::pin::pin!(pages);
         let mut keys = BTreeSet::new();
@@ -322,7 +297,8 @@ impl Job<'_> {
                     keys.extend(self.table.key_of(row));
                     latest = later(latest, field.and_then(|f| row.get(f)).and_then(instant));
                 }
-                self.save(std::mem::replace(&mut rows, rest), &cursor).await?;
+                self.save(std::mem::replace(&mut rows, rest), &cursor)
+                    .await?;
             }
         }
         cursor.changed_since = Some(text(next_since(since, latest, started)));
@@ -338,13 +314,18 @@ impl Job<'_> {
     }
 }
 
-/// `order=id` when the list takes `order` (a stable order for a walk that resumes by page).
+/// The filters of every read: `order=id` when the list takes `order` (a stable order for a
+/// walk that resumes by page), and `includeinactive=true` when it takes that (Halo quirk:
+/// lists hide inactive rows unless asked, and a mirror holds them all).
 fn order_by_id(path: &str) -> Vec<(String, String)> {
+    let mut query = Vec::new();
     if takes(path, "order") {
-        vec![("order".into(), "id".into())]
-    } else {
-        Vec::new()
+        query.push(("order".into(), "id".into()));
     }
+    if takes(path, "includeinactive") {
+        query.push(("includeinactive".into(), "true".into()));
+    }
+    query
 }
 
 /// Where a killed walk stopped: one page back, since rows removed meanwhile shift later rows
@@ -457,7 +438,10 @@ mod tests {
     #[test]
     fn halo_dates_parse_leniently() {
         assert_eq!(text(at("2026-01-02T03:04:05Z")), "2026-01-02T03:04:05Z");
-        assert_eq!(text(at("2026-01-02T03:04:05.1234567Z")), "2026-01-02T03:04:05Z");
+        assert_eq!(
+            text(at("2026-01-02T03:04:05.1234567Z")),
+            "2026-01-02T03:04:05Z"
+        );
         assert_eq!(text(at("2026-01-02T03:04:05")), "2026-01-02T03:04:05Z");
         assert_eq!(parse_instant("1900-01-01T00:00:00"), None);
         assert_eq!(parse_instant("soon"), None);
@@ -469,11 +453,17 @@ mod tests {
         let seen = at("2026-01-03T00:00:00Z");
         assert_eq!(next_since(Some(old), Some(seen), start), seen);
         // A server clock ahead of ours: the start bounds it.
-        assert_eq!(next_since(Some(old), Some(at("2026-02-01T00:00:00Z")), start), start);
+        assert_eq!(
+            next_since(Some(old), Some(at("2026-02-01T00:00:00Z")), start),
+            start
+        );
         // Nothing changed: it stays.
         assert_eq!(next_since(Some(old), None, start), old);
         // Only older rows re-read in the lag window: it does not move back.
-        assert_eq!(next_since(Some(old), Some(at("2025-12-31T23:58:00Z")), start), old);
+        assert_eq!(
+            next_since(Some(old), Some(at("2025-12-31T23:58:00Z")), start),
+            old
+        );
         // A first walk of rows without change values: from when it began.
         assert_eq!(next_since(None, None, start), start);
     }
@@ -485,7 +475,10 @@ mod tests {
             ..Cursor::default()
         };
         let r = resume_point(&cursor).unwrap();
-        assert_eq!((r.next_page, r.page_size, r.rows, r.record_count), (4, 100, 300, Some(1000)));
+        assert_eq!(
+            (r.next_page, r.page_size, r.rows, r.record_count),
+            (4, 100, 300, Some(1000))
+        );
         let early = Cursor {
             extra: json!({"walk": {"next_page": 2, "page_size": 50, "rows": 50}}),
             ..Cursor::default()

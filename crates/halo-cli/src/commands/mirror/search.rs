@@ -15,7 +15,7 @@ use serde_json::{Map, json};
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
     /// The words to find (in ticket summaries and details, and action notes).
-    #[arg(value_name = "TEXT")]
+    #[arg(value_name = "TEXT", allow_hyphen_values = true)]
     pub text: String,
     /// The most tickets shown, best first.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
