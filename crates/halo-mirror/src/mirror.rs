@@ -136,7 +136,7 @@ impl SyncLock {
 
 enum Backend {
     Sqlite(Lite),
-    Postgres(Pg),
+    Postgres(Box<Pg>),
 }
 
 /// An open mirror. `Send + Sync`: SQLite work runs on the blocking pool, PostgreSQL work
@@ -212,6 +212,12 @@ pub(crate) fn fts_terms(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// How many index hits to read for `limit` tickets: several hits (a ticket and its actions)
+/// may give the same ticket.
+pub(crate) fn overfetch(limit: usize) -> i64 {
+    i64::try_from(limit.saturating_mul(4).saturating_add(20)).unwrap_or(i64::MAX)
+}
+
 /// Keeps each ticket's best hit, best first, at most `limit`.
 pub(crate) fn best_per_ticket(hits: Vec<Hit>, limit: usize) -> Vec<Hit> {
     let mut best: BTreeMap<i64, Hit> = BTreeMap::new();
@@ -239,7 +245,7 @@ impl Mirror {
     pub async fn open(target: &Target) -> Result<Mirror, MirrorError> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Lite::open(path.clone(), true).await?),
-            Target::Postgres(url) => Backend::Postgres(Pg::open(url, true).await?),
+            Target::Postgres(url) => Backend::Postgres(Box::new(Pg::open(url, true).await?)),
         };
         Ok(Mirror {
             backend,
@@ -252,7 +258,7 @@ impl Mirror {
     pub async fn open_existing(target: &Target) -> Result<Mirror, MirrorError> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Lite::open(path.clone(), false).await?),
-            Target::Postgres(url) => Backend::Postgres(Pg::open(url, false).await?),
+            Target::Postgres(url) => Backend::Postgres(Box::new(Pg::open(url, false).await?)),
         };
         Ok(Mirror {
             backend,

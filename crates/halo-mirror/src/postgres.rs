@@ -5,10 +5,10 @@
 use crate::error::{MirrorError, one_line};
 use crate::mirror::{
     Cursor, Held, Hit, LOCK_POLL, RunSummary, Saved, SyncLock, TableInfo, best_per_ticket,
-    counts_json, fts_terms, now,
+    counts_json, fts_terms, now, overfetch,
 };
 use crate::schema::{Dialect, META, MIGRATIONS, SCHEMA_VERSION, names, pg_text};
-use crate::table::{Cell, ColumnKind, Key, Table};
+use crate::table::{Cell, ColumnKind, Key, SEARCH, Table};
 use crate::target::PostgresUrl;
 use halopsa::reports::ReportTable;
 use rustls_platform_verifier::BuilderVerifierExt;
@@ -208,17 +208,29 @@ fn typed_value(
     Some(value.map(|v| v.unwrap_or(Value::Null)))
 }
 
-/// A value in PostgreSQL's text form as JSON: numbers (exact) for numeric types, else text.
+/// A value in PostgreSQL's text form as JSON, read by the column's type: numbers (exact),
+/// booleans and JSON as such, anything else as its text.
 fn text_value(text: Option<&str>, ty: &Type) -> Value {
     let Some(text) = text else {
         return Value::Null;
     };
-    if *ty == Type::NUMERIC {
-        if let Ok(n) = text.parse::<serde_json::Number>() {
-            return Value::Number(n);
-        }
-    }
-    Value::String(text.to_string())
+    let read = match *ty {
+        Type::INT2
+        | Type::INT4
+        | Type::INT8
+        | Type::OID
+        | Type::NUMERIC
+        | Type::FLOAT4
+        | Type::FLOAT8 => text.parse::<serde_json::Number>().ok().map(Value::Number),
+        Type::BOOL => match text {
+            "t" => Some(Value::Bool(true)),
+            "f" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        Type::JSON | Type::JSONB => serde_json::from_str(text).ok(),
+        _ => None,
+    };
+    read.unwrap_or_else(|| Value::String(text.to_string()))
 }
 
 impl Pg {
@@ -311,7 +323,7 @@ impl Pg {
             })
             .chain([
                 "u.doc::jsonb".to_string(),
-                format!("${}::timestamptz", all.len() + 2),
+                format!("${}::text::timestamptz", all.len() + 2),
             ])
             .collect();
         let column_names: Vec<&str> = all.iter().map(|c| c.name).collect();
@@ -484,31 +496,26 @@ impl Pg {
             return Ok(Vec::new());
         };
         let words = terms.replace('"', "");
-        let limit = limit as i64;
+        let fetch = overfetch(limit);
         let headline = "'StartSel=«, StopSel=», MaxWords=24, MinWords=8, MaxFragments=1'";
-        let tickets = format!(
-            "SELECT h.id, coalesce(h.summary, ''), \
-                    ts_headline('english', {text}, q, {headline}), h.rank::float8 \
-             FROM (SELECT id, summary, doc, ts_rank(search, q) AS rank, q \
-                   FROM tickets, plainto_tsquery('english', $1) AS q \
-                   WHERE search @@ q ORDER BY rank DESC, id LIMIT $2) AS h \
-             ORDER BY h.rank DESC, h.id",
-            text = pg_text(&["summary", "details"]),
-        );
-        let actions = format!(
-            "SELECT h.ticket_id, coalesce(t.summary, ''), \
-                    ts_headline('english', {text}, q, {headline}), h.rank::float8 \
-             FROM (SELECT ticket_id, id, doc, ts_rank(search, q) AS rank, q \
-                   FROM actions, plainto_tsquery('english', $1) AS q \
-                   WHERE search @@ q ORDER BY rank DESC, ticket_id, id LIMIT $2) AS h \
-             LEFT JOIN tickets t ON t.id = h.ticket_id \
-             ORDER BY h.rank DESC, h.ticket_id",
-            text = pg_text(&["note"]),
-        );
+        let queries = SEARCH.iter().map(|s| {
+            format!(
+                "SELECT h.ticket, coalesce(t.summary, ''), \
+                        ts_headline('english', {text}, q, {headline}), h.rank::float8 \
+                 FROM (SELECT {ticket} AS ticket, doc, ts_rank(search, q) AS rank, q \
+                       FROM {source}, plainto_tsquery('english', $1) AS q \
+                       WHERE search @@ q ORDER BY rank DESC, {ticket} LIMIT $2) AS h \
+                 LEFT JOIN tickets t ON t.id = h.ticket \
+                 ORDER BY h.rank DESC, h.ticket",
+                text = pg_text(s, "h"),
+                ticket = s.ticket,
+                source = s.table,
+            )
+        });
         let client = self.client.lock().await;
         let mut hits = Vec::new();
-        for sql in [tickets, actions] {
-            for row in client.query(&sql, &[&words, &limit]).await? {
+        for sql in queries {
+            for row in client.query(&sql, &[&words, &fetch]).await? {
                 hits.push(Hit {
                     ticket_id: row.try_get(0)?,
                     summary: row.try_get(1)?,
@@ -517,7 +524,7 @@ impl Pg {
                 });
             }
         }
-        Ok(best_per_ticket(hits, limit as usize))
+        Ok(best_per_ticket(hits, limit))
     }
 
     pub(crate) async fn query(&self, sql: &str) -> Result<ReportTable, MirrorError> {

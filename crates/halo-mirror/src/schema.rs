@@ -1,7 +1,7 @@
 //! The schema, generated for both backends from the one [`tables`] list, and its versioned
 //! migrations: ordered steps, each run once, recorded in `meta.schema_version`.
 
-use crate::table::{Column, ColumnKind, KeyKind, Table, tables};
+use crate::table::{Column, ColumnKind, KeyKind, SEARCH, SearchSource, Table, tables};
 
 /// The SQL flavour a statement is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,83 +130,140 @@ pub(crate) fn names(columns: &[Column]) -> String {
         .join(", ")
 }
 
-/// Full-text search over the tables that feed it: SQLite an FTS5 index whose content is a
-/// view over the table's documents, kept in step by triggers; PostgreSQL a generated
-/// `tsvector` column with a GIN index.
+/// Full-text search over [`SEARCH`].
+///
+/// SQLite: one FTS5 index over tickets and actions together (so that their ranks compare),
+/// its content a view of both tables' documents, kept in step by triggers. A ticket's index
+/// row id is its id; an action's is its own row id, which [`crate::sqlite`] makes negative,
+/// so that the view's `rid` is unique and each half of it is read by its table's key.
+/// PostgreSQL: a generated `tsvector` column with a GIN index on each table.
 fn search(d: Dialect) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in tables() {
-        let Some(fields) = t.search_fields() else {
-            continue;
-        };
-        let name = t.name;
-        match d {
-            Dialect::Sqlite => {
-                let cols = fields.join(", ");
-                let extract = |row: &str| -> String {
-                    fields
-                        .iter()
-                        .map(|f| format!("{row}.doc->>'{f}'"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                out.push(format!(
-                    "CREATE VIEW IF NOT EXISTS {name}_text AS SELECT rowid AS rid, {} FROM {name}",
-                    fields
-                        .iter()
-                        .map(|f| format!("doc->>'{f}' AS {f}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                out.push(format!(
-                    "CREATE VIRTUAL TABLE IF NOT EXISTS {name}_fts USING fts5({cols}, \
-                     content='{name}_text', content_rowid='rid', \
-                     tokenize='porter unicode61 remove_diacritics 2')"
-                ));
-                let add = format!(
-                    "INSERT INTO {name}_fts(rowid, {cols}) VALUES (new.rowid, {});",
-                    extract("new")
-                );
-                let remove = format!(
-                    "INSERT INTO {name}_fts({name}_fts, rowid, {cols}) VALUES ('delete', old.rowid, {});",
-                    extract("old")
-                );
-                out.push(format!(
-                    "CREATE TRIGGER IF NOT EXISTS {name}_fts_insert AFTER INSERT ON {name} BEGIN {add} END"
-                ));
-                out.push(format!(
-                    "CREATE TRIGGER IF NOT EXISTS {name}_fts_delete AFTER DELETE ON {name} BEGIN {remove} END"
-                ));
-                out.push(format!(
-                    "CREATE TRIGGER IF NOT EXISTS {name}_fts_update AFTER UPDATE OF doc ON {name} \
-                     BEGIN {remove} {add} END"
-                ));
-                out.push(format!(
-                    "INSERT INTO {name}_fts({name}_fts) VALUES ('rebuild')"
-                ));
-            }
-            Dialect::Postgres => {
-                out.push(format!(
-                    "ALTER TABLE {name} ADD COLUMN IF NOT EXISTS search tsvector \
-                     GENERATED ALWAYS AS (to_tsvector('english', {})) STORED",
-                    pg_text(fields)
-                ));
-                out.push(format!(
-                    "CREATE INDEX IF NOT EXISTS {name}_search ON {name} USING gin (search)"
-                ));
-            }
-        }
+    match d {
+        Dialect::Sqlite => sqlite_search(),
+        Dialect::Postgres => SEARCH
+            .iter()
+            .flat_map(|s| {
+                [
+                    format!(
+                        "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS search tsvector \
+                         GENERATED ALWAYS AS ({v}) STORED",
+                        t = s.table,
+                        v = pg_vector(s)
+                    ),
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS {t}_search ON {t} USING gin (search)",
+                        t = s.table
+                    ),
+                ]
+            })
+            .collect(),
     }
+}
+
+/// The SQL text of a source's field, or NULL.
+fn field(row: &str, name: Option<&str>) -> String {
+    name.map_or_else(|| "NULL".into(), |f| format!("{row}doc->>'{f}'"))
+}
+
+fn sqlite_search() -> Vec<String> {
+    let arms: Vec<String> = SEARCH
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT rowid AS rid, {} AS summary, {} AS body FROM {} WHERE rowid {}",
+                field("", s.summary),
+                field("", Some(s.body)),
+                s.table,
+                own_rowids(s)
+            )
+        })
+        .collect();
+    let mut out = vec![
+        format!(
+            "CREATE VIEW IF NOT EXISTS search_text AS {}",
+            arms.join(" UNION ALL ")
+        ),
+        "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(summary, body, \
+         content='search_text', content_rowid='rid', \
+         tokenize='porter unicode61 remove_diacritics 2')"
+            .into(),
+        // A summary's match counts twice a body's.
+        "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0)')".into(),
+    ];
+    for s in SEARCH {
+        let t = s.table;
+        let values = |row: &str| {
+            format!(
+                "{row}.rowid, {}, {}",
+                field(&format!("{row}."), s.summary),
+                field(&format!("{row}."), Some(s.body))
+            )
+        };
+        let add = format!(
+            "INSERT INTO search_fts(rowid, summary, body) VALUES ({});",
+            values("new")
+        );
+        let remove = format!(
+            "INSERT INTO search_fts(search_fts, rowid, summary, body) VALUES ('delete', {});",
+            values("old")
+        );
+        let (new, old) = (own_rowids(s), own_rowids(s));
+        out.push(format!(
+            "CREATE TRIGGER IF NOT EXISTS {t}_search_insert AFTER INSERT ON {t} \
+             WHEN new.rowid {new} BEGIN {add} END"
+        ));
+        out.push(format!(
+            "CREATE TRIGGER IF NOT EXISTS {t}_search_delete AFTER DELETE ON {t} \
+             WHEN old.rowid {old} BEGIN {remove} END"
+        ));
+        out.push(format!(
+            "CREATE TRIGGER IF NOT EXISTS {t}_search_update AFTER UPDATE OF doc ON {t} \
+             WHEN old.rowid {old} BEGIN {remove} {add} END"
+        ));
+    }
+    out.push("INSERT INTO search_fts(search_fts) VALUES ('rebuild')".into());
     out
 }
 
-/// The searched fields of a PostgreSQL row as one text (for `to_tsvector` and `ts_headline`).
-pub(crate) fn pg_text(fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("coalesce(doc->>'{f}', '')"))
-        .collect::<Vec<_>>()
-        .join(" || ' ' || ")
+/// Which row ids of a source's table the search index holds: a table keyed by its integer
+/// id (its rowid) holds positive ones, any other negative ones (see [`search`]).
+pub(crate) fn own_rowids(s: &SearchSource) -> &'static str {
+    if negative_rowids(s.table) {
+        "< 0"
+    } else {
+        "> 0"
+    }
+}
+
+/// Whether `table` feeds search under negative row ids (see [`search`]).
+pub(crate) fn negative_rowids(table: &str) -> bool {
+    SEARCH.iter().any(|s| s.table == table)
+        && tables()
+            .iter()
+            .any(|t| t.name == table && t.key != KeyKind::Id)
+}
+
+/// The weighted `tsvector` of a PostgreSQL row of `s`.
+fn pg_vector(s: &SearchSource) -> String {
+    let body = format!(
+        "setweight(to_tsvector('english', coalesce(doc->>'{}', '')), 'B')",
+        s.body
+    );
+    match s.summary {
+        Some(f) => {
+            format!("setweight(to_tsvector('english', coalesce(doc->>'{f}', '')), 'A') || {body}")
+        }
+        None => body,
+    }
+}
+
+/// The searched text of a PostgreSQL row `row` of `s`, for `ts_headline`.
+pub(crate) fn pg_text(s: &SearchSource, row: &str) -> String {
+    let body = format!("coalesce({row}.doc->>'{}', '')", s.body);
+    match s.summary {
+        Some(f) => format!("coalesce({row}.doc->>'{f}', '') || ' — ' || {body}"),
+        None => body,
+    }
 }
 
 #[cfg(test)]

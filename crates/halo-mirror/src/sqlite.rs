@@ -10,10 +10,12 @@
 use crate::error::{MirrorError, one_line};
 use crate::mirror::{
     Cursor, Held, Hit, LOCK_POLL, RunSummary, Saved, SyncLock, TableInfo, best_per_ticket,
-    counts_json, fts_terms, now,
+    counts_json, fts_terms, now, overfetch,
 };
-use crate::schema::{Dialect, META, MIGRATIONS, SCHEMA_VERSION, names};
-use crate::table::{Cell, ColumnKind, Key, Table};
+use crate::schema::{
+    Dialect, META, MIGRATIONS, SCHEMA_VERSION, names, negative_rowids, own_rowids,
+};
+use crate::table::{Cell, ColumnKind, Key, SEARCH, Table};
 use halopsa::reports::ReportTable;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
@@ -419,14 +421,8 @@ impl Lite {
         };
         self.read(move |conn| {
             let mut hits = Vec::new();
-            let limit = limit as i64;
-            let mut tickets = conn.prepare_cached(
-                "SELECT t.id, coalesce(t.summary, ''), \
-                        snippet(tickets_fts, -1, '«', '»', '…', 16), -bm25(tickets_fts, 2.0, 1.0) \
-                 FROM tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid \
-                 WHERE tickets_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-            )?;
-            let mut rows = tickets.query(params![terms, limit])?;
+            let mut stmt = conn.prepare_cached(&search_sql())?;
+            let mut rows = stmt.query(params![terms, overfetch(limit)])?;
             while let Some(r) = rows.next()? {
                 hits.push(Hit {
                     ticket_id: r.get(0)?,
@@ -435,23 +431,7 @@ impl Lite {
                     rank: r.get(3)?,
                 });
             }
-            let mut actions = conn.prepare_cached(
-                "SELECT a.ticket_id, coalesce(t.summary, ''), \
-                        snippet(actions_fts, 0, '«', '»', '…', 16), -bm25(actions_fts) \
-                 FROM actions_fts JOIN actions a ON a.rowid = actions_fts.rowid \
-                 LEFT JOIN tickets t ON t.id = a.ticket_id \
-                 WHERE actions_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-            )?;
-            let mut rows = actions.query(params![terms, limit])?;
-            while let Some(r) = rows.next()? {
-                hits.push(Hit {
-                    ticket_id: r.get(0)?,
-                    summary: r.get(1)?,
-                    snippet: r.get(2)?,
-                    rank: r.get(3)?,
-                });
-            }
-            Ok(best_per_ticket(hits, limit as usize))
+            Ok(best_per_ticket(hits, limit))
         })
         .await
     }
@@ -514,6 +494,38 @@ impl Lite {
     }
 }
 
+/// The search: the best index rows, each turned into its ticket (an action's index row id is
+/// its own negative row id), with the ticket's summary.
+fn search_sql() -> String {
+    let arms: Vec<String> = SEARCH
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT {ticket} FROM {table} WHERE rowid = h.rid AND h.rid {own}",
+                ticket = s.ticket,
+                table = s.table,
+                own = own_rowids(s)
+            )
+        })
+        .collect();
+    let ticket = format!(
+        "coalesce({})",
+        arms.iter()
+            .map(|a| format!("({a})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    format!(
+        "WITH h AS (SELECT rowid AS rid, snippet(search_fts, -1, '«', '»', '…', 16) AS snip, \
+                    -rank AS score FROM search_fts WHERE search_fts MATCH ?1 \
+                    ORDER BY rank LIMIT ?2), \
+              k AS (SELECT {ticket} AS ticket, snip, score FROM h) \
+         SELECT k.ticket, coalesce(t.summary, ''), k.snip, k.score \
+         FROM k LEFT JOIN tickets t ON t.id = k.ticket WHERE k.ticket IS NOT NULL \
+         ORDER BY k.score DESC"
+    )
+}
+
 /// Inserts new keys, replaces changed documents and leaves equal ones alone, counting each.
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
@@ -532,11 +544,22 @@ fn upsert(
         table.name,
         key_where(table, 1)
     ))?;
-    let placeholders: Vec<String> = (1..=all.len() + 2).map(|i| format!("?{i}")).collect();
+    let mut placeholders: Vec<String> = (1..=all.len() + 2).map(|i| format!("?{i}")).collect();
+    let mut columns = all.join(", ");
+    if negative_rowids(table.name) {
+        // The search index tells this table's rows from tickets by their negative row ids.
+        columns = format!("rowid, {columns}");
+        placeholders.insert(
+            0,
+            format!(
+                "(SELECT min(coalesce(min(rowid), 0), 0) - 1 FROM {})",
+                table.name
+            ),
+        );
+    }
     let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO {} ({}, doc, synced_at) VALUES ({})",
+        "INSERT INTO {} ({columns}, doc, synced_at) VALUES ({})",
         table.name,
-        all.join(", "),
         placeholders.join(", ")
     ))?;
     let sets: Vec<String> = table

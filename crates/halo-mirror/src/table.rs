@@ -278,6 +278,33 @@ pub fn table(name: &str) -> Option<&'static Table> {
         .find(|t| t.name.eq_ignore_ascii_case(name) || t.resource.is_named(name))
 }
 
+/// A table whose documents full-text search reads: the field searched as the summary
+/// (weighted up) and the one searched as the body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchSource {
+    pub(crate) table: &'static str,
+    pub(crate) summary: Option<&'static str>,
+    pub(crate) body: &'static str,
+    /// The column holding the ticket a hit gives.
+    pub(crate) ticket: &'static str,
+}
+
+/// What search covers: tickets' summary and details, actions' notes.
+pub(crate) const SEARCH: &[SearchSource] = &[
+    SearchSource {
+        table: "tickets",
+        summary: Some("summary"),
+        body: "details",
+        ticket: "id",
+    },
+    SearchSource {
+        table: "actions",
+        summary: None,
+        body: "note",
+        ticket: "ticket_id",
+    },
+];
+
 /// A column's value taken from a document.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
@@ -377,15 +404,6 @@ impl Table {
                 Some(Key::Text(a.to_string(), b.clone()))
             }
             (KeyKind::Guid, [Cell::Text(a)]) => Some(Key::Text(a.clone(), String::new())),
-            _ => None,
-        }
-    }
-
-    /// Whether this table feeds full-text search, and with which document fields.
-    pub(crate) fn search_fields(&self) -> Option<&'static [&'static str]> {
-        match self.name {
-            "tickets" => Some(&["summary", "details"]),
-            "actions" => Some(&["note"]),
             _ => None,
         }
     }

@@ -47,12 +47,18 @@ impl fmt::Display for Target {
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresUrl {
     text: String,
-    config: tokio_postgres::Config,
+    config: Box<tokio_postgres::Config>,
 }
 
 impl PostgresUrl {
     /// Checks `text` as a tokio-postgres connection URL.
     pub fn new(text: &str) -> Result<PostgresUrl, MirrorError> {
+        // The scheme is case-insensitive (RFC 3986); tokio-postgres reads only lower case.
+        let text = match text.split_once("://") {
+            Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+            None => text.to_string(),
+        };
+        let text = text.as_str();
         let config = tokio_postgres::Config::from_str(text).map_err(|e| {
             MirrorError::BadTarget(format!(
                 "{}: {e}",
@@ -61,7 +67,7 @@ impl PostgresUrl {
         })?;
         Ok(PostgresUrl {
             text: text.to_string(),
-            config,
+            config: Box::new(config),
         })
     }
 
