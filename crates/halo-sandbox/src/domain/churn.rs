@@ -334,3 +334,125 @@ impl Draw<'_> {
         Ok(new)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reads::is_deleted;
+    use crate::domain::seed::{SeedSize, seed};
+    use std::sync::Arc;
+
+    fn seeded() -> (Arc<Store>, Webhooks) {
+        let store = Arc::new(Store::open(None).unwrap());
+        seed(&store, SeedSize { tickets: 300 }).unwrap();
+        let webhooks = Webhooks::start(Vec::new(), Arc::clone(&store));
+        (store, webhooks)
+    }
+
+    fn change(store: &Store, resource: &str, parent: i64, id: i64) -> String {
+        let field = crate::domain::store::change_field(resource).unwrap();
+        let doc = store.get(resource, parent, id).unwrap().unwrap();
+        doc[field].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn the_same_seed_touches_the_same_ids_and_the_counts_are_right() {
+        let churn = Churn::new(7).change(40).delete(5).create(6).actions(9);
+        let (a, hooks_a) = seeded();
+        let (b, hooks_b) = seeded();
+        let first = run(&a, &hooks_a, &churn).unwrap();
+        let second = run(&b, &hooks_b, &churn).unwrap();
+        assert_eq!(
+            (
+                &first.changed,
+                &first.deleted,
+                &first.created,
+                &first.actions
+            ),
+            (
+                &second.changed,
+                &second.deleted,
+                &second.created,
+                &second.actions
+            )
+        );
+        assert_eq!(first.changed.len(), 40);
+        assert_eq!(first.deleted.len(), 5);
+        assert_eq!(first.created, (301..=306).collect::<Vec<_>>());
+        assert_eq!(first.actions.len(), 9);
+        let mut tickets: Vec<i64> = first.changed.clone();
+        tickets.extend(&first.deleted);
+        tickets.extend(first.actions.iter().map(|a| a.ticket_id));
+        tickets.sort_unstable();
+        tickets.dedup();
+        assert_eq!(
+            tickets.len(),
+            54,
+            "edited, deleted and action tickets are distinct"
+        );
+        let other = run(&b, &hooks_b, &Churn::new(8).change(40)).unwrap();
+        assert_ne!(other.changed, first.changed, "another seed, other tickets");
+        assert_eq!(a.ids("Tickets", true).unwrap(), first.deleted);
+    }
+
+    #[tokio::test]
+    async fn every_write_moves_the_change_fields() {
+        let (store, hooks) = seeded();
+        let before: Vec<String> = (1..=300)
+            .map(|id| change(&store, "Tickets", 0, id))
+            .collect();
+        let report = run(
+            &store,
+            &hooks,
+            &Churn::new(3).change(10).delete(2).create(1).actions(4),
+        )
+        .unwrap();
+        let touched: Vec<i64> = report
+            .changed
+            .iter()
+            .chain(&report.deleted)
+            .chain(&report.created)
+            .copied()
+            .chain(report.actions.iter().map(|a| a.ticket_id))
+            .collect();
+        for id in 1..=301 {
+            let now = change(&store, "Tickets", 0, id);
+            if touched.contains(&id) {
+                assert!(now >= report.at, "ticket {id}: {now} before {}", report.at);
+            } else {
+                assert_eq!(now, before[id as usize - 1], "ticket {id} untouched");
+                assert!(now < report.at, "seeded change fields are in the past");
+            }
+        }
+        for action in &report.actions {
+            let doc = store
+                .get("Actions", action.ticket_id, action.id)
+                .unwrap()
+                .unwrap();
+            assert!(doc["last_updated"].as_str().unwrap() >= report.at.as_str());
+            assert_eq!(doc["actionby_application_id"], CHURN_CLIENT);
+        }
+        for id in &report.deleted {
+            assert!(is_deleted(&store.get("Tickets", 0, *id).unwrap().unwrap()));
+        }
+    }
+
+    #[tokio::test]
+    async fn asking_for_more_tickets_than_live_changes_nothing() {
+        let (store, hooks) = seeded();
+        let err = run(&store, &hooks, &Churn::new(1).change(200).delete(101)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChurnError::TooFew {
+                    asked: 301,
+                    live: 300
+                }
+            ),
+            "{err}"
+        );
+        assert!(store.ids("Tickets", true).unwrap().is_empty());
+        let err = run(&store, &hooks, &Churn::new(1).create(MAX_CREATE + 1)).unwrap_err();
+        assert!(matches!(err, ChurnError::TooMany(_)), "{err}");
+    }
+}

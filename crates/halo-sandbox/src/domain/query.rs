@@ -328,4 +328,64 @@ mod tests {
             None
         )));
     }
+
+    #[test]
+    fn last_update_windows_on_every_list_the_spec_gives_them_to() {
+        let p = Params::parse(Some(
+            "LastUpdateFromDate=2026-11-01T10:00:00.5%2B01:00&lastupdatetodate=2026-11-02",
+        ));
+        let window = Cond::Between(
+            Col::Updated,
+            Some("2026-11-01T09:00:00Z".into()),
+            Some("2026-11-02T00:00:00Z".into()),
+        );
+        for path in [
+            "Tickets",
+            "Client",
+            "Site",
+            "Users",
+            "Asset",
+            "Projects",
+            "Opportunities",
+        ] {
+            let q = list_query(find(path).unwrap(), &p).unwrap();
+            assert!(q.conds.contains(&window), "{path}: {:?}", q.conds);
+        }
+        for path in ["Actions", "Agent", "Status"] {
+            let q = list_query(find(path).unwrap(), &p).unwrap();
+            assert!(
+                !q.conds
+                    .iter()
+                    .any(|c| matches!(c, Cond::Between(Col::Updated, ..))),
+                "{path} takes no lastupdatefromdate"
+            );
+        }
+        let bad = Params::parse(Some("lastupdatefromdate=true"));
+        assert!(list_query(find("Tickets").unwrap(), &bad).is_err());
+    }
+
+    #[test]
+    fn actions_search_their_change_field_and_lists_order_by_it() {
+        let p = Params::parse(Some(
+            "datesearch=last_updated&startdate=2026-11-01T00:00:00Z&order=alastupdate&orderdesc=true",
+        ));
+        let q = list_query(find("Actions").unwrap(), &p).unwrap();
+        assert!(q.conds.contains(&Cond::Between(
+            Col::Updated,
+            Some("2026-11-01T00:00:00Z".into()),
+            None
+        )));
+        let q = list_query(
+            find("Actions").unwrap(),
+            &Params::parse(Some("startdate=2026-11-01")),
+        )
+        .unwrap();
+        assert!(q.conds.contains(&Cond::Between(
+            Col::DateA,
+            Some("2026-11-01T00:00:00Z".into()),
+            None
+        )));
+        let q = list_query(find("Client").unwrap(), &p).unwrap();
+        assert_eq!(q.order, vec![(Col::Updated, true)]);
+    }
 }

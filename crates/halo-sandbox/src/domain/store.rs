@@ -817,4 +817,42 @@ mod tests {
             "after a write, the offset counts again"
         );
     }
+
+    #[test]
+    fn the_updated_column_is_the_resources_change_field() {
+        let store = Store::open(None).unwrap();
+        let clients = vec![
+            (
+                key(1),
+                doc(json!({"id": 1, "alastupdate": "2026-11-05T00:00:00Z"})),
+            ),
+            (
+                key(2),
+                doc(json!({"id": 2, "last_update": "2026-11-05T00:00:00Z"})),
+            ),
+        ];
+        store.put_many("Client", &clients).unwrap();
+        let q = ListQuery {
+            conds: vec![Cond::Between(
+                Col::Updated,
+                Some("2026-11-05T00:00:00Z".into()),
+                Some("2026-11-05T00:00:00Z".into()),
+            )],
+            ..Default::default()
+        };
+        let (total, docs) = store.list("Client", &q).unwrap();
+        assert_eq!(
+            total, 1,
+            "both bounds inclusive; `last_update` is no client's field"
+        );
+        assert!(docs[0].contains("\"id\":1,"));
+        store
+            .write_all(&[
+                Write::Remove("Client", key(1)),
+                Write::Put("Client", key(3), doc(json!({"id": 3, "deleted": true}))),
+            ])
+            .unwrap();
+        assert_eq!(store.ids("Client", false).unwrap(), vec![2]);
+        assert_eq!(store.ids("Client", true).unwrap(), vec![3]);
+    }
 }
