@@ -1,8 +1,9 @@
 //! `halo-bench`: measurements behind BENCHMARKS.md, each printed beside its target.
 //!
 //! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
-//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`, `attachments`).
-//! The export, get, RSS and attachment figures run the release `halo` binary, as a user would.
+//! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`, `attachments`,
+//! `mirror`). The export, get, RSS, attachment and mirror figures run the release `halo` binary, as
+//! a user would.
 
 use anyhow::{Context, Result};
 use halo_sandbox::{Sandbox, SandboxConfig};
@@ -52,6 +53,9 @@ async fn measure(which: String) -> Result<()> {
     }
     if matches!(which.as_str(), "all" | "attachments") {
         attachment_rss().await?;
+    }
+    if matches!(which.as_str(), "all" | "mirror") {
+        mirror().await?;
     }
     Ok(())
 }
@@ -643,5 +647,116 @@ async fn bulk_update() -> Result<()> {
         ));
     }
     println!("  unthrottled, by --batch: {}", sizes.join("; "));
+    Ok(())
+}
+
+/// (mirror) `halo sync` of 100,000 tickets and their actions into SQLite beside `halo export
+/// tickets` of the same, in one run; then, after the sandbox changes 500 tickets (deletes 20,
+/// creates 30, adds actions to 50), the incremental sync; then `halo search`, in process and
+/// as a command.
+async fn mirror() -> Result<()> {
+    let sb = Sandbox::start(SandboxConfig {
+        seed_tickets: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("t.ndjson");
+    let db = dir.path().join("mirror.sqlite");
+    let started = Instant::now();
+    run_ok(
+        halo(&sb, dir.path())?
+            .args(["export", "tickets", "--out"])
+            .arg(&out),
+    )?;
+    let export = started.elapsed();
+    let sync = |more: &[&str]| -> Result<std::process::Command> {
+        let mut cmd = halo(&sb, dir.path())?;
+        cmd.args([
+            "sync",
+            "--resources",
+            "tickets,actions",
+            "-o",
+            "json",
+            "--db",
+        ])
+        .arg(&db)
+        .args(more);
+        Ok(cmd)
+    };
+    let started = Instant::now();
+    let full_out = run_ok(&mut sync(&[])?)?;
+    let full = started.elapsed();
+    let total = |out: &std::process::Output| -> Result<serde_json::Value> {
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        rows.as_array()
+            .and_then(|r| r.iter().find(|r| r["resource"] == "total"))
+            .cloned()
+            .context("no total in the summary")
+    };
+    let full_total = total(&full_out)?;
+    sb.churn(
+        halo_sandbox::Churn::new(7)
+            .change(500)
+            .delete(20)
+            .create(30)
+            .actions(50),
+    )
+    .await?;
+    sb.clear_journal();
+    let started = Instant::now();
+    let inc_out = run_ok(&mut sync(&[])?)?;
+    let incremental = started.elapsed();
+    let inc_requests = sb
+        .journal()
+        .iter()
+        .filter(|e| e.path.starts_with("/api/"))
+        .count();
+    let inc_total = total(&inc_out)?;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "mirror: full sync of 100,000 tickets + their actions ({} rows, {} requests) {:.0} ms beside halo export tickets {:.0} ms: {:.2}x; target <= 1.5x",
+        full_total["new"],
+        full_total["requests"],
+        ms(full),
+        ms(export),
+        full.as_secs_f64() / export.as_secs_f64()
+    );
+    println!(
+        "  incremental after 500 changes, 20 deletions, 30 creations, actions on 50: {:.0} ms ({} new, {} changed, {} deleted; {inc_requests} API requests), 1/{:.0} of the full sync; targets <= 1/20 and <= 20 requests",
+        ms(incremental),
+        inc_total["new"],
+        inc_total["changed"],
+        inc_total["deleted"],
+        full.as_secs_f64() / incremental.as_secs_f64()
+    );
+    let target = halo_mirror::Target::Sqlite(db.clone());
+    let m = halo_mirror::Mirror::open_existing(&target).await?;
+    for word in ["printer", "vpn password", "acrobat"] {
+        let mut times: Vec<Duration> = Vec::new();
+        let mut hits = 0;
+        for _ in 0..21 {
+            let started = Instant::now();
+            hits = m.search(word, 20).await?.len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let mut runs: Vec<Duration> = Vec::new();
+        for _ in 0..11 {
+            let started = Instant::now();
+            run_ok(
+                halo(&sb, dir.path())?
+                    .args(["search", word, "-o", "json", "--db"])
+                    .arg(&db),
+            )?;
+            runs.push(started.elapsed());
+        }
+        runs.sort();
+        println!(
+            "  search '{word}' ({hits} hits shown): median {:.1} ms in process, `halo search` as a command {:.1} ms; target <= 50 ms",
+            ms(times[times.len() / 2]),
+            ms(runs[runs.len() / 2])
+        );
+    }
     Ok(())
 }

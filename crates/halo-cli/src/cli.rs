@@ -97,6 +97,28 @@ pub enum Command {
 Only one SELECT (or WITH ... SELECT) is sent; anything that could change data is refused
 before it leaves this machine. One query can replace hundreds of paged requests.")]
     Sql(commands::sql::SqlArgs),
+    /// Bring the local mirror (SQLite or PostgreSQL) up to date: only what changed.
+    #[command(after_help = "Examples:
+  halo sync                                  # the default resources into this profile's SQLite file
+  halo sync --resources tickets,actions --db ./halo.sqlite
+  halo sync --db postgres://me@db.example/halo --resources all
+  halo sync --full                           # rebuild from scratch
+  halo sync --sweep                          # also find rows deleted without trace
+
+Each page is stored with the cursor that covers it: a sync that stops part-way keeps what it
+stored, and the next `halo sync` continues it.")]
+    Sync(commands::mirror::sync::SyncArgs),
+    /// Full-text search of the mirror's tickets and action notes (no API request).
+    #[command(after_help = "Examples:
+  halo search printer
+  halo search \"vpn timeout\" --limit 5 -o json")]
+    Search(commands::mirror::search::SearchArgs),
+    /// Read-only SQL over the mirror (no API request); --schema lists its tables.
+    #[command(after_help = "Examples:
+  halo query --schema
+  halo query \"SELECT status_id, COUNT(*) AS n FROM tickets GROUP BY status_id\"
+  halo query \"SELECT id, summary FROM tickets ORDER BY id DESC LIMIT 5\" -o csv --out latest.csv")]
+    Query(commands::mirror::query::QueryArgs),
     /// Print the script a shell sources to complete halo's commands, flags and profiles.
     #[command(
         after_help = "Examples:\n  source <(halo completions bash)     # in ~/.bashrc\n  source <(halo completions zsh)      # in ~/.zshrc"

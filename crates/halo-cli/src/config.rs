@@ -75,6 +75,10 @@ pub struct Profile {
     pub rate_limit: Option<String>,
     /// Where the secrets were stored.
     pub secret_store: SecretLocation,
+    /// The profile's mirror (`halo sync`, `search`, `query`): a SQLite path or a postgres://
+    /// URL; absent means `mirror-PROFILE.sqlite` in halo's data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 /// `config.toml`.
@@ -261,6 +265,7 @@ mod tests {
                 insecure_http: false,
                 rate_limit: Some("30/3s".into()),
                 secret_store: SecretLocation::File,
+                mirror: Some("postgres://me@db.example/halo".into()),
             },
         );
         let text = toml::to_string_pretty(&file).unwrap();

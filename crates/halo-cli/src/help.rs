@@ -46,6 +46,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ),
     ("Assets", &["assets", "asset-types", "software-licences"]),
     ("Data out", &["export", "sql", "reports", "api"]),
+    ("The local mirror", &["sync", "search", "query"]),
     ("The sandbox", &["sandbox", "demo"]),
 ];
 

@@ -103,8 +103,8 @@ pub struct RequestFlags {
 /// says otherwise.
 pub const SINGLE_CALL_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// `90s`, `5m`, `1h`, `250ms` or plain seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// `90s`, `5m`, `1h`, `7d`, `250ms` or plain seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim().to_ascii_lowercase();
     let bad = || format!("'{text}' is not a duration like 90s, 5m or 1h");
     let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
@@ -114,6 +114,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => Duration::from_millis(n),
         "m" | "min" | "mins" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
         _ => return Err(bad()),
     };
     Ok(secs)
@@ -351,6 +352,7 @@ mod tests {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert!(parse_duration("soon").is_err() && parse_duration("5y").is_err());

@@ -13,6 +13,8 @@ mod sqlite;
 mod table;
 mod target;
 
+pub mod sync;
+
 pub use error::MirrorError;
 pub use mirror::{Cursor, Hit, Mirror, RunLine, RunSummary, Saved, SyncLock, TableInfo};
 pub use table::{Column, ColumnKind, DEFAULT_TABLES, Key, KeyKind, Table, table, tables};

@@ -51,6 +51,10 @@ pub struct ConnectArgs {
     /// Test only; store nothing.
     #[arg(long)]
     pub no_store: bool,
+    /// The profile's mirror for `halo sync`, `search` and `query`: a SQLite path or a
+    /// postgres:// URL (default: kept as stored, else a SQLite file in halo's data directory).
+    #[arg(long, value_name = "PATH|URL")]
+    pub mirror: Option<String>,
     /// The rate limit given here is stored in the profile.
     #[command(flatten)]
     pub requests: crate::session::RequestFlags,
@@ -123,6 +127,13 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
 
     let refs: Vec<(SecretKind, &SecretString)> = secrets.iter().map(|(k, v)| (*k, v)).collect();
     let location = SecretStore::new(&config.dir, ctx.env()).put(&name, &refs, ctx.io.err())?;
+    let mirror = args.mirror.clone().or_else(|| {
+        config
+            .file
+            .profiles
+            .get(&name)
+            .and_then(|p| p.mirror.clone())
+    });
     config.file.profiles.insert(
         name.clone(),
         Profile {
@@ -144,6 +155,7 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
                     .map(|(n, window)| format!("{n}/{}s", window.as_secs()))
             },
             secret_store: location,
+            mirror,
         },
     );
     config.file.current_profile = Some(name.clone());

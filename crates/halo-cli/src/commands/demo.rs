@@ -197,6 +197,7 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
 
     sql_query(ctx, &client).await?;
     attachment_round_trip(ctx, &client).await?;
+    mirror(ctx, &sandbox, &client).await?;
 
     let stats = sandbox.stats();
     writeln!(
@@ -206,6 +207,75 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
         stats.token_requests
     )?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Step 11: a local mirror: a full sync, a few changes, an incremental sync that fetches
+/// only those, then a search and a query with no API request.
+async fn mirror(ctx: &mut Context, sandbox: &Sandbox, client: &Client) -> Result<()> {
+    use halo_mirror::sync::{Plan, Quiet, sync};
+    writeln!(
+        ctx.io.out(),
+        "\n11. a local mirror in SQLite (`halo sync`, then `halo search` and `halo query`)"
+    )?;
+    let dir = tempfile::Builder::new().prefix("halo-demo-").tempdir()?;
+    let target = halo_mirror::Target::Sqlite(dir.path().join("mirror.sqlite"));
+    let mirror = halo_mirror::Mirror::open(&target).await?;
+    let plan = Plan::new(Plan::tables(None)?);
+    let show = |ctx: &mut Context, what: &str, s: &halo_mirror::RunSummary| -> Result<()> {
+        let lines: Vec<String> = s
+            .resources
+            .iter()
+            .filter(|l| l.new + l.changed + l.deleted > 0)
+            .map(|l| format!("{} +{} ~{} -{}", l.table, l.new, l.changed, l.deleted))
+            .collect();
+        writeln!(
+            ctx.io.out(),
+            "  {what}: {} requests; {}",
+            s.requests,
+            lines.join(", ")
+        )?;
+        Ok(())
+    };
+    let full = sync(client, &mirror, &plan, &Quiet).await?;
+    show(ctx, "first sync", &full)?;
+    let churn = sandbox
+        .churn(
+            halo_sandbox::Churn::new(1)
+                .change(5)
+                .delete(1)
+                .create(2)
+                .actions(3),
+        )
+        .await?;
+    writeln!(
+        ctx.io.out(),
+        "  the sandbox changes 5 tickets, deletes 1 ({:?}), creates 2, adds actions to 3",
+        churn.deleted
+    )?;
+    let again = sync(client, &mirror, &plan, &Quiet).await?;
+    show(ctx, "second sync", &again)?;
+    for hit in mirror.search("printer", 3).await? {
+        writeln!(
+            ctx.io.out(),
+            "  search 'printer': ticket {} {}: {}",
+            hit.ticket_id,
+            hit.summary,
+            hit.snippet
+        )?;
+    }
+    let sql =
+        "SELECT status_id, COUNT(*) AS tickets FROM tickets GROUP BY status_id ORDER BY status_id";
+    writeln!(ctx.io.out(), "  halo query \"{sql}\"")?;
+    let table = mirror.query(sql).await?;
+    let options = OutputOptions {
+        format: Some(Format::Table),
+        columns: None,
+        is_tty: true,
+        width: Some(110),
+        color: false,
+    };
+    crate::commands::query_rows::rows(ctx.io.out(), &options, &table)?.flush()?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod filters;
 mod logout;
 mod manual;
+pub mod mirror;
 pub mod profile;
 pub mod query_rows;
 pub mod resource;
@@ -66,6 +67,9 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Fields(args) => fields::run(ctx, &globals, args).await,
         Command::Api(args) => api::run(ctx, &globals, args).await,
         Command::Sql(args) => sql::run(ctx, &globals, args).await,
+        Command::Sync(args) => mirror::sync::run(ctx, &globals, args).await,
+        Command::Search(args) => mirror::search::run(ctx, &globals, args).await,
+        Command::Query(args) => mirror::query::run(ctx, &globals, args).await,
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),
         Command::Export(cmd) => export::run(ctx, &globals, cmd).await,
