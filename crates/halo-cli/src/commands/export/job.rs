@@ -364,6 +364,7 @@ pub fn meets(row: &RawRow, conditions: &[Where]) -> Result<bool> {
 }
 
 /// Every row of `api` as NDJSON into `out` (the demo's export); returns (rows, pages).
+#[cfg(feature = "sandbox")]
 pub async fn ndjson(api: &ResourceClient, out: Box<dyn Write + Send + '_>) -> Result<(u64, u32)> {
     let sink = Sink::new(out, ExportFormat::Ndjson, 0, None);
     let bar = indicatif::ProgressBar::hidden();

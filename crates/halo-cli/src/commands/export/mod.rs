@@ -30,6 +30,7 @@ use clap::{Args, FromArgMatches, Subcommand};
 use decision::{Asked, Plan};
 use halopsa::ListOptions;
 use halopsa::resource::{Ops, RESOURCES, Resource};
+#[cfg(feature = "sandbox")]
 pub use job::ndjson;
 use job::{FilePlan, Job};
 use sink::ExportFormat;
