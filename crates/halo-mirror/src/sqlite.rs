@@ -540,11 +540,6 @@ fn upsert(
         .chain(table.columns)
         .map(|c| c.name)
         .collect();
-    let mut select = tx.prepare_cached(&format!(
-        "SELECT doc FROM {} WHERE {}",
-        table.name,
-        key_where(table, 1)
-    ))?;
     let mut placeholders: Vec<String> = (1..=all.len() + 2).map(|i| format!("?{i}")).collect();
     let mut columns = all.join(", ");
     if negative_rowids(table.name) {
@@ -559,8 +554,10 @@ fn upsert(
             ),
         );
     }
+    // A new key is inserted in one statement; a known one is updated only when its document
+    // differs (so an unchanged row costs no write and no search-index work).
     let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO {} ({columns}, doc, synced_at) VALUES ({})",
+        "INSERT INTO {} ({columns}, doc, synced_at) VALUES ({}) ON CONFLICT DO NOTHING",
         table.name,
         placeholders.join(", ")
     ))?;
@@ -574,8 +571,9 @@ fn upsert(
             format!("synced_at = ?{}", table.columns.len() + 2),
         ])
         .collect();
+    let doc_at = table.columns.len() + 1;
     let mut update = tx.prepare_cached(&format!(
-        "UPDATE {} SET {} WHERE {}",
+        "UPDATE {} SET {} WHERE {} AND doc IS NOT ?{doc_at}",
         table.name,
         sets.join(", "),
         key_where(table, table.columns.len() + 3)
@@ -585,26 +583,17 @@ fn upsert(
     for (key, doc) in rows {
         let key_cells = table.key_cells(&key);
         debug_assert_eq!(key_cells.len(), keys);
-        let text = doc.to_string();
-        let stored: Option<String> = select
-            .query_row(rusqlite::params_from_iter(key_cells.iter()), |r| r.get(0))
-            .optional()?;
-        if stored.as_deref() == Some(text.as_str()) {
-            saved.unchanged += 1;
+        let mut values: Vec<Cell> = table.columns.iter().map(|c| c.cell(&doc)).collect();
+        values.push(Cell::Text(doc.to_string()));
+        values.push(Cell::Text(synced.clone()));
+        if insert.execute(rusqlite::params_from_iter(key_cells.iter().chain(&values)))? == 1 {
+            saved.new += 1;
             continue;
         }
-        let mut values: Vec<Cell> = table.columns.iter().map(|c| c.cell(&doc)).collect();
-        values.push(Cell::Text(text));
-        values.push(Cell::Text(synced.clone()));
-        if stored.is_some() {
-            values.extend(key_cells);
-            update.execute(rusqlite::params_from_iter(values.iter()))?;
+        if update.execute(rusqlite::params_from_iter(values.iter().chain(&key_cells)))? == 1 {
             saved.changed += 1;
         } else {
-            let mut ordered = key_cells;
-            ordered.extend(values);
-            insert.execute(rusqlite::params_from_iter(ordered.iter()))?;
-            saved.new += 1;
+            saved.unchanged += 1;
         }
     }
     Ok(saved)

@@ -253,3 +253,53 @@ async fn the_same_seed_touches_the_same_ids_over_http_and_from_rust() {
     assert_eq!(from_rust.created, over_http.created);
     assert_eq!(from_rust.actions, over_http.actions);
 }
+
+/// Every row of a list walked page by page in `order`, as (id, value of `field`).
+async fn walk_ordered(api: &Api, order: &str, field: &str) -> Vec<(i64, Value)> {
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let (status, body) = api
+            .get(&format!(
+                "Tickets?{order}&pageinate=true&page_size=7&page_no={page}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let got = body["tickets"].as_array().unwrap();
+        rows.extend(
+            got.iter()
+                .map(|t| (t["id"].as_i64().unwrap(), t[field].clone())),
+        );
+        if got.len() < 7 {
+            return rows;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn ordered_walks_continue_by_key_and_equal_one_sorted_read() {
+    let api = Api::start(small()).await;
+    // `order=id` is the default order: the same rows, in the same pages.
+    assert_eq!(
+        walk_ordered(&api, "order=id", "id").await,
+        walk_ordered(&api, "x=1", "id").await
+    );
+    let by_summary = walk_ordered(&api, "order=summary", "summary").await;
+    let (status, all) = api.get("Tickets?order=summary").await;
+    assert_eq!(status, 200, "{all}");
+    let sorted: Vec<(i64, Value)> = all["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_i64().unwrap(), t["summary"].clone()))
+        .collect();
+    assert!(by_summary.len() > 14, "{}", by_summary.len());
+    // Page after page continues from the last key (no row skipped or repeated).
+    assert_eq!(by_summary, sorted);
+    let ids: BTreeSet<i64> = by_summary.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), by_summary.len());
+    // Descending orders walk by offset and agree too.
+    let desc = walk_ordered(&api, "order=summary&orderdesc=true", "summary").await;
+    assert_eq!(desc.len(), ids.len());
+    assert_eq!(desc.iter().map(|r| r.0).collect::<BTreeSet<_>>(), ids);
+}

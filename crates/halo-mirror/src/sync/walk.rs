@@ -4,14 +4,67 @@
 use super::signal::{Signal, signal, sweeps_by_idonly, takes};
 use super::{Plan, Progress, Sweep, SyncError};
 use crate::{Cursor, Key, Mirror, RunLine, Table};
-use futures::StreamExt;
-use halopsa::{ApiRequest, ListOptions, ResumePoint};
+use futures::{Stream, StreamExt};
+use halopsa::{ApiRequest, ListOptions, PageRows, ResumePoint};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Rows per transaction when a list comes in one reply (actions, lookups).
-const SAVE_CHUNK: usize = 2_000;
+/// Rows per transaction when a list comes in one reply (actions, lookups), and the most
+/// rows a batch of pages stored together holds.
+const SAVE_CHUNK: usize = 10_000;
+
+/// Pages fetched ahead of the store.
+const AHEAD: usize = 100;
+
+type Pages = tokio::sync::mpsc::Receiver<PageRows<Value>>;
+
+/// Fetches `pages` into `tx` while the store works on earlier ones; stops when the store has
+/// stopped (`tx` closed).
+async fn fetch(
+    pages: impl Stream<Item = Result<PageRows<Value>, halopsa::Error>>,
+    tx: tokio::sync::mpsc::Sender<PageRows<Value>>,
+) -> Result<(), halopsa::Error> {
+    let mut pages = std::pin::pin!(pages);
+    while let Some(page) = pages.next().await {
+        if tx.send(page?).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The next pages to store: the first to arrive and every one fetched meanwhile, up to
+/// [`SAVE_CHUNK`] rows, stored in one transaction (fewer, larger commits; the cursor still
+/// covers exactly the rows stored with it).
+async fn next_batch(rx: &mut Pages) -> Option<Vec<PageRows<Value>>> {
+    let first = rx.recv().await?;
+    let mut rows = first.rows.len();
+    let mut batch = vec![first];
+    while rows < SAVE_CHUNK {
+        match rx.try_recv() {
+            Ok(page) => {
+                rows += page.rows.len();
+                batch.push(page);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Runs `store` over the batches of `pages` while they are fetched; the store's error comes
+/// first (what it stored is kept), then the fetch's (pages fetched before it are stored).
+async fn pipelined(
+    pages: impl Stream<Item = Result<PageRows<Value>, halopsa::Error>>,
+    store: impl AsyncFnOnce(Pages) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
+    let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
+    let (fetched, stored) = futures::join!(fetch(pages, tx), store(rx));
+    stored?;
+    fetched?;
+    Ok(())
+}
 
 /// One table's sync within a run.
 pub(super) struct Job<'a> {
@@ -117,44 +170,52 @@ impl Job<'_> {
         let api = self.client.resource(res);
         let (pages, report) =
             api.list_pages::<Value>(order_by_id(res.path), self.options(), resume);
-        let mut pages = std::pin::pin!(pages);
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            for row in &page.rows {
-                if let Some(keys) = seen.keys.as_mut()
-                    && let Some(k) = self.table.key_of(row)
-                {
-                    keys.insert(k);
+        let seen_now = &mut seen;
+        pipelined(pages, async move |mut rx: Pages| {
+            while let Some(batch) = next_batch(&mut rx).await {
+                let mut rows = Vec::new();
+                let mut total = None;
+                for page in batch {
+                    for row in &page.rows {
+                        if let Some(keys) = seen_now.keys.as_mut()
+                            && let Some(k) = self.table.key_of(row)
+                        {
+                            keys.insert(k);
+                        }
+                        if let Some(f) = field {
+                            seen_now.latest = later(seen_now.latest, row.get(f).and_then(instant));
+                        }
+                    }
+                    let walk = cursor
+                        .extra
+                        .pointer("/walk")
+                        .cloned()
+                        .unwrap_or_else(|| json!({}));
+                    let rows_before = walk.get("rows").and_then(Value::as_u64).unwrap_or(0);
+                    set_extra(
+                        cursor,
+                        "walk",
+                        json!({
+                            "next_page": page.page_no + 1,
+                            "page_size": page.page_size,
+                            "rows": rows_before + page.rows.len() as u64,
+                            "record_count": page.record_count.or_else(|| walk.get("record_count").and_then(Value::as_u64)),
+                            "started": text(started),
+                            "latest": seen_now.latest.map(text),
+                        }),
+                    );
+                    total = page.record_count.or(total);
+                    rows.extend(page.rows);
                 }
-                if let Some(f) = field {
-                    seen.latest = later(seen.latest, row.get(f).and_then(instant));
-                }
+                let n = rows.len() as u64;
+                let saved = self.mirror.save(self.table, rows, cursor).await?;
+                self.line.new += saved.new;
+                self.line.changed += saved.changed;
+                self.progress.advance(self.table.name, n, total);
             }
-            let walk = cursor
-                .extra
-                .pointer("/walk")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
-            let rows_before = walk.get("rows").and_then(Value::as_u64).unwrap_or(0);
-            set_extra(
-                cursor,
-                "walk",
-                json!({
-                    "next_page": page.page_no + 1,
-                    "page_size": page.page_size,
-                    "rows": rows_before + page.rows.len() as u64,
-                    "record_count": page.record_count.or_else(|| walk.get("record_count").and_then(Value::as_u64)),
-                    "started": text(started),
-                    "latest": seen.latest.map(text),
-                }),
-            );
-            let total = page.record_count;
-            let n = page.rows.len() as u64;
-            let saved = self.mirror.save(self.table, page.rows, cursor).await?;
-            self.line.new += saved.new;
-            self.line.changed += saved.changed;
-            self.progress.advance(self.table.name, n, total);
-        }
+            Ok(())
+        })
+        .await?;
         if let Some(gap) = report.notes().incomplete {
             tracing::warn!(
                 "{}: the walk brought fewer rows than Halo counted ({gap:?}): rows moved during it; the next sync reads them",
@@ -186,15 +247,19 @@ impl Job<'_> {
         let mut latest = None;
         let api = self.client.resource(res);
         let (pages, _) = api.list_pages::<Value>(query, self.options(), None);
-        let mut pages = std::pin::pin!(pages);
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            for row in &page.rows {
-                latest = later(latest, row.get(field).and_then(instant));
+        let (this, latest_now, unmoved) = (&mut *self, &mut latest, &cursor);
+        pipelined(pages, async move |mut rx: Pages| {
+            while let Some(batch) = next_batch(&mut rx).await {
+                let rows: Vec<Value> = batch.into_iter().flat_map(|p| p.rows).collect();
+                for row in &rows {
+                    *latest_now = later(*latest_now, row.get(field).and_then(instant));
+                }
+                // The cursor stays where it was until every page is stored.
+                this.save(rows, unmoved).await?;
             }
-            // The cursor stays where it was until every page is stored.
-            self.save(page.rows, &cursor).await?;
-        }
+            Ok(())
+        })
+        .await?;
         let mut deleted = Vec::new();
         if res.soft_delete && takes(res.path, "deleted") {
             let mut query = order_by_id(res.path);
@@ -258,12 +323,16 @@ impl Job<'_> {
         } else {
             let api = self.client.resource(res);
             let (pages, _) = api.list_pages::<Value>(order_by_id(res.path), self.options(), None);
-            let mut pages = std::pin::pin!(pages);
-            while let Some(page) = pages.next().await {
-                let page = page?;
-                keys.extend(page.rows.iter().filter_map(|r| self.table.key_of(r)));
-                self.save(page.rows, &cursor).await?;
-            }
+            let (this, keys_now, unmoved) = (&mut *self, &mut keys, &cursor);
+            pipelined(pages, async move |mut rx: Pages| {
+                while let Some(batch) = next_batch(&mut rx).await {
+                    let rows: Vec<Value> = batch.into_iter().flat_map(|p| p.rows).collect();
+                    keys_now.extend(rows.iter().filter_map(|r| this.table.key_of(r)));
+                    this.save(rows, unmoved).await?;
+                }
+                Ok(())
+            })
+            .await?;
         }
         cursor.last_sweep = Some(now_text());
         let vanished = self.vanished(&keys).await?;

@@ -2,7 +2,7 @@
 //! Unknown names are ignored silently, as real Halo does.
 
 use crate::domain::store::{Col, Cond, ListQuery};
-use halopsa::resource::{IdLookup, ListFilters, Resource};
+use halopsa::resource::{IdKind, IdLookup, ListFilters, Resource};
 
 /// The query string of one request, names lower-cased.
 #[derive(Debug, Default)]
@@ -265,6 +265,12 @@ fn order(r: &Resource, p: &Params) -> Result<Vec<(Col, bool)>, BadParam> {
             "user_id" => Col::User,
             _ => continue,
         };
+        if col == Col::Id && !desc && r.id != IdKind::PerTicket {
+            // Every list ends on (parent, id), which is id order here (parent is 0 unless ids
+            // are per ticket) and unique: this key and any after it change nothing, and the
+            // default order pages by key instead of OFFSET.
+            break;
+        }
         out.push((col, desc));
     }
     Ok(out)

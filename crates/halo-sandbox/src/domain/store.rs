@@ -157,7 +157,8 @@ pub fn change_field(resource: &str) -> Option<&'static str> {
         .and_then(|r| r.change_field)
 }
 
-/// A served page's end: query text and arguments, write generation, offset after the page.
+/// A served page's end: query text, arguments and order, write generation, offset after the
+/// page.
 type PageEnd = (String, u64, u64);
 
 /// The SQLite store.
@@ -167,9 +168,10 @@ pub struct Store {
     generation: AtomicU64,
     /// `COUNT(*)` per query text and arguments, with the generation it was taken at.
     counts: Mutex<HashMap<String, (u64, u64)>>,
-    /// Where served pages ended: (query, generation, offset) -> the (parent, id) of the row
-    /// just before `offset`, so the next page continues from a key instead of walking OFFSET.
-    page_ends: Mutex<HashMap<PageEnd, (i64, i64)>>,
+    /// Where served pages ended: (query, generation, offset) -> the sort key (order columns,
+    /// then parent and id) of the row just before `offset`, so the next page continues from a
+    /// key instead of walking OFFSET.
+    page_ends: Mutex<HashMap<PageEnd, Vec<Sql>>>,
 }
 
 const COLUMNS: &str = "client_id, site_id, user_id, agent_id, status_id, ticket_id, type_id, priority_id, toplevel_id, deleted, closed, inactive, date_a, date_b, updated, title, search";
@@ -488,28 +490,40 @@ impl Store {
                 n
             }
         };
-        let mut order: Vec<String> = q
+        // The sort key: the asked order, then (parent, id), which makes it unique.
+        let key_cols: Vec<&str> = q
+            .order
+            .iter()
+            .map(|(c, _)| c.sql())
+            .chain(["parent", "id"])
+            .collect();
+        let order = q
             .order
             .iter()
             .map(|(c, desc)| format!("{} {}", c.sql(), if *desc { "DESC" } else { "ASC" }))
-            .collect();
-        order.push("parent ASC".into());
-        order.push("id ASC".into());
-        let order = order.join(", ");
-        // In the default order a page that follows a served page continues from that page's
-        // last key (same generation, so the same rows): no OFFSET walk.
-        let resume = if q.order.is_empty() && q.offset > 0 {
+            .chain(["parent ASC".to_string(), "id ASC".to_string()])
+            .collect::<Vec<_>>()
+            .join(", ");
+        // An ascending order's page that follows a served page continues from that page's
+        // last sort key (same generation, so the same rows): no OFFSET walk. (NULLs sort
+        // first ascending, so a non-NULL key has no NULL after it; a descending or NULL key
+        // walks OFFSET.)
+        let keyset = q.order.iter().all(|(_, desc)| !desc);
+        let resume = if keyset && q.offset > 0 {
             lock(&self.page_ends)
-                .get(&(cache_key.clone(), generation, q.offset))
-                .copied()
+                .get(&(format!("{cache_key}|{order}"), generation, q.offset))
+                .cloned()
         } else {
             None
         };
         let (window_where, skip) = match resume {
-            Some((parent, id)) => {
-                args.push(Sql::Integer(parent));
-                args.push(Sql::Integer(id));
-                (format!("{sql_where} AND (parent, id) > (?, ?)"), 0)
+            Some(last) => {
+                let marks = vec!["?"; last.len()].join(", ");
+                args.extend(last);
+                (
+                    format!("{sql_where} AND ({}) > ({marks})", key_cols.join(", ")),
+                    0,
+                )
             }
             None => (sql_where.clone(), q.offset),
         };
@@ -520,8 +534,13 @@ impl Store {
             .map(|o| format!("o.{o}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let selected = key_cols
+            .iter()
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT o.parent, o.id, o.doc FROM (SELECT rowid AS r FROM objects WHERE {window_where} ORDER BY {order} LIMIT ? OFFSET ?) w
+            "SELECT o.doc, {selected} FROM (SELECT rowid AS r FROM objects WHERE {window_where} ORDER BY {order} LIMIT ? OFFSET ?) w
              JOIN objects o ON o.rowid = w.r ORDER BY {outer_order}"
         );
         args.push(Sql::Integer(q.limit.map(|l| l as i64).unwrap_or(-1)));
@@ -530,25 +549,33 @@ impl Store {
         let rows = conn
             .prepare_cached(&sql)?
             .query_map(params_from_iter(args.iter()), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
+                let key = (1..=key_cols.len())
+                    .map(|i| r.get::<_, Sql>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok((r.get::<_, String>(0)?, key))
             })?
             .map(|row| {
-                row.map(|(parent, id, doc)| {
-                    last = Some((parent, id));
+                row.map(|(doc, key)| {
+                    last = Some(key);
                     doc
                 })
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        if let (true, Some(key)) = (q.order.is_empty(), last) {
+        if let (true, Some(key)) = (keyset, last)
+            && !key.contains(&Sql::Null)
+        {
             let mut ends = lock(&self.page_ends);
             if ends.len() > 4096 {
                 ends.clear();
             }
-            ends.insert((cache_key, generation, q.offset + rows.len() as u64), key);
+            ends.insert(
+                (
+                    format!("{cache_key}|{order}"),
+                    generation,
+                    q.offset + rows.len() as u64,
+                ),
+                key,
+            );
         }
         Ok((total, rows))
     }
