@@ -416,4 +416,20 @@ fn a_sync_killed_at_five_points_ends_equal_to_the_sandbox() {
         let want = sandbox_documents(dir.path(), table).len();
         assert_eq!(counted.rows[0]["n"], want as u64, "{name}");
     }
+    // The killed runs are recorded as interrupted by the next one; the last ended ok.
+    let runs =
+        w.rt.block_on(mirror.query("SELECT outcome FROM sync_runs ORDER BY id"))
+            .unwrap();
+    let outcomes: Vec<&str> = runs
+        .rows
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["interrupted"; 5]
+            .into_iter()
+            .chain(["ok"])
+            .collect::<Vec<_>>()
+    );
 }

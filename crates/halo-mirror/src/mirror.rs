@@ -155,6 +155,11 @@ impl std::fmt::Debug for Mirror {
 /// How often a waiting [`Mirror::lock`] tries again.
 pub(crate) const LOCK_POLL: Duration = Duration::from_millis(100);
 
+/// Marks runs that never recorded an end (run only with the sync lock held, so none of them
+/// is still going).
+pub(crate) const STALE_RUNS: &str =
+    "UPDATE sync_runs SET outcome = 'interrupted' WHERE outcome = 'running'";
+
 /// Keys, deduplicated: the last row given for a key wins.
 pub(crate) fn keyed(table: &Table, rows: Vec<Value>) -> Vec<(Key, Value)> {
     let mut by_key: BTreeMap<Key, Value> = BTreeMap::new();
@@ -342,6 +347,8 @@ impl Mirror {
     }
 
     /// Records the start of a run over `tables`; returns its id for [`Mirror::finish_run`].
+    /// Called with the sync lock held, it first marks runs still `running` as `interrupted`
+    /// (their process was stopped, by Ctrl-C or a kill, before it could record an end).
     pub async fn begin_run(&self, tables: &[&str], full: bool) -> Result<i64, MirrorError> {
         let tables = json!(tables).to_string();
         match &self.backend {

@@ -455,6 +455,7 @@ impl Pg {
 
     pub(crate) async fn begin_run(&self, tables: String, full: bool) -> Result<i64, MirrorError> {
         let client = self.client.lock().await;
+        client.execute(crate::mirror::STALE_RUNS, &[]).await?;
         let row = client
             .query_one(
                 "INSERT INTO sync_runs (started, tables, \"full\", outcome) \

@@ -381,6 +381,7 @@ impl Lite {
 
     pub(crate) async fn begin_run(&self, tables: String, full: bool) -> Result<i64, MirrorError> {
         self.write(move |conn| {
+            conn.execute(crate::mirror::STALE_RUNS, [])?;
             Ok(conn.query_row(
                 "INSERT INTO sync_runs (started, tables, \"full\", outcome) \
                  VALUES (?1, ?2, ?3, 'running') RETURNING id",
