@@ -146,6 +146,11 @@ async fn every_ticket_event_reaches_the_webhook_in_order_with_basic_auth() {
         )
         .await;
     assert_eq!(status, 200, "{action}");
+    api.post(
+        "Actions",
+        &json!([{"ticket_id": id, "outcome_id": 1, "new_status": 9}]),
+    )
+    .await;
     let (status, _) = api.delete(&format!("Tickets/{id}")).await;
     assert_eq!(status, 200);
     api.sb.flush_webhooks().await;
@@ -157,6 +162,8 @@ async fn every_ticket_event_reaches_the_webhook_in_order_with_basic_auth() {
             "ticket status changed",
             "Ticket Updated",
             "Action Added",
+            "Action Added",
+            "ticket status changed",
             "Ticket Deleted"
         ]
     );
@@ -182,14 +189,15 @@ async fn every_ticket_event_reaches_the_webhook_in_order_with_basic_auth() {
     assert_eq!(calls[1].body["ticket"]["status_id"], 2);
     assert_eq!(calls[3].body["action"]["note"], "hi");
     assert_eq!(calls[3].body["action"]["id"], action["id"]);
-    assert_eq!(calls[4].body["ticket"]["deleted"], true);
+    assert_eq!(calls[5].body["ticket"]["status_id"], 9);
+    assert_eq!(calls[6].body["ticket"]["deleted"], true);
     assert_eq!(
         calls[1].body["message"],
         format!("The status has been changed for Ticket ID: {id:07}.")
     );
 
     let mine = records(&api, &hook).await;
-    assert_eq!(mine.len(), 5, "one successful attempt each");
+    assert_eq!(mine.len(), 7, "one successful attempt each");
     for record in &mine {
         assert_eq!(record["status"], "Success");
         assert_eq!(record["responsestatus"], 200);
@@ -545,4 +553,46 @@ async fn the_admin_routes_fire_and_flush() {
         .await
         .unwrap_err();
     assert!(matches!(err, FireError::UnknownEvent(_)), "{err}");
+}
+
+#[tokio::test]
+async fn payloads_and_records_decode_with_the_client_models() {
+    let rx = Receiver::start(0, None).await;
+    let api = Api::start(quick()).await;
+    let hook = webhook(
+        &api,
+        json!({"name": "typed", "url": rx.at("typed"), "batch_method": 2, "batch_limit": 2,
+               "batch_delay_seconds": 3600}),
+    )
+    .await;
+    let (_, ticket) = api
+        .post("Tickets", &json!([{"summary": "Typed", "client_id": 1}]))
+        .await;
+    let id = ticket["id"].as_i64().unwrap();
+    api.post("Tickets", &json!([{"id": id, "status_id": 2}]))
+        .await;
+    api.sb.flush_webhooks().await;
+
+    let calls = rx.accepted(Some("typed"));
+    assert_eq!(calls.len(), 1, "one batch of two");
+    let body = serde_json::to_vec(&calls[0].body).unwrap();
+    let payloads = halopsa::models::parse_webhook_body(&body).unwrap();
+    assert_eq!(payloads.len(), 2);
+    for p in &payloads {
+        assert_eq!(p.object_id, Some(halopsa::id::Id(id)));
+        assert_eq!(p.webhook_id.as_deref(), Some(hook.as_str()));
+        assert!(
+            p.timestamp.as_ref().and_then(|t| t.timestamp()).is_some(),
+            "{p:?}"
+        );
+        assert_eq!(
+            p.ticket.as_ref().and_then(|t| t.summary.as_deref()),
+            Some("Typed")
+        );
+    }
+    let (_, list) = api.get(&format!("WebhookEvent?webhook_id={hook}")).await;
+    let typed: Vec<halopsa::models::WebhookEvent> = serde_json::from_value(list).unwrap();
+    assert_eq!(typed.len(), 1);
+    assert_eq!(typed[0].responsestatus, Some(200));
+    assert_eq!(typed[0].entity_id, Some(halopsa::id::Id(id)));
 }

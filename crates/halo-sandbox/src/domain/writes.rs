@@ -635,7 +635,7 @@ fn action_rules(
         .filter(|s| *s > 0);
     ticket.insert("lastactiondate".into(), Value::String(now.clone()));
     stamp_ticket(&mut ticket, &now);
-    let mut status_changed = None;
+    let mut status_changed = false;
     if let Some(status) = new_status {
         let Some(st) = store.get("Status", 0, status)? else {
             return Err(fault(
@@ -650,21 +650,24 @@ fn action_rules(
             st.get("name").cloned().unwrap_or(Value::Null),
         );
         ticket.insert("hasbeenclosed".into(), Value::Bool(status_closed(status)));
-        if was != Some(status) && ticket_events() {
+        status_changed = was != Some(status);
+    }
+    // The action's event first, then the status change it made (their times in that order).
+    if ticket_events() {
+        if creating {
+            let agent = doc.get("who_agentid").and_then(id_from_value).unwrap_or(0);
+            p.events
+                .push(Event::action_added(ticket.clone(), doc.clone(), agent));
+        }
+        if status_changed {
             let agent = ticket.get("agent_id").and_then(id_from_value).unwrap_or(0);
-            status_changed = Some(Event::ticket(
+            p.events.push(Event::ticket(
                 EventKind::StatusChanged,
                 ticket.clone(),
                 agent,
             ));
         }
     }
-    if creating && ticket_events() {
-        let agent = doc.get("who_agentid").and_then(id_from_value).unwrap_or(0);
-        p.events
-            .push(Event::action_added(ticket.clone(), doc.clone(), agent));
-    }
-    p.events.extend(status_changed);
     p.ticket = Some((
         Key {
             parent: 0,
