@@ -186,10 +186,16 @@ pub enum FireError {
     UnknownEvent(String),
     /// The store failed.
     #[error("sandbox store: {0}")]
-    Store(#[from] rusqlite::Error),
+    Store(String),
     /// The task firing them stopped.
     #[error("firing webhooks failed: {0}")]
     Failed(String),
+}
+
+impl From<rusqlite::Error> for FireError {
+    fn from(e: rusqlite::Error) -> Self {
+        FireError::Store(e.to_string())
+    }
 }
 
 /// Fires `fire.count` events about stored tickets (blocking: call off the runtime).
