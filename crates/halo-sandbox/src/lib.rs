@@ -33,11 +33,12 @@ use state::Shared;
 
 pub use domain::churn::{ActionRef, Churn, ChurnError, ChurnReport};
 pub use domain::config::{
-    Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookTarget,
+    Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookRetry, WebhookTarget,
 };
 pub use domain::journal::{JournalEntry, Stats};
 pub use domain::seed;
 pub use domain::tokens::{SCOPE_VOCABULARY, Scopes};
+pub use domain::webhooks::{Fire, FireError, Fired, MAX_FIRE};
 
 /// How long [`Sandbox::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -117,6 +118,31 @@ impl Sandbox {
     /// answers the ids it touched. `POST /_sandbox/churn` does the same over HTTP.
     pub async fn churn(&self, churn: Churn) -> Result<ChurnReport, ChurnError> {
         self.shared.churn(churn).await
+    }
+
+    /// Fires `count` "Ticket Updated" events about the live tickets in turn (no ticket is
+    /// changed) to every active webhook, for tests and benchmarks; [`Sandbox::flush_webhooks`]
+    /// waits for their deliveries. `POST /_sandbox/webhooks/fire` does the same over HTTP,
+    /// with a [`Fire`] choosing the ticket and event too.
+    pub async fn fire_webhooks(&self, count: u64) -> Result<Fired, FireError> {
+        self.fire_webhooks_with(Fire {
+            count,
+            ..Fire::default()
+        })
+        .await
+    }
+
+    /// Fires the webhook events `fire` describes (see [`Sandbox::fire_webhooks`]).
+    pub async fn fire_webhooks_with(&self, fire: Fire) -> Result<Fired, FireError> {
+        self.shared.fire_webhooks(fire).await
+    }
+
+    /// Waits until every queued webhook event is delivered, or has used up its attempts
+    /// ([`WebhookRetry`]), and every attempt is listed by `GET /api/WebhookEvent`; batches
+    /// waiting for their delay are sent at once. `POST /_sandbox/webhooks/flush` does the
+    /// same over HTTP.
+    pub async fn flush_webhooks(&self) {
+        self.shared.webhooks.flush().await;
     }
 
     /// A snapshot of the request journal, oldest first.

@@ -12,7 +12,7 @@ use crate::domain::rate_limit::RateLimiter;
 use crate::domain::seed::{self, SeedSize};
 use crate::domain::store::Store;
 use crate::domain::tokens::TokenRegistry;
-use crate::domain::webhooks::Webhooks;
+use crate::domain::webhooks::{self, Fire, FireError, Fired, Webhooks};
 
 /// State shared by every handler.
 pub struct Shared {
@@ -43,8 +43,13 @@ impl Shared {
             .await
             .map_err(std::io::Error::other)??;
         let store = Arc::new(store);
+        let webhooks = Webhooks::start(
+            config.webhooks.clone(),
+            config.webhook_retry,
+            Arc::clone(&store),
+        )?;
         Ok(Shared {
-            webhooks: Webhooks::start(config.webhooks.clone(), Arc::clone(&store)),
+            webhooks,
             limiter: config.rate_limit.map(RateLimiter::new),
             faults: FaultDice::new(config.faults),
             store,
@@ -68,6 +73,14 @@ impl Shared {
         tokio::task::spawn_blocking(move || churn::run(&shared.store, &shared.webhooks, &churn))
             .await
             .map_err(|e| ChurnError::Failed(e.to_string()))?
+    }
+
+    /// Fires webhook events about stored tickets (`fire`), off the runtime.
+    pub async fn fire_webhooks(self: &Arc<Self>, fire: Fire) -> Result<Fired, FireError> {
+        let shared = Arc::clone(self);
+        tokio::task::spawn_blocking(move || webhooks::fire(&shared.store, &shared.webhooks, &fire))
+            .await
+            .map_err(|e| FireError::Failed(e.to_string()))?
     }
 
     /// Back to the seeded data set, with an empty journal (blocking: call off the runtime).

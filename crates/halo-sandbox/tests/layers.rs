@@ -33,6 +33,10 @@ const DOMAIN: &[&str] = &[
     "domain::store",
     "domain::tokens",
     "domain::webhooks",
+    "domain::webhooks::deliver",
+    "domain::webhooks::event",
+    "domain::webhooks::hooks",
+    "domain::webhooks::payload",
     "domain::writes",
 ];
 

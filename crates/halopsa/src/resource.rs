@@ -63,6 +63,8 @@ pub enum ListFilters {
     Invoices,
     /// `typeid`: the custom-field definitions of one entity (`/FieldInfo`).
     FieldInfo,
+    /// `webhook_id`: the delivery records of one webhook (`/WebhookEvent`, a GUID).
+    WebhookEvents,
 }
 
 /// The rules a POST applies to an object beyond Halo's upsert.
@@ -523,7 +525,7 @@ pub static RESOURCES: &[Resource] = &[
     row("azure-ad-connections", "azureadconnection", Bare, false, Admin, "Azure AD (Entra) connections").ops(Ops::READ),
     row("distribution-lists", "DistributionLists", Bare, false, Admin, "Distribution lists"),
     row("webhooks", "Webhook", Bare, false, Admin, "Outgoing webhooks (GUID ids)").id(IdKind::Guid).model("Webhook"),
-    row("webhook-events", "WebhookEvent", Bare, true, Admin, "Webhook deliveries (read-only)").id(IdKind::Guid).ops(Ops::READ).model("WebhookEvent"),
+    row("webhook-events", "WebhookEvent", Bare, true, Admin, "Webhook deliveries (read-only)").id(IdKind::Guid).ops(Ops::READ).model("WebhookEvent").list_filters(ListFilters::WebhookEvents),
     row("control", "Control", Single, false, Admin, "Global settings (one object)").id(IdKind::None).ops(Ops::LIST.with(Ops::UPDATE)),
 ];
 

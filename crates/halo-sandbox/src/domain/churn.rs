@@ -345,7 +345,7 @@ mod tests {
     fn seeded() -> (Arc<Store>, Webhooks) {
         let store = Arc::new(Store::open(None).unwrap());
         seed(&store, SeedSize { tickets: 300 }).unwrap();
-        let webhooks = Webhooks::start(Vec::new(), Arc::clone(&store));
+        let webhooks = Webhooks::start(Vec::new(), Default::default(), Arc::clone(&store)).unwrap();
         (store, webhooks)
     }
 

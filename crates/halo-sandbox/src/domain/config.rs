@@ -29,8 +29,10 @@ pub struct SandboxConfig {
     pub rate_limit: Option<RateLimit>,
     /// Injected faults, for testing clients.
     pub faults: Faults,
-    /// Receivers of ticket webhooks.
+    /// Receivers of ticket webhooks, besides the active `Webhook` objects stored through the API.
     pub webhooks: Vec<WebhookTarget>,
+    /// How webhook deliveries are retried.
+    pub webhook_retry: WebhookRetry,
     /// Largest accepted API request body, in bytes.
     pub body_limit: usize,
     /// Most objects one POST may carry (a larger array is refused whole); 0 is no limit.
@@ -91,6 +93,39 @@ impl Faults {
     /// Whether any fault is configured.
     pub fn any(&self) -> bool {
         self.fail_rate > 0.0 || self.reset_rate > 0.0 || !self.latency.is_zero()
+    }
+}
+
+/// How a webhook delivery that failed (a status other than 2xx, or no answer) is tried again.
+/// Halo's own schedule is not public (reference §13.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookRetry {
+    /// Attempts per delivery, the first included (0 is read as 1).
+    pub attempts: u32,
+    /// The wait after the first failed attempt, doubled after each further one (at most a
+    /// minute).
+    pub backoff: Duration,
+    /// How long one attempt may take, connecting included.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookRetry {
+    fn default() -> Self {
+        WebhookRetry {
+            attempts: 5,
+            backoff: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl WebhookRetry {
+    /// The wait after failed attempt `n` (1 for the first).
+    pub fn wait_after(&self, n: u32) -> Duration {
+        let doubled = self
+            .backoff
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16));
+        doubled.min(Duration::from_secs(60))
     }
 }
 
@@ -168,6 +203,7 @@ impl Default for SandboxConfig {
             rate_limit: None,
             faults: Faults::default(),
             webhooks: Vec::new(),
+            webhook_retry: WebhookRetry::default(),
             body_limit: 4 * 1024 * 1024,
             max_post_items: 100,
             max_attachment_bytes: 25 * 1024 * 1024,
@@ -190,6 +226,7 @@ impl fmt::Debug for SandboxConfig {
             .field("rate_limit", &self.rate_limit)
             .field("faults", &self.faults)
             .field("webhooks", &self.webhooks)
+            .field("webhook_retry", &self.webhook_retry)
             .field("max_post_items", &self.max_post_items)
             .field("max_attachment_bytes", &self.max_attachment_bytes)
             .finish()
@@ -269,5 +306,16 @@ mod tests {
         assert_eq!(hook.basic, Some(("me".into(), "pw".into())));
         assert!(WebhookTarget::parse("ftp://x").is_err());
         assert!(WebhookTarget::parse("http://x,bearer t").is_err());
+    }
+
+    #[test]
+    fn retry_waits_double_up_to_a_minute() {
+        let retry = WebhookRetry {
+            backoff: Duration::from_secs(2),
+            ..WebhookRetry::default()
+        };
+        let waits: Vec<u64> = (1..=7).map(|n| retry.wait_after(n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(retry.wait_after(u32::MAX), Duration::from_secs(60));
     }
 }

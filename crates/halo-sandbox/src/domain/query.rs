@@ -136,6 +136,11 @@ pub fn list_query(r: &Resource, p: &Params) -> Result<ListQuery, BadParam> {
                 c.push(Cond::Eq(Col::Type, t));
             }
         }
+        ListFilters::WebhookEvents => {
+            if let Some(hook) = p.get("webhook_id") {
+                c.push(Cond::Text("webhook_id", hook.to_string()));
+            }
+        }
         _ => {}
     }
     if r.list_filters != ListFilters::Tickets && p.flag("includeinactive")? != Some(true) {

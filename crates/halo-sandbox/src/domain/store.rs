@@ -113,6 +113,9 @@ pub enum Cond {
     Search(String),
     /// A date column within bounds (ISO strings compare in order).
     Between(Col, Option<String>, Option<String>),
+    /// A text field of the document (not a column) equals a text, ignoring ASCII case: a
+    /// GUID reference such as a delivery's `webhook_id`, on resources with few rows.
+    Text(&'static str, String),
 }
 
 /// A list query.
@@ -172,6 +175,9 @@ pub struct Store {
     /// then parent and id) of the row just before `offset`, so the next page continues from a
     /// key instead of walking OFFSET.
     page_ends: Mutex<HashMap<PageEnd, Vec<Sql>>>,
+    /// Writes per resource, and [`Store::clear`]s (see [`Store::version`]).
+    versions: Mutex<HashMap<String, u64>>,
+    clears: AtomicU64,
 }
 
 const COLUMNS: &str = "client_id, site_id, user_id, agent_id, status_id, ticket_id, type_id, priority_id, toplevel_id, deleted, closed, inactive, date_a, date_b, updated, title, search";
@@ -207,6 +213,8 @@ impl Store {
             generation: AtomicU64::new(0),
             counts: Mutex::new(HashMap::new()),
             page_ends: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
+            clears: AtomicU64::new(0),
         };
         if !store.is_empty()? {
             store.create_indexes()?;
@@ -253,6 +261,27 @@ impl Store {
         lock(&self.conn)
     }
 
+    /// A number that changes whenever an object of `resource` is written or removed (and on
+    /// [`Store::clear`]): a cache of that resource's objects is fresh while it stays the same.
+    pub fn version(&self, resource: &str) -> u64 {
+        let writes = lock(&self.versions).get(resource).copied().unwrap_or(0);
+        writes.wrapping_add(self.clears.load(Ordering::SeqCst))
+    }
+
+    /// Counts one write of each resource in `resources`.
+    fn wrote<'a>(&self, resources: impl IntoIterator<Item = &'a str>) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let mut versions = lock(&self.versions);
+        for resource in resources {
+            match versions.get_mut(resource) {
+                Some(n) => *n += 1,
+                None => {
+                    versions.insert(resource.to_string(), 1);
+                }
+            }
+        }
+    }
+
     /// Whether the store holds no object (a fresh store, to be seeded).
     pub fn is_empty(&self) -> rusqlite::Result<bool> {
         let n: i64 = self
@@ -271,7 +300,7 @@ impl Store {
         let tx = conn.transaction()?;
         insert(&tx, resource, objects.iter().map(|(k, d)| (k, d)))?;
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.wrote([resource]);
         Ok(())
     }
 
@@ -292,7 +321,7 @@ impl Store {
         )?;
         insert(&tx, resource, [(&key, &doc)])?;
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.wrote([resource]);
         Ok(())
     }
 
@@ -381,7 +410,7 @@ impl Store {
         let tx = conn.transaction()?;
         let existed = remove(&tx, resource, key)?;
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.wrote([resource]);
         Ok(existed)
     }
 
@@ -398,7 +427,9 @@ impl Store {
             }
         }
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.wrote(writes.iter().map(|w| match w {
+            Write::Put(resource, ..) | Write::Remove(resource, _) => *resource,
+        }));
         Ok(())
     }
 
@@ -453,6 +484,11 @@ impl Store {
                 Cond::Search(text) => {
                     sql_where.push_str(" AND instr(search, ?) > 0");
                     args.push(Sql::Text(text.to_lowercase()));
+                }
+                Cond::Text(field, value) => {
+                    sql_where.push_str(" AND lower(json_extract(doc, ?)) = lower(?)");
+                    args.push(Sql::Text(format!("$.{field}")));
+                    args.push(Sql::Text(value.clone()));
                 }
                 Cond::Between(c, from, to) => {
                     if let Some(f) = from {
@@ -608,6 +644,7 @@ impl Store {
         self.lock()
             .execute_batch("DELETE FROM objects; DELETE FROM meta; DELETE FROM files;")?;
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.clears.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -881,5 +918,44 @@ mod tests {
             .unwrap();
         assert_eq!(store.ids("Client", false).unwrap(), vec![2]);
         assert_eq!(store.ids("Client", true).unwrap(), vec![3]);
+    }
+
+    #[test]
+    fn versions_move_with_their_resource_only() {
+        let store = Store::open(None).unwrap();
+        let hooks = store.version("Webhook");
+        store.put("Client", key(1), doc(json!({"id": 1}))).unwrap();
+        assert_eq!(store.version("Webhook"), hooks, "another resource's write");
+        store
+            .write_all(&[Write::Put("Webhook", key(1), doc(json!({"id": 1})))])
+            .unwrap();
+        let written = store.version("Webhook");
+        assert_ne!(written, hooks);
+        store.delete("Webhook", &key(1)).unwrap();
+        let removed = store.version("Webhook");
+        assert_ne!(removed, written);
+        store.clear().unwrap();
+        assert_ne!(store.version("Webhook"), removed);
+    }
+
+    #[test]
+    fn a_text_condition_reads_the_document_ignoring_case() {
+        let store = Store::open(None).unwrap();
+        let rows: Vec<_> = (1..=3)
+            .map(|i| {
+                (
+                    key(i),
+                    doc(json!({"id": i, "webhook_id": format!("AB-{}", i % 2)})),
+                )
+            })
+            .collect();
+        store.put_many("WebhookEvent", &rows).unwrap();
+        let q = ListQuery {
+            conds: vec![Cond::Text("webhook_id", "ab-1".into())],
+            ..Default::default()
+        };
+        let (total, docs) = store.list("WebhookEvent", &q).unwrap();
+        assert_eq!(total, 2);
+        assert!(docs[0].contains("\"id\":1,") && docs[1].contains("\"id\":3,"));
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::reads::{Found, find, is_deleted};
 use crate::domain::seed::{OUTCOMES, PLACEHOLDER_DATE, STATUSES};
 use crate::domain::store::{IdFirst, Key, ListQuery, Store, Write, doc_text};
 use crate::domain::tokens::Identity;
-use crate::domain::webhooks::{Event, Webhooks, random_uuid};
+use crate::domain::webhooks::{Event, EventKind, Webhooks, random_uuid};
 use halopsa::id::id_from_value;
 use halopsa::resource::{IdKind, Ops, PostRules, Resource};
 use serde_json::{Map, Value, json};
@@ -168,10 +168,12 @@ impl Batch {
         }
     }
 
-    /// Queues the soft delete of a stored object of `res` (`Resource::soft_delete`).
+    /// Queues the soft delete of a stored object of `res` (`Resource::soft_delete`), with
+    /// its event where the row raises ticket events.
     pub fn soft_delete(&mut self, res: &Resource, found: Found, reason: Option<&str>) {
         let (key, mut doc) = found;
         mark_deleted(res, &mut doc, reason);
+        self.events.extend(deleted_event(res, &doc));
         self.writes.push(Write::Put(res.path, key, doc));
     }
 
@@ -183,14 +185,27 @@ impl Batch {
         self.events.extend(p.events);
     }
 
-    /// Saves every queued write in one transaction, then sends the events.
+    /// Saves every queued write in one transaction, then queues the events (delivered later,
+    /// by the webhooks' own tasks).
     pub fn save(self, store: &Store, webhooks: &Webhooks) -> rusqlite::Result<()> {
         store.write_all(&self.writes)?;
-        for event in self.events {
-            webhooks.send(event);
-        }
+        webhooks.send(self.events);
         Ok(())
     }
+}
+
+/// The "ticket deleted" event of `doc`, deleted from `res`, where the row raises ticket events.
+fn deleted_event(res: &Resource, doc: &Map<String, Value>) -> Option<Event> {
+    res.ticket_events.then(|| {
+        let agent = doc.get("agent_id").and_then(id_from_value).unwrap_or(0);
+        Event::ticket(EventKind::Deleted, doc.clone(), agent)
+    })
+}
+
+/// Whether changes to tickets raise events (the ticket row's `ticket_events`), for what an
+/// action does to its ticket.
+fn ticket_events() -> bool {
+    halopsa::resource::find(TICKETS).is_some_and(|t| t.ticket_events)
 }
 
 /// Sets the resource's change field (`Resource::change_field`, reference §13.4) to `now`:
@@ -229,9 +244,10 @@ fn written_id(key: &Key) -> String {
     }
 }
 
-/// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted). Removing a
-/// per-ticket object (an action) changes its ticket.
-pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
+/// `DELETE /{path}/{id}`: `{"id": …}` of the object removed (or soft-deleted), its event
+/// queued on `webhooks` where the row raises ticket events. Removing a per-ticket object (an
+/// action) changes its ticket.
+pub fn delete(store: &Store, webhooks: &Webhooks, res: &Resource, id: &str, p: &Params) -> Answer {
     if !res.ops.contains(Ops::DELETE) {
         return Err(Refusal::NotSupported);
     }
@@ -249,10 +265,13 @@ pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
         });
     };
     let mut writes = Vec::with_capacity(2);
+    let mut events = Vec::new();
     if res.soft_delete {
         mark_deleted(res, &mut doc, p.get("reason"));
+        events.extend(deleted_event(res, &doc));
         writes.push(Write::Put(res.path, key.clone(), doc));
     } else {
+        events.extend(deleted_event(res, &doc));
         writes.push(Write::Remove(res.path, key.clone()));
         if res.id == IdKind::PerTicket
             && let Some(mut ticket) = store.get(TICKETS, 0, key.parent)?
@@ -267,6 +286,7 @@ pub fn delete(store: &Store, res: &Resource, id: &str, p: &Params) -> Answer {
         }
     }
     store.write_all(&writes)?;
+    webhooks.send(events);
     let id_value = match &key.uid {
         Some(uid) => Value::String(uid.clone()),
         None => Value::from(key.id),
@@ -541,15 +561,14 @@ fn ticket_rules(
     }
     if res.ticket_events {
         let agent = doc.get("agent_id").and_then(id_from_value).unwrap_or(0);
-        let snapshot = doc.clone();
-        let name = if creating {
-            "New Ticket Logged"
+        let kind = if creating {
+            EventKind::Logged
         } else if was != Some(status) {
-            "ticket status changed"
+            EventKind::StatusChanged
         } else {
-            "Ticket Updated"
+            EventKind::Updated
         };
-        p.events.push(Event::ticket(name, snapshot, agent));
+        p.events.push(Event::ticket(kind, doc.clone(), agent));
     }
     Ok(())
 }
@@ -616,6 +635,7 @@ fn action_rules(
         .filter(|s| *s > 0);
     ticket.insert("lastactiondate".into(), Value::String(now.clone()));
     stamp_ticket(&mut ticket, &now);
+    let mut status_changed = false;
     if let Some(status) = new_status {
         let Some(st) = store.get("Status", 0, status)? else {
             return Err(fault(
@@ -630,10 +650,19 @@ fn action_rules(
             st.get("name").cloned().unwrap_or(Value::Null),
         );
         ticket.insert("hasbeenclosed".into(), Value::Bool(status_closed(status)));
-        if was != Some(status) {
+        status_changed = was != Some(status);
+    }
+    // The action's event first, then the status change it made (their times in that order).
+    if ticket_events() {
+        if creating {
+            let agent = doc.get("who_agentid").and_then(id_from_value).unwrap_or(0);
+            p.events
+                .push(Event::action_added(ticket.clone(), doc.clone(), agent));
+        }
+        if status_changed {
             let agent = ticket.get("agent_id").and_then(id_from_value).unwrap_or(0);
             p.events.push(Event::ticket(
-                "ticket status changed",
+                EventKind::StatusChanged,
                 ticket.clone(),
                 agent,
             ));

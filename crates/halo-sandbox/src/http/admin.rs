@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use crate::domain::churn::{Churn, ChurnError, ChurnReport};
 use crate::domain::journal::{JournalEntry, Stats};
 use crate::domain::lock::lock;
+use crate::domain::webhooks::{Fire, FireError, Fired};
 use crate::state::Shared;
 
 /// Routes under `/_sandbox` (paths already lowercased).
@@ -21,6 +22,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/clear-journal", post(clear_journal))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/churn", post(churn))
+        .route("/_sandbox/webhooks/fire", post(fire_webhooks))
+        .route("/_sandbox/webhooks/flush", post(flush_webhooks))
 }
 
 async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<JournalEntry>> {
@@ -61,4 +64,27 @@ async fn churn(
         }
         Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
+}
+
+/// `POST /_sandbox/webhooks/fire` with a [`Fire`] as JSON (`{"count": N}`, optionally
+/// `ticket_id` and `event`): what was queued, or 400 with the reason nothing was.
+async fn fire_webhooks(
+    State(shared): State<Arc<Shared>>,
+    Json(fire): Json<Fire>,
+) -> Result<Json<Fired>, (StatusCode, String)> {
+    match shared.fire_webhooks(fire).await {
+        Ok(fired) => Ok(Json(fired)),
+        Err(e @ (FireError::TooMany(_) | FireError::UnknownEvent(_))) => {
+            Err((StatusCode::BAD_REQUEST, e.to_string()))
+        }
+        Err(e @ FireError::NoTicket(_)) => Err((StatusCode::NOT_FOUND, e.to_string())),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
+/// `POST /_sandbox/webhooks/flush`: 204 once every queued webhook event is delivered (or out
+/// of attempts) and recorded.
+async fn flush_webhooks(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.webhooks.flush().await;
+    StatusCode::NO_CONTENT
 }

@@ -110,7 +110,7 @@ pub async fn dispatch(
                 )
             }
         }
-        (&Method::DELETE, Some(id)) => writes::delete(store, res, &id, &params),
+        (&Method::DELETE, Some(id)) => writes::delete(store, &shared.webhooks, res, &id, &params),
         _ => Err(Refusal::NotSupported),
     };
     match answer {
