@@ -47,6 +47,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("Assets", &["assets", "asset-types", "software-licences"]),
     ("Data out", &["export", "sql", "reports", "api"]),
     ("The local mirror", &["sync", "search", "query"]),
+    ("Webhooks", &["webhook"]),
     ("The sandbox", &["sandbox", "demo"]),
 ];
 

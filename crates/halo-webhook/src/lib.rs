@@ -10,7 +10,7 @@
 //! use std::sync::Arc;
 //! let config = ListenConfig::new("127.0.0.1:8080".parse().unwrap(), "journal.sqlite".into());
 //! let handler = Arc::new(Exec::new("./on-event", vec![], std::time::Duration::from_secs(60)));
-//! let service = Service::start(config, handler, Box::new(|_| {})).await?;
+//! let service = Service::start(config, Some(handler), Box::new(|_| {})).await?;
 //! service.serve_until(async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
 //! ```
@@ -86,7 +86,7 @@ pub struct Service {
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
     router: axum::Router,
-    dispatcher: Dispatcher,
+    dispatcher: Option<Dispatcher>,
     metrics: Arc<Metrics>,
     resumed: usize,
 }
@@ -94,9 +94,10 @@ pub struct Service {
 impl Service {
     /// Opens the journal, hands its unfinished events to `handler` (oldest first, before
     /// anything new), and listens; deliveries are taken once [`Service::serve_until`] runs.
+    /// With no handler, events are only journaled (pending, for a later start or a replay).
     pub async fn start(
         config: ListenConfig,
-        handler: Arc<dyn Handler>,
+        handler: Option<Arc<dyn Handler>>,
         notes: Notes,
     ) -> Result<Service, ListenError> {
         let (feed, fed) = mpsc::unbounded_channel();
@@ -121,14 +122,16 @@ impl Service {
                 source,
             })?;
         let addr = listener.local_addr().map_err(ListenError::Serve)?;
-        let dispatcher = Dispatcher::start(
-            handler,
-            journal.clone(),
-            config.policy,
-            metrics.clone(),
-            notes,
-            fed,
-        );
+        let dispatcher = handler.map(|handler| {
+            Dispatcher::start(
+                handler,
+                journal.clone(),
+                config.policy,
+                metrics.clone(),
+                notes,
+                fed,
+            )
+        });
         let router = server::router(config.receiver, journal, metrics.clone());
         Ok(Service {
             listener,
@@ -165,7 +168,9 @@ impl Service {
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
-        self.dispatcher.stop().await;
+        if let Some(dispatcher) = self.dispatcher {
+            dispatcher.stop().await;
+        }
         served.map_err(ListenError::Serve)?;
         Ok(self.metrics.counts())
     }
