@@ -481,6 +481,61 @@ async fn every_acknowledged_delivery_survives_a_sigkill_and_is_handled() {
     assert!(acked.is_subset(&handled));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_come_in_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/webhook-tls");
+    let (cert, key) = (fixtures.join("cert.pem"), fixtures.join("key.pem"));
+    let journal = dir.path().join("journal.sqlite");
+    let listener = Listener::start(
+        dir.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        listener.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        listener.url
+    );
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_only([root])
+        .build()
+        .unwrap();
+    let answer = http
+        .post(format!("{}/", listener.url))
+        .body(r#"{"id":"tls-1","object_id":5}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    // A client that does not trust the certificate gets no connection.
+    let untrusting = reqwest::Client::builder()
+        .tls_certs_only([])
+        .build()
+        .unwrap();
+    assert!(
+        untrusting
+            .post(format!("{}/", listener.url))
+            .body("{}")
+            .send()
+            .await
+            .is_err()
+    );
+    drop(listener);
+    let journaled = events(dir.path(), &journal, &[]);
+    assert_eq!(journaled.len(), 1);
+    assert_eq!(journaled[0]["id"], "tls-1");
+    assert_eq!(journaled[0]["status"], "pending");
+}
+
 #[tokio::test]
 async fn usage_mistakes_are_told_before_anything_listens() {
     let dir = tempfile::tempdir().unwrap();
@@ -544,4 +599,17 @@ async fn usage_mistakes_are_told_before_anything_listens() {
     assert!(err.contains("--exec CMD or --out DIR"), "{err}");
     let (code, _) = run(&["webhook", "replay", "3", "--dead", "--exec", "true"]).await;
     assert_eq!(code, 2);
+    let (code, err) = run(&[
+        "webhook",
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--tls-cert",
+        "/nonexistent/c.pem",
+        "--tls-key",
+        "/nonexistent/k.pem",
+    ])
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read /nonexistent/c.pem"), "{err}");
 }

@@ -21,6 +21,7 @@ pub mod journal;
 pub mod metrics;
 pub mod payload;
 pub mod server;
+pub mod tls;
 
 pub use dispatch::{Dispatcher, Handler, HandlerError, HandlerFuture, Note, Notes, Policy};
 pub use exec::Exec;
@@ -28,6 +29,7 @@ pub use journal::{Event, Journal, JournalError, Outcome, Query, Status};
 pub use metrics::{Counts, Metrics, Rejection};
 pub use payload::{Fields, Incoming, PayloadError};
 pub use server::{BasicAuth, ReceiverConfig};
+pub use tls::{TlsError, TlsFiles};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,6 +48,8 @@ pub struct ListenConfig {
     pub journal: PathBuf,
     /// Retries and concurrency of the handler.
     pub policy: Policy,
+    /// HTTPS with these files; plain HTTP without.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ListenConfig {
@@ -57,6 +61,7 @@ impl ListenConfig {
             receiver: ReceiverConfig::default(),
             journal,
             policy: Policy::default(),
+            tls: None,
         }
     }
 }
@@ -76,14 +81,23 @@ pub enum ListenError {
         /// Why.
         source: std::io::Error,
     },
+    /// The certificate or key.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// Serving failed.
     #[error("the receiver stopped: {0}")]
     Serve(std::io::Error),
 }
 
+/// The socket deliveries come in on.
+enum Bound {
+    Plain(tokio::net::TcpListener),
+    Tls(tls::TlsListener),
+}
+
 /// A receiver listening, its handler running.
 pub struct Service {
-    listener: tokio::net::TcpListener,
+    listener: Bound,
     addr: SocketAddr,
     router: axum::Router,
     dispatcher: Option<Dispatcher>,
@@ -100,6 +114,11 @@ impl Service {
         handler: Option<Arc<dyn Handler>>,
         notes: Notes,
     ) -> Result<Service, ListenError> {
+        let tls = config
+            .tls
+            .as_ref()
+            .map(TlsFiles::server_config)
+            .transpose()?;
         let (feed, fed) = mpsc::unbounded_channel();
         let journal = Journal::open_feeding(&config.journal, feed.clone())?;
         let unfinished = journal
@@ -122,6 +141,12 @@ impl Service {
                 source,
             })?;
         let addr = listener.local_addr().map_err(ListenError::Serve)?;
+        let listener = match tls {
+            Some(tls) => {
+                Bound::Tls(tls::TlsListener::new(listener, tls).map_err(ListenError::Serve)?)
+            }
+            None => Bound::Plain(listener),
+        };
         let dispatcher = handler.map(|handler| {
             Dispatcher::start(
                 handler,
@@ -165,9 +190,18 @@ impl Service {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Counts, ListenError> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = match self.listener {
+            Bound::Plain(tcp) => {
+                axum::serve(tcp, self.router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Bound::Tls(tls) => {
+                axum::serve(tls, self.router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
         if let Some(dispatcher) = self.dispatcher {
             dispatcher.stop().await;
         }

@@ -4,7 +4,7 @@ use super::{HandlerFlags, JournalFlag};
 use crate::context::Context;
 use crate::exit::Failure;
 use anyhow::{Context as _, Result};
-use halo_webhook::{BasicAuth, ListenConfig, ReceiverConfig, Service};
+use halo_webhook::{BasicAuth, ListenConfig, ReceiverConfig, Service, TlsFiles};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 
@@ -30,6 +30,12 @@ pub struct ListenArgs {
     /// The largest body accepted (e.g. 1MB, 256KB); a larger one is answered 413.
     #[arg(long, value_name = "BYTES", default_value = "1MB", value_parser = crate::session::parse_size)]
     pub max_body: u64,
+    /// Serve HTTPS with this certificate chain (PEM, the server's own first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub journal: JournalFlag,
     #[command(flatten)]
@@ -60,15 +66,29 @@ pub async fn run(ctx: &mut Context, args: ListenArgs) -> Result<()> {
         max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
     };
     config.policy = args.handler.policy();
+    config.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let has_auth = config.receiver.basic.is_some();
     let service = Service::start(config, handler, super::notes(ctx))
         .await
         .map_err(|e| match e {
-            halo_webhook::ListenError::Bind { .. } => Failure::usage(e.to_string()),
+            halo_webhook::ListenError::Bind { .. } | halo_webhook::ListenError::Tls(_) => {
+                Failure::usage(e.to_string())
+            }
             other => anyhow::Error::new(other),
         })?;
     let out = ctx.io.out();
-    writeln!(out, "listening on http://{}", service.local_addr())?;
+    writeln!(out, "listening on {scheme}://{}", service.local_addr())?;
     let path = if args.path == "/" {
         "/".to_string()
     } else {
