@@ -272,7 +272,7 @@ impl Journal {
     /// committed.
     pub async fn append(&self, events: Vec<Incoming>) -> Result<Appended, JournalError> {
         let (reply, answer) = oneshot::channel();
-        let received_us = i64::try_from(Timestamp::now().as_microsecond()).unwrap_or(i64::MAX);
+        let received_us = Timestamp::now().as_microsecond();
         self.send(Op::Append {
             events,
             received_us,
@@ -327,9 +327,7 @@ impl Journal {
                  WHERE (?1 IS NULL OR received_us >= ?1) AND (?2 IS NULL OR status = ?2)
                  ORDER BY seq LIMIT ?3"
             ))?;
-            let since = query
-                .since
-                .map(|t| i64::try_from(t.as_microsecond()).unwrap_or(i64::MAX));
+            let since = query.since.map(|t| t.as_microsecond());
             let rows = stmt.query_map(
                 params![since, query.status.map(Status::as_str), limit],
                 event_of,
@@ -592,7 +590,7 @@ fn apply(conn: &mut Connection, ops: &[Op]) -> rusqlite::Result<Vec<Did>> {
                     Outcome::Failed(e) => (Status::Pending, Some(e.as_str()), false),
                     Outcome::Dead(e) => (Status::Dead, Some(e.as_str()), true),
                 };
-                let now = i64::try_from(Timestamp::now().as_microsecond()).unwrap_or(i64::MAX);
+                let now = Timestamp::now().as_microsecond();
                 tx.prepare_cached(
                     "UPDATE events SET status = ?2, attempts = ?3, last_error = ?4, finished_us = ?5
                      WHERE seq = ?1",
