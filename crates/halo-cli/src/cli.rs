@@ -119,6 +119,9 @@ stored, and the next `halo sync` continues it.")]
   halo query \"SELECT status_id, COUNT(*) AS n FROM tickets GROUP BY status_id\"
   halo query \"SELECT id, summary FROM tickets ORDER BY id DESC LIMIT 5\" -o csv --out latest.csv")]
     Query(commands::mirror::query::QueryArgs),
+    /// Receive Halo's webhooks durably, and list or replay what was received.
+    #[command(subcommand)]
+    Webhook(commands::webhook::WebhookCommand),
     /// Print the script a shell sources to complete halo's commands, flags and profiles.
     #[command(
         after_help = "Examples:\n  source <(halo completions bash)     # in ~/.bashrc\n  source <(halo completions zsh)      # in ~/.zshrc"
@@ -142,13 +145,17 @@ stored, and the next `halo sync` continues it.")]
 }
 
 impl Cli {
-    /// Whether the command serves (the sandbox, the demo) and so wants every core.
+    /// Whether the command serves (the sandbox, the demo, the webhook receiver) and so wants
+    /// every core.
     pub fn serves(&self) -> bool {
         #[cfg(feature = "sandbox")]
         if matches!(self.command, Command::Sandbox(_) | Command::Demo) {
             return true;
         }
-        false
+        matches!(
+            self.command,
+            Command::Webhook(commands::webhook::WebhookCommand::Listen(_))
+        )
     }
 }
 

@@ -46,7 +46,10 @@ const GROUPS: &[(&str, &[&str])] = &[
     ),
     ("Assets", &["assets", "asset-types", "software-licences"]),
     ("Data out", &["export", "sql", "reports", "api"]),
-    ("The local mirror", &["sync", "search", "query"]),
+    (
+        "The local mirror and webhooks",
+        &["sync", "search", "query", "webhook"],
+    ),
     ("The sandbox", &["sandbox", "demo"]),
 ];
 

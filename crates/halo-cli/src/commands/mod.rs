@@ -19,6 +19,7 @@ mod resources;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sql;
+pub mod webhook;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -73,6 +74,7 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),
         Command::Export(cmd) => export::run(ctx, &globals, cmd).await,
+        Command::Webhook(cmd) => webhook::run(ctx, &globals, cmd).await,
         Command::Resource(cmd) => resource::run(ctx, &globals, cmd).await,
     }
 }

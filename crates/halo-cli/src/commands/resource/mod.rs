@@ -256,14 +256,30 @@ fn one_path(res: &Resource) -> String {
     format!("{}/{{id}}", res.path)
 }
 
+/// The names and aliases of the fixed commands: no resource alias takes one (`webhook` is
+/// the receiver, `halo webhook`; the `/Webhook` resource is `halo webhooks`).
+fn fixed_names() -> Vec<String> {
+    use clap::CommandFactory;
+    crate::cli::Cli::command()
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .map(String::from)
+        .collect()
+}
+
 /// The command of one resource.
 pub fn command(res: &'static Resource) -> clap::Command {
+    command_beside(res, &fixed_names())
+}
+
+/// The command of one resource, none of its aliases among `fixed`.
+fn command_beside(res: &'static Resource, fixed: &[String]) -> clap::Command {
     let mut aliases: Vec<String> = res.aliases.iter().map(|a| a.to_string()).collect();
     if !res.path.contains('/') {
         aliases.push(res.path.to_string());
         aliases.push(res.path.to_ascii_lowercase());
     }
-    aliases.retain(|a| a != res.name);
+    aliases.retain(|a| a != res.name && !fixed.contains(a));
     aliases.sort();
     aliases.dedup();
     let mut cmd = clap::Command::new(res.name)
@@ -302,7 +318,11 @@ pub fn command(res: &'static Resource) -> clap::Command {
 
 /// The command of every resource.
 pub fn commands() -> Vec<clap::Command> {
-    RESOURCES.iter().map(command).collect()
+    let fixed = fixed_names();
+    RESOURCES
+        .iter()
+        .map(|res| command_beside(res, &fixed))
+        .collect()
 }
 
 /// The command of the resource `word` names exactly (CLI name or alias): a name in another
