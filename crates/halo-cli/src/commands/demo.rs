@@ -254,7 +254,11 @@ async fn mirror(ctx: &mut Context, sandbox: &Sandbox, client: &Client) -> Result
         churn.deleted
     )?;
     let again = sync(client, &mirror, &plan, &Quiet).await?;
-    show(ctx, "second sync", &again)?;
+    show(
+        ctx,
+        "second sync (a request per resource, only what changed since in the replies)",
+        &again,
+    )?;
     for hit in mirror.search("printer", 3).await? {
         writeln!(
             ctx.io.out(),
