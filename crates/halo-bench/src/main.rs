@@ -695,6 +695,9 @@ async fn mirror() -> Result<()> {
             .context("no total in the summary")
     };
     let full_total = total(&full_out)?;
+    let target = halo_mirror::Target::Sqlite(db.clone());
+    let tickets = halo_mirror::table("tickets").context("no tickets table")?;
+    let equal_full = mirror_equals_export(&target, tickets, &out).await?;
     sb.churn(
         halo_sandbox::Churn::new(7)
             .change(500)
@@ -713,6 +716,16 @@ async fn mirror() -> Result<()> {
         .filter(|e| e.path.starts_with("/api/"))
         .count();
     let inc_total = total(&inc_out)?;
+    let again = dir.path().join("after.ndjson");
+    run_ok(
+        halo(&sb, dir.path())?
+            .args(["export", "tickets", "--out"])
+            .arg(&again),
+    )?;
+    let equal_inc = mirror_equals_export(&target, tickets, &again).await?;
+    println!(
+        "  the mirror equals `halo export tickets`, document for document: {equal_full} after the full sync, {equal_inc} after the incremental one"
+    );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "mirror: full sync of 100,000 tickets + their actions ({} rows, {} requests) {:.0} ms beside halo export tickets {:.0} ms: {:.2}x; target <= 1.5x",
@@ -730,7 +743,6 @@ async fn mirror() -> Result<()> {
         inc_total["deleted"],
         full.as_secs_f64() / incremental.as_secs_f64()
     );
-    let target = halo_mirror::Target::Sqlite(db.clone());
     let m = halo_mirror::Mirror::open_existing(&target).await?;
     for word in ["printer", "vpn password", "acrobat"] {
         let mut times: Vec<Duration> = Vec::new();
@@ -759,4 +771,35 @@ async fn mirror() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether the mirror's `table` holds exactly the rows of the export `file` (NDJSON), each
+/// document equal field for field; says how many rows, or the first difference.
+async fn mirror_equals_export(
+    target: &halo_mirror::Target,
+    table: &'static halo_mirror::Table,
+    file: &std::path::Path,
+) -> Result<String> {
+    let mirror = halo_mirror::Mirror::open_existing(target).await?;
+    let stored = mirror.documents(table).await?;
+    let text = std::fs::read_to_string(file)?;
+    let mut exported = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let doc: serde_json::Value = serde_json::from_str(line)?;
+        let key = table
+            .key_of(&doc)
+            .context("an exported row without a key")?;
+        exported.insert(key, doc);
+    }
+    if let Some((key, _)) = exported.iter().find(|(k, d)| stored.get(*k) != Some(*d)) {
+        return Ok(format!("NOT EQUAL (first difference: {key:?})"));
+    }
+    if stored.len() != exported.len() {
+        return Ok(format!(
+            "NOT EQUAL ({} stored, {} exported)",
+            stored.len(),
+            exported.len()
+        ));
+    }
+    Ok(format!("equal ({} rows)", stored.len()))
 }
