@@ -5,7 +5,6 @@
 mod common;
 
 use common::desk::{Desk, Ran};
-use common::{CLIENT_ID, SECRET};
 use halo_mirror::{Key, Mirror, Target};
 use halo_sandbox::{Churn, Sandbox, SandboxConfig};
 use serde_json::Value;
@@ -32,26 +31,12 @@ const COMPARED: &[&str] = &[
 
 /// A connected sandbox keeping its store in `dir/sandbox` (so the test can read it).
 async fn desk(dir: &Path, tickets: u64) -> Desk {
-    let config = SandboxConfig {
+    Desk::connected_with(SandboxConfig {
         seed_tickets: tickets,
         data_dir: Some(dir.join("sandbox")),
         ..SandboxConfig::default()
-    };
-    let desk = Desk {
-        sandbox: Sandbox::start(config).await.unwrap(),
-        dir: tempfile::tempdir().unwrap(),
-    };
-    let url = desk.sandbox.url();
-    let line = [
-        "connect",
-        "--url",
-        &url,
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret-stdin",
-    ];
-    desk.halo_with(&line, SECRET).await.ok();
-    desk
+    })
+    .await
 }
 
 /// Every live document of a table's resource as the sandbox stores it, by the mirror's key.
@@ -259,8 +244,8 @@ async fn search_and_query_read_the_mirror_without_any_api_request() {
             .starts_with("ticket_id,summary,snippet,rank\n12,")
     );
 
-    let counted = desk
-        .halo(&[
+    let count = async || {
+        desk.halo(&[
             "query",
             "SELECT COUNT(*) AS n FROM tickets",
             "--db",
@@ -269,7 +254,9 @@ async fn search_and_query_read_the_mirror_without_any_api_request() {
             "json",
         ])
         .await
-        .json();
+        .json()
+    };
+    let counted = count().await;
     assert_eq!(counted[0]["n"], 200);
     for write in [
         "DELETE FROM tickets",
@@ -279,17 +266,7 @@ async fn search_and_query_read_the_mirror_without_any_api_request() {
         let ran = desk.halo(&["query", write, "--db", &db]).await;
         assert_eq!(ran.code, 2, "{write}: {}", ran.printed.err());
     }
-    let after = desk
-        .halo(&[
-            "query",
-            "SELECT COUNT(*) AS n FROM tickets",
-            "--db",
-            &db,
-            "-o",
-            "json",
-        ])
-        .await
-        .json();
+    let after = count().await;
     assert_eq!(after[0]["n"], 200);
     let schema = desk
         .halo(&["query", "--schema", "--db", &db, "-o", "json"])

@@ -272,6 +272,12 @@ async fn mirror(ctx: &mut Context, sandbox: &Sandbox, client: &Client) -> Result
         "SELECT status_id, COUNT(*) AS tickets FROM tickets GROUP BY status_id ORDER BY status_id";
     writeln!(ctx.io.out(), "  halo query \"{sql}\"")?;
     let table = mirror.query(sql).await?;
+    print_table(ctx, &table)?;
+    Ok(())
+}
+
+/// Prints rows as a table fitted to 110 columns.
+fn print_table(ctx: &mut Context, table: &halopsa::reports::ReportTable) -> Result<()> {
     let options = OutputOptions {
         format: Some(Format::Table),
         columns: None,
@@ -279,7 +285,7 @@ async fn mirror(ctx: &mut Context, sandbox: &Sandbox, client: &Client) -> Result
         width: Some(110),
         color: false,
     };
-    crate::commands::query_rows::rows(ctx.io.out(), &options, &table)?.flush()?;
+    crate::commands::query_rows::rows(ctx.io.out(), &options, table)?.flush()?;
     Ok(())
 }
 
@@ -294,14 +300,7 @@ async fn sql_query(ctx: &mut Context, client: &Client) -> Result<()> {
         sql.split_whitespace().collect::<Vec<_>>().join(" ")
     )?;
     let table = client.run_sql(sql).await?;
-    let options = OutputOptions {
-        format: Some(Format::Table),
-        columns: None,
-        is_tty: true,
-        width: Some(110),
-        color: false,
-    };
-    crate::commands::query_rows::rows(ctx.io.out(), &options, &table)?.flush()?;
+    print_table(ctx, &table)?;
     let refused = "DELETE FROM Faults";
     match halopsa::sql::check(refused) {
         Err(e) => writeln!(ctx.io.out(), "  `halo sql \"{refused}\"`: {e}")?,

@@ -33,10 +33,15 @@ impl Ran {
 impl Desk {
     /// A sandbox seeded with `tickets`, no profile yet.
     pub async fn new(tickets: u64) -> Desk {
-        let config = SandboxConfig {
+        Desk::start(SandboxConfig {
             seed_tickets: tickets,
             ..SandboxConfig::default()
-        };
+        })
+        .await
+    }
+
+    /// A sandbox started with `config`, no profile yet.
+    pub async fn start(config: SandboxConfig) -> Desk {
         Desk {
             sandbox: Sandbox::start(config).await.unwrap(),
             dir: tempfile::tempdir().unwrap(),
@@ -45,7 +50,16 @@ impl Desk {
 
     /// [`Desk::new`] with `halo connect` done (client credentials, secret on stdin).
     pub async fn connected(tickets: u64) -> Desk {
-        let desk = Desk::new(tickets).await;
+        Desk::connected_with(SandboxConfig {
+            seed_tickets: tickets,
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    /// [`Desk::start`] with `halo connect` done.
+    pub async fn connected_with(config: SandboxConfig) -> Desk {
+        let desk = Desk::start(config).await;
         let url = desk.sandbox.url();
         let line = [
             "connect",
