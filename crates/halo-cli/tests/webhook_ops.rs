@@ -80,6 +80,12 @@ impl Drop for Listener {
 
 /// Runs `halo ARGS` (with `stdin`), expecting success; its standard output.
 fn ok(w: &World, args: &[&str], stdin: &str) -> String {
+    ran(w, args, stdin).0
+}
+
+/// Runs `halo ARGS` (with `stdin`), expecting success and the password nowhere in what it
+/// printed; its standard output and error.
+fn ran(w: &World, args: &[&str], stdin: &str) -> (String, String) {
     let out = w.halo().args(args).write_stdin(stdin).output().unwrap();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -90,7 +96,7 @@ fn ok(w: &World, args: &[&str], stdin: &str) -> String {
         !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
         "the password was printed: {stdout}{stderr}"
     );
-    stdout
+    (stdout, stderr)
 }
 
 fn json(w: &World, args: &[&str]) -> Value {
@@ -188,8 +194,9 @@ fn register_creates_the_webhook_and_its_events_reach_the_receiver() {
     assert!(created.starts_with("created webhook "), "{created}");
     assert!(created.contains("basic as halo"), "{created}");
 
-    // The same URL again: the webhook is updated (renamed, fewer events), not doubled.
-    let updated = json_in(
+    // The same URL again: the webhook is updated (renamed, fewer events), not doubled; the
+    // request bodies logged (-vvv) hide the password.
+    let (updated, log) = ran(
         &w,
         &[
             "webhook",
@@ -203,9 +210,14 @@ fn register_creates_the_webhook_and_its_events_reach_the_receiver() {
             "--basic-user",
             "halo",
             "--basic-password-stdin",
+            "-vvv",
+            "-o",
+            "json",
         ],
         &format!("{PASSWORD}\n"),
     );
+    assert!(log.contains("basic_password"), "no body logged: {log}");
+    let updated: Value = serde_json::from_str(&updated).unwrap();
     assert_eq!(updated["created"], false, "{updated}");
     let hooks = json(&w, &["webhook", "list"]);
     let hooks = hooks.as_array().unwrap();
@@ -259,6 +271,7 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     let out = w.dir.path().join("handled");
     let h = out.to_str().unwrap();
     let receiver = Listener::start(&w, &["--journal", j, "--out", h]);
+    let url = receiver.url.clone();
     let registered = json(
         &w,
         &[
@@ -274,13 +287,13 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     assert_eq!(fire(&w, 3, "Ticket Updated"), 3);
     wait_for_files(&out, 3);
     assert!(receiver.terminate().success());
+    let id = registered["id"].as_str().unwrap();
 
     // Sent while the receiver is down: each of the 4 deliveries fails twice.
     assert_eq!(fire(&w, 4, "Ticket Updated"), 4);
     assert_eq!(journaled(&w, &journal).len(), 3);
 
-    let id = registered["id"].as_str().unwrap();
-    let backfill = ["webhook", "backfill", "--journal", j, "--webhook", id];
+    let backfill = ["webhook", "backfill", "--journal", j, "--url", &url];
     let first = json(&w, &backfill);
     assert_eq!(first["records"], 3 + 4 * 2, "{first}");
     assert_eq!(first["failed_attempts"], 4 * 2, "{first}");
@@ -295,7 +308,10 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     let pending = events.iter().filter(|e| e["status"] == "pending").count();
     assert_eq!(pending, 4);
 
-    let again = json(&w, &backfill);
+    let again = json(
+        &w,
+        &["webhook", "backfill", "--journal", j, "--webhook", id],
+    );
     assert_eq!(again["added"], 0, "{again}");
     assert_eq!(again["already_journaled"], 7, "{again}");
     assert_eq!(journaled(&w, &journal).len(), 7);

@@ -6,6 +6,7 @@
 use super::JournalFlag;
 use crate::commands::Globals;
 use crate::context::Context;
+use crate::exit::Failure;
 use crate::output::write_object;
 use crate::session::RequestFlags;
 use anyhow::Result;
@@ -27,8 +28,11 @@ pub struct BackfillArgs {
     #[arg(long, value_name = "T", value_parser = super::since)]
     pub since: Option<jiff::Timestamp>,
     /// Only the deliveries of this webhook (its id, as `halo webhook list` shows it).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "url")]
     pub webhook: Option<String>,
+    /// Only the deliveries of the webhooks posting to this URL (the receiver's).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     #[command(flatten)]
     pub journal: JournalFlag,
     #[command(flatten)]
@@ -60,18 +64,40 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: BackfillArgs) -> Re
     let timeout = args.requests.timeout(true);
     let records = crate::session::bounded(timeout, async {
         let s = ctx.session(globals.profile.as_deref(), &args.requests)?;
-        let query = match &args.webhook {
-            Some(id) => vec![("webhook_id".to_string(), id.trim().to_string())],
-            None => Vec::new(),
+        let webhooks: Vec<Option<String>> = match (&args.webhook, &args.url) {
+            (Some(id), _) => vec![Some(id.trim().to_string())],
+            (None, Some(url)) => {
+                let ids: Vec<Option<String>> = super::configs::all(&s.client)
+                    .await?
+                    .into_iter()
+                    .filter(|h| {
+                        h.url
+                            .as_deref()
+                            .is_some_and(|u| super::configs::same_url(u, url))
+                    })
+                    .filter_map(|h| h.id.map(Some))
+                    .collect();
+                if ids.is_empty() {
+                    return Err(Failure::not_found(format!("no webhook posts to {url}")));
+                }
+                ids
+            }
+            (None, None) => vec![None],
         };
-        // Read untyped: what a record holds is parsed leniently here (`request_body`).
-        let (rows, _) = s
-            .client
-            .typed::<WebhookEvent>()?
-            .untyped()
-            .list(query, ListOptions::default());
-        let rows: Vec<Value> = rows.try_collect().await?;
-        Ok(rows)
+        let mut records = Vec::new();
+        for webhook in webhooks {
+            let query = webhook
+                .map(|id| vec![("webhook_id".to_string(), id)])
+                .unwrap_or_default();
+            // Read untyped: what a record holds is parsed leniently here (`request_body`).
+            let (rows, _) = s
+                .client
+                .typed::<WebhookEvent>()?
+                .untyped()
+                .list(query, ListOptions::default());
+            records.extend(rows.try_collect::<Vec<Value>>().await?);
+        }
+        Ok(records)
     })
     .await?;
     let (events, mut tally) = events_of(records, args.since);

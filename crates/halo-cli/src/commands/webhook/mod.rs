@@ -78,9 +78,11 @@ authentication. The password is sent to Halo only: never printed or logged.")]
     /// Journal the events of Halo's delivery log (/WebhookEvent) the receiver missed.
     #[command(after_help = "Examples:
   halo webhook backfill --since 6h
-  halo webhook backfill --webhook 0f6c2d1e-5b7a-4c1e-9d2a-3e4f5a6b7c8d --journal ./hooks.sqlite
+  halo webhook backfill --url https://hooks.example.com/hooks/$SECRET --journal ./hooks.sqlite
+  halo webhook backfill --webhook 0f6c2d1e-5b7a-4c1e-9d2a-3e4f5a6b7c8d
 
-Every delivery attempt Halo recorded (in the time asked for) is read and its request body
+Every delivery attempt Halo recorded (in the time asked for; of every webhook unless --url or
+--webhook says which) is read and its request body
 journaled: an event the journal holds already, by id or by occurrence, is not added again,
 so backfilling twice adds nothing. The events added are pending: the next `halo webhook
 listen` on the journal hands them to its handler (`halo webhook replay` does it now).")]
