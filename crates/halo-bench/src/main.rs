@@ -793,8 +793,10 @@ async fn webhook_receiver() -> Result<()> {
             .strip_prefix("listening on ")
             .with_context(|| format!("unexpected first line: {first}"))?
             .to_string();
-        let body = |sender: usize, n: usize, tag: &str| {
+        // Distinct ids and occurrences (the warm-up a minute earlier), so none is a duplicate.
+        let body = |sender: usize, n: usize, warm: bool| {
             let object = (sender * PER_SENDER + n) % 1_000 + 1;
+            let (tag, minute) = if warm { ("warm", 29) } else { ("bench", 30) };
             serde_json::json!({
                 "id": format!("{tag}-{sender}-{n}"),
                 "webhook_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
@@ -803,7 +805,7 @@ async fn webhook_receiver() -> Result<()> {
                 "message": format!("The ticket has been updated: Ticket ID: {object:07}."),
                 "object_id": object,
                 "agent_id": 5,
-                "timestamp": format!("2026-01-15T09:30:12.{sender:03}{n:04}Z"),
+                "timestamp": format!("2026-01-15T09:{minute}:12.{sender:03}{n:04}Z"),
                 "ticket": {"id": object, "summary": "Printer offline", "status_id": 2,
                            "client_id": 12, "team_id": 2, "agent_id": 5},
             })
@@ -814,8 +816,8 @@ async fn webhook_receiver() -> Result<()> {
         for sender in 0..SENDERS {
             let http = reqwest::Client::builder().build()?;
             let (url, barrier) = (url.clone(), barrier.clone());
-            let warm: Vec<String> = (0..WARMUP).map(|n| body(sender, n, "warm")).collect();
-            let bodies: Vec<String> = (0..PER_SENDER).map(|n| body(sender, n, "bench")).collect();
+            let warm: Vec<String> = (0..WARMUP).map(|n| body(sender, n, true)).collect();
+            let bodies: Vec<String> = (0..PER_SENDER).map(|n| body(sender, n, false)).collect();
             senders.push(tokio::spawn(async move {
                 for b in warm {
                     post(&http, &url, b).await?;
