@@ -2,8 +2,8 @@
 //!
 //! `cargo build --release && cargo run --release -p halo-bench` runs them all; `-- NAME` runs
 //! one (`seed`, `sandbox`, `export`, `throttled`, `get`, `rss`, `bulk`, `budget`, `attachments`,
-//! `mirror`). The export, get, RSS, attachment and mirror figures run the release `halo` binary, as
-//! a user would.
+//! `mirror`, `webhook`). The export, get, RSS, attachment, mirror and webhook figures run the
+//! release `halo` binary, as a user would.
 
 use anyhow::{Context, Result};
 use halo_sandbox::{Sandbox, SandboxConfig};
@@ -56,6 +56,9 @@ async fn measure(which: String) -> Result<()> {
     }
     if matches!(which.as_str(), "all" | "mirror") {
         mirror().await?;
+    }
+    if matches!(which.as_str(), "all" | "webhook") {
+        webhook_receiver().await?;
     }
     Ok(())
 }
@@ -802,4 +805,127 @@ async fn mirror_equals_export(
         ));
     }
     Ok(format!("equal ({} rows)", stored.len()))
+}
+
+/// The release `halo webhook listen` (journal only, no handler) taking deliveries from 32
+/// senders, each a reqwest client of its own keeping its connection alive: durable
+/// deliveries per second (each answered only once committed with `synchronous=FULL`) and
+/// the acknowledgement latency each sender saw.
+async fn webhook_receiver() -> Result<()> {
+    const SENDERS: usize = 32;
+    const PER_SENDER: usize = 1_000;
+    const WARMUP: usize = 20;
+    let dir = tempfile::tempdir()?;
+    let journal = dir.path().join("journal.sqlite");
+    let mut child = std::process::Command::new(halo_binary()?)
+        .args(["webhook", "listen", "--bind", "127.0.0.1:0", "--journal"])
+        .arg(&journal)
+        .env("HALO_CONFIG_DIR", dir.path())
+        .env("HALO_DATA_DIR", dir.path())
+        .env("HALO_KEYRING", "off")
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let measured = async {
+        let stdout = child.stdout.take().context("no standard output")?;
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let first = lines.next().context("the receiver printed nothing")??;
+        let url = first
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line: {first}"))?
+            .to_string();
+        // Distinct ids and occurrences (the warm-up a minute earlier), so none is a duplicate.
+        let body = |sender: usize, n: usize, warm: bool| {
+            let object = (sender * PER_SENDER + n) % 1_000 + 1;
+            let (tag, minute) = if warm { ("warm", 29) } else { ("bench", 30) };
+            serde_json::json!({
+                "id": format!("{tag}-{sender}-{n}"),
+                "webhook_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                "notification_id": 2,
+                "event": "Ticket Updated",
+                "message": format!("The ticket has been updated: Ticket ID: {object:07}."),
+                "object_id": object,
+                "agent_id": 5,
+                "timestamp": format!("2026-01-15T09:{minute}:12.{sender:03}{n:04}Z"),
+                "ticket": {"id": object, "summary": "Printer offline", "status_id": 2,
+                           "client_id": 12, "team_id": 2, "agent_id": 5},
+            })
+            .to_string()
+        };
+        let barrier = Arc::new(tokio::sync::Barrier::new(SENDERS + 1));
+        let mut senders = Vec::new();
+        for sender in 0..SENDERS {
+            let http = reqwest::Client::builder().build()?;
+            let (url, barrier) = (url.clone(), barrier.clone());
+            let warm: Vec<String> = (0..WARMUP).map(|n| body(sender, n, true)).collect();
+            let bodies: Vec<String> = (0..PER_SENDER).map(|n| body(sender, n, false)).collect();
+            senders.push(tokio::spawn(async move {
+                for b in warm {
+                    post(&http, &url, b).await?;
+                }
+                barrier.wait().await;
+                let mut latencies = Vec::with_capacity(bodies.len());
+                for b in bodies {
+                    let started = Instant::now();
+                    post(&http, &url, b).await?;
+                    latencies.push(started.elapsed());
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        barrier.wait().await;
+        let started = Instant::now();
+        let mut latencies = Vec::with_capacity(SENDERS * PER_SENDER);
+        for sender in senders {
+            latencies.extend(sender.await??);
+        }
+        let elapsed = started.elapsed();
+        let metrics = reqwest::get(format!("{url}/metrics")).await?.text().await?;
+        let metric = |name: &str| -> f64 {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let delivered = SENDERS * PER_SENDER;
+        anyhow::ensure!(
+            metric("halo_webhook_received_total") as usize == delivered + SENDERS * WARMUP,
+            "the receiver journaled {} events, not {}",
+            metric("halo_webhook_received_total"),
+            delivered + SENDERS * WARMUP
+        );
+        latencies.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        println!(
+            "webhook: {delivered} durable deliveries from {SENDERS} keep-alive senders in {:.2} s: {:.0}/s, target >= 2,000/s; acknowledgement p50 {:.1} ms, p99 {:.1} ms (max {:.1}), target p99 <= 50 ms; {:.1} operations per journal commit",
+            elapsed.as_secs_f64(),
+            delivered as f64 / elapsed.as_secs_f64(),
+            ms(at(0.50)),
+            ms(at(0.99)),
+            ms(latencies[latencies.len() - 1]),
+            metric("halo_webhook_journal_operations_total")
+                / metric("halo_webhook_journal_commits_total")
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    measured
+}
+
+/// One delivery, which must be acknowledged.
+async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<()> {
+    let status = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(status.is_success(), "a delivery was answered {status}");
+    Ok(())
 }

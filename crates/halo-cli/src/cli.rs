@@ -119,7 +119,7 @@ stored, and the next `halo sync` continues it.")]
   halo query \"SELECT status_id, COUNT(*) AS n FROM tickets GROUP BY status_id\"
   halo query \"SELECT id, summary FROM tickets ORDER BY id DESC LIMIT 5\" -o csv --out latest.csv")]
     Query(commands::mirror::query::QueryArgs),
-    /// Receive Halo's webhooks durably, and list or replay what was received.
+    /// Receive Halo's webhooks durably; register them in Halo; list, replay, backfill events.
     #[command(subcommand)]
     Webhook(commands::webhook::WebhookCommand),
     /// Print the script a shell sources to complete halo's commands, flags and profiles.

@@ -143,26 +143,8 @@ fn basic(ctx: &mut Context, args: &ListenArgs) -> Result<Option<BasicAuth>> {
     let Some(user) = &args.basic_user else {
         return Ok(None);
     };
-    if user.is_empty() || user.contains(':') {
-        return Err(Failure::usage(
-            "--basic-user must be a non-empty name without ':'",
-        ));
-    }
-    let password = if args.basic_password_stdin {
-        let mut text = String::new();
-        ctx.io
-            .input()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text.trim_end_matches(['\r', '\n']).to_string()
-    } else {
-        ctx.env().var(PASSWORD_ENV).unwrap_or_default()
-    };
-    if password.is_empty() {
-        return Err(Failure::usage(format!(
-            "--basic-user needs a password: --basic-password-stdin or {PASSWORD_ENV}"
-        )));
-    }
+    super::check_user(user)?;
+    let password = super::password(ctx, args.basic_password_stdin)?;
     Ok(Some(BasicAuth::new(
         user.clone(),
         SecretString::from(password),

@@ -1,18 +1,25 @@
 //! `halo webhook`: receive Halo's webhooks (`listen`), list what was received (`events`),
-//! and hand events to a handler again (`replay`). The receiving, the journal and the
-//! handling rules are `halo_webhook`'s; this module holds the flags, the `--out` handler
-//! and what is printed.
+//! hand events to a handler again (`replay`), manage the Webhook objects in Halo that post
+//! to the receiver (`register`, `list`, `remove`) and journal what Halo's delivery log holds
+//! that the receiver missed (`backfill`). The receiving, the journal and the handling rules
+//! are `halo_webhook`'s; this module holds the flags, the `--out` handler and what is
+//! printed.
 
+pub mod backfill;
+mod configs;
 pub mod events;
+pub mod list;
 pub mod listen;
 mod out;
+pub mod register;
+pub mod remove;
 pub mod replay;
 
 use crate::commands::mirror::db::data_dir;
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::fsutil;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use halo_webhook::{Exec, Handler, Note, Notes, Policy};
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +55,38 @@ yet handled are handed over again at the next start.")]
   halo webhook replay 17 18 --out ./events
   halo webhook replay --since 1h --exec ./on-event --max-attempts 1")]
     Replay(replay::ReplayArgs),
+    /// Create (or update: same name or URL) the Webhook in Halo that posts to a receiver.
+    #[command(after_help = "Examples:
+  echo \"$PASSWORD\" | halo webhook register --url https://hooks.example.com/hooks/$SECRET \\
+      --events 'New Ticket Logged,Ticket Updated,Ticket Status Changed' --basic-user halo --basic-password-stdin
+  halo webhook register --url https://hooks.example.com/h --events 'Action Added' --payload event --name desk-actions
+
+A webhook with the same name (ignoring case) or the same URL is updated, never doubled; its
+other settings (batching, conditions) are kept. Without --basic-user it posts with no
+authentication. The password is sent to Halo only: never printed or logged.")]
+    Register(register::RegisterArgs),
+    /// List the Webhook objects in Halo (their passwords never shown).
+    #[command(after_help = "Examples:
+  halo webhook list
+  halo webhook list -o json")]
+    List(list::ListArgs),
+    /// Delete a Webhook object in Halo: by id, or every one posting to a URL.
+    #[command(after_help = "Examples:
+  halo webhook remove 0f6c2d1e-5b7a-4c1e-9d2a-3e4f5a6b7c8d
+  halo webhook remove --url https://hooks.example.com/h")]
+    Remove(remove::RemoveArgs),
+    /// Journal the events of Halo's delivery log (/WebhookEvent) the receiver missed.
+    #[command(after_help = "Examples:
+  halo webhook backfill --since 6h
+  halo webhook backfill --url https://hooks.example.com/hooks/$SECRET --journal ./hooks.sqlite
+  halo webhook backfill --webhook 0f6c2d1e-5b7a-4c1e-9d2a-3e4f5a6b7c8d
+
+Every delivery attempt Halo recorded (in the time asked for; of every webhook unless --url or
+--webhook says which) is read and its request body
+journaled: an event the journal holds already, by id or by occurrence, is not added again,
+so backfilling twice adds nothing. The events added are pending: the next `halo webhook
+listen` on the journal hands them to its handler (`halo webhook replay` does it now).")]
+    Backfill(backfill::BackfillArgs),
 }
 
 /// Runs a `halo webhook` command.
@@ -56,6 +95,10 @@ pub async fn run(ctx: &mut Context, globals: &super::Globals, cmd: WebhookComman
         WebhookCommand::Listen(args) => listen::run(ctx, args).await,
         WebhookCommand::Events(args) => events::run(ctx, globals, args).await,
         WebhookCommand::Replay(args) => replay::run(ctx, args).await,
+        WebhookCommand::Register(args) => register::run(ctx, globals, args).await,
+        WebhookCommand::List(args) => list::run(ctx, globals, args).await,
+        WebhookCommand::Remove(args) => remove::run(ctx, globals, args).await,
+        WebhookCommand::Backfill(args) => backfill::run(ctx, globals, args).await,
     }
 }
 
@@ -154,6 +197,38 @@ impl HandlerFlags {
             concurrency: self.concurrency as usize,
         }
     }
+}
+
+/// A Basic user name as `--basic-user` takes it: not empty, no `:`.
+fn check_user(user: &str) -> Result<()> {
+    if user.is_empty() || user.contains(':') {
+        return Err(Failure::usage(
+            "--basic-user must be a non-empty name without ':'",
+        ));
+    }
+    Ok(())
+}
+
+/// The Basic password: standard input's first line with `from_stdin`, else
+/// HALO_WEBHOOK_PASSWORD; none is a usage error.
+fn password(ctx: &mut Context, from_stdin: bool) -> Result<String> {
+    let password = if from_stdin {
+        let mut text = String::new();
+        ctx.io
+            .input()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
+        text.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        ctx.env().var(listen::PASSWORD_ENV).unwrap_or_default()
+    };
+    if password.is_empty() {
+        return Err(Failure::usage(format!(
+            "--basic-user needs a password: --basic-password-stdin or {}",
+            listen::PASSWORD_ENV
+        )));
+    }
+    Ok(password)
 }
 
 /// The dispatcher's notes, one line each on standard error.
