@@ -34,8 +34,9 @@ fn halo(dir: &Path) -> Command {
     cmd
 }
 
-/// Runs `halo` to its end with `stdin`; its standard output, after asserting success.
-fn run(dir: &Path, args: &[&str], stdin: &str) -> String {
+/// Runs `halo` to its end with `stdin`; its standard output and error, after asserting
+/// success.
+fn run(dir: &Path, args: &[&str], stdin: &str) -> (String, String) {
     let mut child = halo(dir)
         .args(args)
         .stdin(Stdio::piped())
@@ -55,7 +56,10 @@ fn run(dir: &Path, args: &[&str], stdin: &str) -> String {
         "halo {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 /// A running `halo webhook listen`, its standard error read line by line.
@@ -311,7 +315,7 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
         "-o",
         "json",
     ];
-    let first: Value = serde_json::from_str(&run(dir.path(), &sync, "")).unwrap();
+    let first: Value = serde_json::from_str(&run(dir.path(), &sync, "").0).unwrap();
     assert_eq!(first[0]["resource"], "tickets", "{first}");
     assert_eq!(first[0]["new"], TICKETS, "{first}");
 
@@ -447,7 +451,63 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
     // Ten updates of a ticket in a row fetch it at most twice (a batch boundary between).
     assert!(saved >= 40 * 8, "{line}");
     eprintln!(
-        "{events} events, {live} tickets and {actions} actions equal; {} fetches made, {saved} saved by coalescing ({line})",
+        "listen: {events} events, {live} tickets and {actions} actions equal; {} fetches made, {saved} saved by coalescing ({line})",
         ticket_fetches + action_fetches
     );
+
+    // `replay --mirror` of every event: all were journaled before any of its fetches began,
+    // so each ticket is fetched once (its actions once more when it had an action event),
+    // and the mirror is still the sandbox.
+    let journal_text = journal.to_string_lossy().into_owned();
+    let (listed, _) = run(
+        dir.path(),
+        &[
+            "webhook",
+            "events",
+            "--journal",
+            &journal_text,
+            "-o",
+            "json",
+        ],
+        "",
+    );
+    let listed: Vec<Value> = serde_json::from_str(&listed).unwrap();
+    let objects = |keep: &dyn Fn(&str) -> bool| {
+        listed
+            .iter()
+            .filter(|e| keep(e["event"].as_str().unwrap()))
+            .map(|e| e["object_id"].as_str().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64
+    };
+    let want_tickets = objects(&|e| e != "Ticket Deleted");
+    let want_actions = objects(&|e| e == "Action Added");
+    let mirror_flag = format!("--mirror={db_text}");
+    let (_, said) = run(
+        dir.path(),
+        &[
+            "webhook",
+            "replay",
+            "--since",
+            "1d",
+            "--journal",
+            &journal_text,
+            &mirror_flag,
+        ],
+        "",
+    );
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("mirror: "))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert_eq!(count_before(line, "events:"), listed.len() as u64, "{line}");
+    assert_eq!(count_before(line, "ticket fetches"), want_tickets, "{line}");
+    assert_eq!(
+        count_before(line, "action lists fetched"),
+        want_actions,
+        "{line}"
+    );
+    assert_eq!(assert_equal(dir.path(), &mirror, "tickets").await, live);
+    assert_eq!(assert_equal(dir.path(), &mirror, "actions").await, actions);
+    eprintln!("replay: {line}");
 }
