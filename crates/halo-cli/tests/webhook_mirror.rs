@@ -283,6 +283,44 @@ fn count_before(line: &str, word: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count before {word:?} in {line}"))
 }
 
+#[test]
+fn mirror_mistakes_are_told_before_anything_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let fails = |args: &[&str]| {
+        let out = halo(dir.path()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err)
+    };
+    let missing = dir.path().join("none.sqlite");
+    let missing = missing.to_str().unwrap();
+    let (code, err) = fails(&[
+        "webhook",
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--mirror",
+        missing,
+    ]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(
+        err.contains("no mirror at") && err.contains("run `halo sync` first"),
+        "{err}"
+    );
+    assert!(!Path::new(missing).exists(), "a mirror was created");
+    let (code, err) = fails(&[
+        "webhook",
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--mirror",
+        "--exec",
+        "true",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = fails(&["webhook", "replay", "--dead", "--mirror", "--out", "x"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {

@@ -40,7 +40,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: ReplayArgs) -> Resu
         .await?
     else {
         return Err(Failure::usage(
-            "say how to handle them: --exec CMD, --out DIR or --mirror",
+            "say how to handle them: --exec CMD or --out DIR (or --mirror to update the mirror)",
         ));
     };
     let path = args.journal.existing(ctx)?;
