@@ -179,14 +179,15 @@ impl MirrorHandler {
                 }
             }
             Ask::Action(_) => {
-                for (done, refresh) in
-                    [(covered(seen.ticket), false), (covered(seen.actions), true)]
-                {
-                    match (done, refresh) {
-                        (true, _) => bump(&self.counts.coalesced, 1),
-                        (false, false) => self.refresh_ticket(ticket).await?,
-                        (false, true) => self.refresh_actions(ticket).await?,
-                    }
+                if covered(seen.ticket) {
+                    bump(&self.counts.coalesced, 1);
+                } else {
+                    self.refresh_ticket(ticket).await?;
+                }
+                if covered(seen.actions) {
+                    bump(&self.counts.coalesced, 1);
+                } else {
+                    self.refresh_actions(ticket).await?;
                 }
             }
             Ask::Nothing => {}
