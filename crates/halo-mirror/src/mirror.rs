@@ -301,8 +301,23 @@ impl Mirror {
     ) -> Result<Saved, MirrorError> {
         let rows = keyed(table, rows);
         match &self.backend {
-            Backend::Sqlite(l) => l.save(table, rows, cursor.clone()).await,
-            Backend::Postgres(p) => p.save(table, rows, cursor).await,
+            Backend::Sqlite(l) => l.save(table, rows, Some(cursor.clone())).await,
+            Backend::Postgres(p) => p.save(table, rows, Some(cursor)).await,
+        }
+    }
+
+    /// Upserts `rows` (as [`Mirror::save`]) in one transaction, leaving the table's sync
+    /// cursor as it is: for changes learnt beside `halo sync` (a webhook feed), which must
+    /// neither move a sync's cursor nor put back an older one.
+    pub async fn upsert(
+        &self,
+        table: &'static Table,
+        rows: Vec<Value>,
+    ) -> Result<Saved, MirrorError> {
+        let rows = keyed(table, rows);
+        match &self.backend {
+            Backend::Sqlite(l) => l.save(table, rows, None).await,
+            Backend::Postgres(p) => p.save(table, rows, None).await,
         }
     }
 
@@ -314,8 +329,17 @@ impl Mirror {
         cursor: &Cursor,
     ) -> Result<u64, MirrorError> {
         match &self.backend {
-            Backend::Sqlite(l) => l.remove(table, keys, cursor.clone()).await,
-            Backend::Postgres(p) => p.remove(table, keys, cursor).await,
+            Backend::Sqlite(l) => l.remove(table, keys, Some(cursor.clone())).await,
+            Backend::Postgres(p) => p.remove(table, keys, Some(cursor)).await,
+        }
+    }
+
+    /// Removes rows by key in one transaction, leaving the sync cursor as it is (see
+    /// [`Mirror::upsert`]); returns how many existed.
+    pub async fn delete(&self, table: &'static Table, keys: Vec<Key>) -> Result<u64, MirrorError> {
+        match &self.backend {
+            Backend::Sqlite(l) => l.remove(table, keys, None).await,
+            Backend::Postgres(p) => p.remove(table, keys, None).await,
         }
     }
 

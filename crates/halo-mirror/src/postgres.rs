@@ -290,7 +290,7 @@ impl Pg {
         &self,
         table: &'static Table,
         rows: Vec<(Key, Value)>,
-        cursor: &Cursor,
+        cursor: Option<&Cursor>,
     ) -> Result<Saved, MirrorError> {
         let total = rows.len() as u64;
         let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
@@ -365,7 +365,9 @@ impl Pg {
             }
         }
         saved.unchanged = total - saved.new - saved.changed;
-        store_cursor(&tx, table, cursor).await?;
+        if let Some(cursor) = cursor {
+            store_cursor(&tx, table, cursor).await?;
+        }
         tx.commit().await?;
         Ok(saved)
     }
@@ -374,7 +376,7 @@ impl Pg {
         &self,
         table: &'static Table,
         keys: Vec<Key>,
-        cursor: &Cursor,
+        cursor: Option<&Cursor>,
     ) -> Result<u64, MirrorError> {
         let arrays = key_arrays(table, &keys);
         let unnest: Vec<String> = table
@@ -403,7 +405,9 @@ impl Pg {
         } else {
             tx.execute(&sql, &params).await?
         };
-        store_cursor(&tx, table, cursor).await?;
+        if let Some(cursor) = cursor {
+            store_cursor(&tx, table, cursor).await?;
+        }
         tx.commit().await?;
         Ok(removed)
     }

@@ -289,12 +289,14 @@ impl Lite {
         &self,
         table: &'static Table,
         rows: Vec<(Key, Value)>,
-        cursor: Cursor,
+        cursor: Option<Cursor>,
     ) -> Result<Saved, MirrorError> {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let saved = upsert(&tx, table, rows)?;
-            store_cursor(&tx, table, &cursor)?;
+            if let Some(cursor) = &cursor {
+                store_cursor(&tx, table, cursor)?;
+            }
             tx.commit()?;
             Ok(saved)
         })
@@ -305,7 +307,7 @@ impl Lite {
         &self,
         table: &'static Table,
         keys: Vec<Key>,
-        cursor: Cursor,
+        cursor: Option<Cursor>,
     ) -> Result<u64, MirrorError> {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -321,7 +323,9 @@ impl Lite {
                     removed += delete.execute(rusqlite::params_from_iter(cells.iter()))? as u64;
                 }
             }
-            store_cursor(&tx, table, &cursor)?;
+            if let Some(cursor) = &cursor {
+                store_cursor(&tx, table, cursor)?;
+            }
             tx.commit()?;
             Ok(removed)
         })

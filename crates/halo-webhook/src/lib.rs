@@ -3,6 +3,8 @@
 //! commit, de-duplicated), and a [`dispatch`]er that hands each journaled event to a
 //! [`Handler`] at least once and in order per object, with retries and dead letters.
 //! [`Service`] puts them together; on start it hands every unfinished event over again.
+//! Handlers: [`Exec`] (a program per event) and [`MirrorHandler`] (the `halo sync` mirror kept
+//! live).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), halo_webhook::ListenError> {
@@ -19,6 +21,7 @@ pub mod dispatch;
 pub mod exec;
 pub mod journal;
 pub mod metrics;
+pub mod mirror;
 pub mod payload;
 pub mod server;
 pub mod tls;
@@ -27,6 +30,7 @@ pub use dispatch::{Dispatcher, Handler, HandlerError, HandlerFuture, Note, Notes
 pub use exec::Exec;
 pub use journal::{Event, Journal, JournalError, Outcome, Query, Status};
 pub use metrics::{Counts, Metrics, Rejection};
+pub use mirror::{MirrorCounts, MirrorHandler};
 pub use payload::{Fields, Incoming, PayloadError};
 pub use server::{BasicAuth, ReceiverConfig};
 pub use tls::{TlsError, TlsFiles};

@@ -1,6 +1,7 @@
 //! `halo webhook listen`: the receiver in the foreground until SIGTERM or Ctrl-C.
 
 use super::{HandlerFlags, JournalFlag};
+use crate::commands::Globals;
 use crate::context::Context;
 use crate::exit::Failure;
 use anyhow::{Context as _, Result};
@@ -43,7 +44,7 @@ pub struct ListenArgs {
 }
 
 /// Runs the receiver until SIGTERM or Ctrl-C.
-pub async fn run(ctx: &mut Context, args: ListenArgs) -> Result<()> {
+pub async fn run(ctx: &mut Context, globals: &Globals, args: ListenArgs) -> Result<()> {
     if !args.path.starts_with('/') {
         return Err(Failure::usage(format!(
             "--path '{}' must start with /",
@@ -58,7 +59,11 @@ pub async fn run(ctx: &mut Context, args: ListenArgs) -> Result<()> {
     }
     let basic = basic(ctx, &args)?;
     let journal = args.journal.path(ctx)?;
-    let handler = args.handler.handler()?;
+    let chosen = args
+        .handler
+        .handler(ctx, globals.profile.as_deref())
+        .await?;
+    let mirror = chosen.as_ref().and_then(|c| c.mirror.clone());
     let mut config = ListenConfig::new(args.bind, journal.clone());
     config.receiver = ReceiverConfig {
         path: args.path.clone(),
@@ -79,7 +84,7 @@ pub async fn run(ctx: &mut Context, args: ListenArgs) -> Result<()> {
         "http"
     };
     let has_auth = config.receiver.basic.is_some();
-    let service = Service::start(config, handler, super::notes(ctx))
+    let service = Service::start(config, chosen.map(|c| c.handler), super::notes(ctx))
         .await
         .map_err(|e| match e {
             halo_webhook::ListenError::Bind { .. } | halo_webhook::ListenError::Tls(_) => {
@@ -135,6 +140,9 @@ pub async fn run(ctx: &mut Context, args: ListenArgs) -> Result<()> {
         counts.dead,
         counts.pending.max(0)
     )?;
+    if let Some(mirror) = mirror {
+        writeln!(ctx.io.err(), "{}", super::mirror_line(&mirror.counts()))?;
+    }
     Ok(())
 }
 

@@ -15,12 +15,14 @@ pub mod register;
 pub mod remove;
 pub mod replay;
 
-use crate::commands::mirror::db::data_dir;
+use crate::commands::mirror::db::{self as mirror_db, DbFlag, data_dir};
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::fsutil;
+use crate::session::RequestFlags;
 use anyhow::{Context as _, Result};
-use halo_webhook::{Exec, Handler, Note, Notes, Policy};
+use halo_mirror::Mirror;
+use halo_webhook::{Exec, Handler, MirrorCounts, MirrorHandler, Note, Notes, Policy};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +36,7 @@ pub enum WebhookCommand {
     #[command(after_help = "Examples:
   halo webhook listen --bind 0.0.0.0:8443 --path /hooks/$SECRET --tls-cert cert.pem --tls-key key.pem --out ./events
   echo \"$PASSWORD\" | halo webhook listen --bind 127.0.0.1:8080 --basic-user halo --basic-password-stdin --exec ./on-event
+  halo webhook listen --bind 127.0.0.1:8080 --path /hooks/$SECRET --mirror   # the mirror stays live, no sync run
   halo webhook listen --bind 127.0.0.1:8080          # journal only: handle later with `halo webhook replay`
 
 A delivery is answered 200 only once it is on disk. Refused, and not journaled: a wrong path
@@ -52,6 +55,7 @@ yet handled are handed over again at the next start.")]
     /// Hand journaled events to a handler again: by number, since a time, or the dead letters.
     #[command(after_help = "Examples:
   halo webhook replay --dead --exec ./on-event
+  halo webhook replay --since 1h --mirror=./mirror.sqlite
   halo webhook replay 17 18 --out ./events
   halo webhook replay --since 1h --exec ./on-event --max-attempts 1")]
     Replay(replay::ReplayArgs),
@@ -92,9 +96,9 @@ listen` on the journal hands them to its handler (`halo webhook replay` does it 
 /// Runs a `halo webhook` command.
 pub async fn run(ctx: &mut Context, globals: &super::Globals, cmd: WebhookCommand) -> Result<()> {
     match cmd {
-        WebhookCommand::Listen(args) => listen::run(ctx, args).await,
+        WebhookCommand::Listen(args) => listen::run(ctx, globals, args).await,
         WebhookCommand::Events(args) => events::run(ctx, globals, args).await,
-        WebhookCommand::Replay(args) => replay::run(ctx, args).await,
+        WebhookCommand::Replay(args) => replay::run(ctx, globals, args).await,
         WebhookCommand::Register(args) => register::run(ctx, globals, args).await,
         WebhookCommand::List(args) => list::run(ctx, globals, args).await,
         WebhookCommand::Remove(args) => remove::run(ctx, globals, args).await,
@@ -143,11 +147,17 @@ impl JournalFlag {
 pub struct HandlerFlags {
     /// Run CMD per event, the event's JSON on its standard input (a program and its
     /// arguments separated by spaces, run directly, no shell); exit 0 means handled.
-    #[arg(long, value_name = "CMD", conflicts_with = "out")]
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["out", "mirror"])]
     pub exec: Option<String>,
     /// Write each event to DIR/<number>.json (atomically; made owner-only).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "mirror")]
     pub out: Option<PathBuf>,
+    /// Keep the `halo sync` mirror live: each event's ticket (and for an action event its
+    /// actions) fetched through the API and stored, a deleted ticket removed. Alone: the
+    /// mirror `halo sync` uses; or a SQLite file or postgres:// URL (with `replay`, write
+    /// --mirror=DB or put the event numbers first).
+    #[arg(long, value_name = "PATH|URL", num_args = 0..=1, default_missing_value = "")]
+    pub mirror: Option<String>,
     /// Attempts per event before it becomes a dead letter.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_attempts: u32,
@@ -160,11 +170,22 @@ pub struct HandlerFlags {
     /// Events of different objects handled at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
+    #[command(flatten)]
+    pub requests: RequestFlags,
+}
+
+/// The handler the flags chose.
+pub(crate) struct Chosen {
+    /// What the dispatcher runs.
+    pub handler: Arc<dyn Handler>,
+    /// The same handler when it is the mirror's, for its counts.
+    pub mirror: Option<Arc<MirrorHandler>>,
 }
 
 impl HandlerFlags {
-    /// The handler the flags name, if any.
-    fn handler(&self) -> Result<Option<Arc<dyn Handler>>> {
+    /// The handler the flags name, if any; `--mirror` opens the mirror (it must exist:
+    /// `halo sync` makes it) and the profile's session.
+    async fn handler(&self, ctx: &Context, profile: Option<&str>) -> Result<Option<Chosen>> {
         if let Some(command) = &self.exec {
             let mut words = command.split_whitespace();
             let program = words
@@ -172,20 +193,43 @@ impl HandlerFlags {
                 .ok_or_else(|| Failure::usage("--exec needs a program"))?;
             let args = words.map(Into::into).collect();
             let exec = Exec::new(program, args, self.exec_timeout).hide_env(listen::PASSWORD_ENV);
-            return Ok(Some(Arc::new(exec)));
+            return Ok(Some(Chosen {
+                handler: Arc::new(exec),
+                mirror: None,
+            }));
         }
         if let Some(dir) = &self.out {
-            return Ok(Some(Arc::new(out::OutDir::new(dir)?)));
+            return Ok(Some(Chosen {
+                handler: Arc::new(out::OutDir::new(dir)?),
+                mirror: None,
+            }));
+        }
+        if let Some(db) = &self.mirror {
+            let flag = DbFlag {
+                db: Some(db.clone()).filter(|d| !d.is_empty()),
+            };
+            let target = mirror_db::target(ctx, profile, &flag)?;
+            let mirror = Mirror::open_existing(&target)
+                .await
+                .map_err(|e| crate::commands::mirror::failure(&target, e))?;
+            let session = ctx.session(profile, &self.requests)?;
+            let handler = Arc::new(MirrorHandler::new(session.client, mirror)?);
+            return Ok(Some(Chosen {
+                handler: handler.clone(),
+                mirror: Some(handler),
+            }));
         }
         Ok(None)
     }
 
-    /// The handler's words for people: `exec ./on-event`, `files in ./events`.
+    /// The handler's words for people: `exec ./on-event`, `files in ./events`, `the mirror`.
     fn describe(&self) -> Option<String> {
-        match (&self.exec, &self.out) {
-            (Some(command), _) => Some(format!("exec {command}")),
-            (None, Some(dir)) => Some(format!("files in {}", dir.display())),
-            (None, None) => None,
+        match (&self.exec, &self.out, &self.mirror) {
+            (Some(command), _, _) => Some(format!("exec {command}")),
+            (None, Some(dir), _) => Some(format!("files in {}", dir.display())),
+            (None, None, Some(db)) if db.is_empty() => Some("the mirror `halo sync` uses".into()),
+            (None, None, Some(_)) => Some("the mirror given".into()),
+            (None, None, None) => None,
         }
     }
 
@@ -229,6 +273,20 @@ fn password(ctx: &mut Context, from_stdin: bool) -> Result<String> {
         )));
     }
     Ok(password)
+}
+
+/// What the mirror handler did, one line.
+fn mirror_line(counts: &MirrorCounts) -> String {
+    format!(
+        "mirror: {} events: {} ticket fetches, {} action lists fetched, {} fetches saved by coalescing; {} rows stored, {} tickets removed, {} events ignored (not about a ticket)",
+        counts.events,
+        counts.ticket_fetches,
+        counts.action_fetches,
+        counts.coalesced,
+        counts.upserted,
+        counts.removed,
+        counts.ignored
+    )
 }
 
 /// The dispatcher's notes, one line each on standard error.

@@ -2,6 +2,7 @@
 //! order per object, with the same retries and dead letters as `listen`.
 
 use super::{HandlerFlags, JournalFlag};
+use crate::commands::Globals;
 use crate::context::Context;
 use crate::exit::Failure;
 use anyhow::Result;
@@ -27,15 +28,19 @@ pub struct ReplayArgs {
 }
 
 /// Runs `halo webhook replay`.
-pub async fn run(ctx: &mut Context, args: ReplayArgs) -> Result<()> {
+pub async fn run(ctx: &mut Context, globals: &Globals, args: ReplayArgs) -> Result<()> {
     if args.ids.is_empty() && args.since.is_none() && !args.dead {
         return Err(Failure::usage(
             "say which events: their numbers, --since T or --dead",
         ));
     }
-    let Some(handler) = args.handler.handler()? else {
+    let Some(chosen) = args
+        .handler
+        .handler(ctx, globals.profile.as_deref())
+        .await?
+    else {
         return Err(Failure::usage(
-            "say how to handle them: --exec CMD or --out DIR",
+            "say how to handle them: --exec CMD or --out DIR (or --mirror to update the mirror)",
         ));
     };
     let path = args.journal.existing(ctx)?;
@@ -85,7 +90,7 @@ pub async fn run(ctx: &mut Context, args: ReplayArgs) -> Result<()> {
     }
     drop(feed);
     Dispatcher::start(
-        handler,
+        chosen.handler,
         journal,
         args.handler.policy(),
         metrics.clone(),
@@ -102,6 +107,9 @@ pub async fn run(ctx: &mut Context, args: ReplayArgs) -> Result<()> {
         counts.succeeded,
         counts.dead
     )?;
+    if let Some(mirror) = &chosen.mirror {
+        writeln!(ctx.io.err(), "{}", super::mirror_line(&mirror.counts()))?;
+    }
     if counts.dead > 0 {
         anyhow::bail!(
             "{} of {n} events failed again and are dead letters: `halo webhook events --status dead` lists them",
