@@ -1,140 +1,29 @@
 //! `halo webhook`: the receiver as a process (it serves until a signal), senders on
 //! loopback, and `halo webhook events` / `replay` reading the journal it wrote.
 
+mod common;
+
+use common::listener::{Listener, halo};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-/// `halo` with no inherited HALO_* variables and a data directory of its own.
-fn halo(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("halo"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HALO_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
+/// Waits until `/metrics` shows nothing pending and `done` handled (polling: the handler runs
+/// on its own; no time is asserted).
+async fn settled(listener: &Listener, http: &reqwest::Client, done: f64) {
+    for _ in 0..6000 {
+        if listener.metric(http, "halo_webhook_pending_events").await == 0.0
+            && listener
+                .metric(http, "halo_webhook_handler_successes_total")
+                .await
+                >= done
+        {
+            return;
         }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    cmd.env("HALO_CONFIG_DIR", dir.join("config"))
-        .env("HALO_DATA_DIR", dir.join("data"))
-        .env("HALO_KEYRING", "off")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-/// A running `halo webhook listen`, its address read from its first line, its standard
-/// error read line by line as it comes.
-struct Listener {
-    child: Child,
-    url: String,
-    intro: Vec<String>,
-    errors: mpsc::Receiver<String>,
-}
-
-impl Listener {
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Listener {
-        let mut cmd = halo(dir);
-        cmd.args(["webhook", "listen", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut intro = Vec::new();
-        for _ in 0..5 {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            intro.push(line.trim_end().to_string());
-        }
-        let url = intro[0]
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{intro:?}"))
-            .to_string();
-        let (tx, errors) = mpsc::channel();
-        let err = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            for line in err.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Listener {
-            child,
-            url,
-            intro,
-            errors,
-        }
-    }
-
-    /// The next line on standard error containing `text` (the lines before it skipped).
-    fn wait_for_line(&self, text: &str) -> String {
-        loop {
-            let line = self
-                .errors
-                .recv_timeout(Duration::from_secs(120))
-                .unwrap_or_else(|e| panic!("no line with {text:?}: {e}"));
-            if line.contains(text) {
-                return line;
-            }
-        }
-    }
-
-    /// A counter of `/metrics`.
-    async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
-        let text = http
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("{name} not in\n{text}"))
-    }
-
-    /// Waits until `/metrics` shows nothing pending and `done` handled (polling: the
-    /// handler runs on its own; no time is asserted).
-    async fn settled(&self, http: &reqwest::Client, done: f64) {
-        for _ in 0..6000 {
-            if self.metric(http, "halo_webhook_pending_events").await == 0.0
-                && self
-                    .metric(http, "halo_webhook_handler_successes_total")
-                    .await
-                    >= done
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("events still pending");
-    }
-
-    /// SIGTERM, then the exit status and the last line on standard error.
-    #[cfg(unix)]
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: kill with a pid this test spawned and has not reaped.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let status = self.child.wait().unwrap();
-        let last = self.errors.iter().last().unwrap_or_default();
-        (status, last)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    panic!("events still pending");
 }
 
 /// `halo webhook events -o json` on `journal`.
@@ -241,7 +130,7 @@ async fn refused_deliveries_are_not_journaled_and_a_duplicate_is_kept_once() {
     renamed["id"] = json!("9d9d9d9d");
     let renamed = serde_json::to_vec(&renamed).unwrap();
     assert_eq!(send(hook.clone(), Some(good.clone()), renamed).await, 200);
-    listener.settled(&http, 1.0).await;
+    settled(&listener, &http, 1.0).await;
     assert_eq!(
         listener.metric(&http, "halo_webhook_received_total").await,
         1.0
@@ -274,7 +163,8 @@ async fn refused_deliveries_are_not_journaled_and_a_duplicate_is_kept_once() {
     assert_eq!(written, event);
     #[cfg(unix)]
     {
-        let (status, last) = listener.terminate();
+        let (status, lines) = listener.terminate();
+        let last = lines.last().cloned().unwrap_or_default();
         assert!(status.success(), "{status:?}");
         assert!(
             last.starts_with("stopped: 3 deliveries acknowledged (1 new events, 2 duplicates), 7 refused; 1 handled"),
@@ -471,7 +361,7 @@ async fn every_acknowledged_delivery_survives_a_sigkill_and_is_handled() {
         again.intro
     );
     let http = reqwest::Client::new();
-    again.settled(&http, pending as f64).await;
+    settled(&again, &http, pending as f64).await;
     let after = events(dir.path(), &journal, &[]);
     assert!(after.iter().all(|e| e["status"] == "done"));
     let files = handled_ids(&out);

@@ -5,34 +5,19 @@
 
 mod common;
 
+use common::listener::{Listener, halo};
 use common::{CLIENT_ID, SECRET};
 use halo_mirror::{Key, Mirror, Target};
 use halo_sandbox::{Churn, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::Duration;
 
 /// Tickets seeded (churn needs distinct live tickets for its edits, deletes and actions).
 const TICKETS: u64 = 600;
-
-/// `halo` with no inherited HALO_* variables, a config and data directory of its own.
-fn halo(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("halo"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HALO_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HALO_CONFIG_DIR", dir.join("config"))
-        .env("HALO_DATA_DIR", dir.join("data"))
-        .env("HALO_KEYRING", "off")
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 /// Runs `halo` to its end with `stdin`; its standard output and error, after asserting
 /// success.
@@ -62,106 +47,24 @@ fn run(dir: &Path, args: &[&str], stdin: &str) -> (String, String) {
     )
 }
 
-/// A running `halo webhook listen`, its standard error read line by line.
-struct Listener {
-    child: Child,
-    url: String,
-    errors: mpsc::Receiver<String>,
-}
-
-impl Listener {
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Listener {
-        let mut cmd = halo(dir);
-        cmd.args(["webhook", "listen", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
+/// Waits until every journaled event is handled (polling: the handler runs on its own;
+/// no time is asserted). Returns how many events were journaled.
+async fn drained(listener: &Listener, http: &reqwest::Client) -> f64 {
+    for _ in 0..30_000 {
+        let received = listener.metric(http, "halo_webhook_received_total").await;
+        let done = listener
+            .metric(http, "halo_webhook_handler_successes_total")
+            .await;
+        let dead = listener
+            .metric(http, "halo_webhook_dead_letters_total")
+            .await;
+        assert_eq!(dead, 0.0, "dead letters: {:?}", listener.lines_so_far());
+        if listener.metric(http, "halo_webhook_pending_events").await == 0.0 && done >= received {
+            return received;
         }
-        let mut child = cmd.spawn().unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut intro = Vec::new();
-        for _ in 0..5 {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            intro.push(line.trim_end().to_string());
-        }
-        assert!(
-            intro[4].contains("handler:   the mirror given"),
-            "{intro:?}"
-        );
-        let url = intro[0]
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{intro:?}"))
-            .to_string();
-        let (tx, errors) = mpsc::channel();
-        let err = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            for line in err.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Listener { child, url, errors }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-
-    async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
-        let text = http
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("{name} not in\n{text}"))
-    }
-
-    /// Waits until every journaled event is handled (polling: the handler runs on its own;
-    /// no time is asserted). Returns how many events were journaled.
-    async fn drained(&self, http: &reqwest::Client) -> f64 {
-        for _ in 0..30_000 {
-            let received = self.metric(http, "halo_webhook_received_total").await;
-            let done = self
-                .metric(http, "halo_webhook_handler_successes_total")
-                .await;
-            let dead = self.metric(http, "halo_webhook_dead_letters_total").await;
-            assert_eq!(
-                dead,
-                0.0,
-                "dead letters: {:?}",
-                self.errors.try_iter().collect::<Vec<_>>()
-            );
-            if self.metric(http, "halo_webhook_pending_events").await == 0.0 && done >= received {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("events still pending");
-    }
-
-    /// SIGTERM, then every line it wrote on standard error.
-    #[cfg(unix)]
-    fn terminate(mut self) -> Vec<String> {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: kill with a pid this test spawned and has not reaped.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-        self.errors.iter().collect()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    panic!("events still pending");
 }
 
 /// Raw API writes to the sandbox with an all-scope token (what another Halo client does).
@@ -372,6 +275,11 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
         ],
         &[("HALO_WEBHOOK_PASSWORD", "pa55")],
     );
+    assert!(
+        listener.intro[4].contains("handler:   the mirror given"),
+        "{:?}",
+        listener.intro
+    );
     let api = Api::new(&sandbox).await;
     // Event-only payloads (the handler must not rely on the payload's copy), batched (any
     // event, 100 a delivery, sent when full or flushed), Basic auth.
@@ -446,7 +354,7 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
 
     sandbox.flush_webhooks().await;
     let http = reqwest::Client::new();
-    let events = listener.drained(&http).await;
+    let events = drained(&listener, &http).await;
     assert!(events >= 1000.0, "{events} events journaled");
 
     let live = assert_equal(dir.path(), &mirror, "tickets").await;
@@ -465,7 +373,8 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
         .filter(|e| e.method == "GET" && e.path.starts_with("/api/"))
         .map(|e| e.path.clone())
         .collect();
-    let lines = listener.terminate();
+    let (status, lines) = listener.terminate();
+    assert!(status.success(), "{status}");
     let line = lines
         .iter()
         .find(|l| l.starts_with("mirror: "))

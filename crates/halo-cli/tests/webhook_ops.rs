@@ -5,12 +5,11 @@
 mod common;
 
 use common::World;
+use common::listener::Listener;
 use halo_sandbox::{Fire, SandboxConfig, WebhookRetry};
 use serde_json::Value;
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const PASSWORD: &str = "hook-pass-6f1e";
@@ -29,53 +28,11 @@ fn world() -> World {
     w
 }
 
-/// A running `halo webhook listen` on loopback and the lines it printed on start.
-struct Listener {
-    child: Child,
-    url: String,
-    intro: Vec<String>,
-}
-
-impl Listener {
-    fn start(w: &World, args: &[&str]) -> Listener {
-        let mut child = w
-            .process()
-            .args(["webhook", "listen", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .env("HALO_WEBHOOK_PASSWORD", PASSWORD)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut intro = Vec::new();
-        for _ in 0..5 {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            intro.push(line.trim_end().to_string());
-        }
-        let url = intro[0]
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{intro:?}"))
-            .to_string();
-        Listener { child, url, intro }
-    }
-
-    /// SIGTERM; the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: kill with a pid this test spawned and has not reaped.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `halo webhook listen ARGS` against `w`'s profile, its Basic password from the environment.
+fn listen(w: &World, args: &[&str]) -> Listener {
+    let mut cmd = w.process();
+    cmd.env("HALO_WEBHOOK_PASSWORD", PASSWORD);
+    Listener::spawn(cmd, args)
 }
 
 /// Runs `halo ARGS` (with `stdin`), expecting success; its standard output.
@@ -162,7 +119,7 @@ fn register_creates_the_webhook_and_its_events_reach_the_receiver() {
     let w = world();
     let journal: PathBuf = w.dir.path().join("journal.sqlite");
     let j = journal.to_str().unwrap();
-    let receiver = Listener::start(
+    let receiver = listen(
         &w,
         &[
             "--journal",
@@ -260,7 +217,7 @@ fn register_creates_the_webhook_and_its_events_reach_the_receiver() {
         .assert()
         .code(4);
     assert_eq!(fire(&w, 3, "Ticket Updated"), 0, "no webhook is left");
-    assert!(receiver.terminate().success());
+    assert!(receiver.terminate().0.success());
 }
 
 #[test]
@@ -270,7 +227,7 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     let j = journal.to_str().unwrap();
     let out = w.dir.path().join("handled");
     let h = out.to_str().unwrap();
-    let receiver = Listener::start(&w, &["--journal", j, "--out", h]);
+    let receiver = listen(&w, &["--journal", j, "--out", h]);
     let url = receiver.url.clone();
     let registered = json(
         &w,
@@ -286,7 +243,7 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     assert_eq!(registered["created"], true, "{registered}");
     assert_eq!(fire(&w, 3, "Ticket Updated"), 3);
     wait_for_files(&out, 3);
-    assert!(receiver.terminate().success());
+    assert!(receiver.terminate().0.success());
     let id = registered["id"].as_str().unwrap();
 
     // Sent while the receiver is down: each of the 4 deliveries fails twice.
@@ -317,14 +274,14 @@ fn backfill_recovers_what_was_sent_while_the_receiver_was_down() {
     assert_eq!(journaled(&w, &journal).len(), 7);
 
     // The next receiver on the journal hands the 4 to its handler.
-    let restarted = Listener::start(&w, &["--journal", j, "--out", h]);
+    let restarted = listen(&w, &["--journal", j, "--out", h]);
     assert!(
         restarted.intro[3].contains("(4 unfinished events handed over again)"),
         "{:?}",
         restarted.intro
     );
     assert_eq!(wait_for_files(&out, 7), 7);
-    assert!(restarted.terminate().success());
+    assert!(restarted.terminate().0.success());
     let events = journaled(&w, &journal);
     assert!(events.iter().all(|e| e["status"] == "done"), "{events:?}");
 }

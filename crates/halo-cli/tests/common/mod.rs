@@ -4,6 +4,7 @@
 
 pub mod desk;
 pub mod fake;
+pub mod listener;
 
 use halo_sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
