@@ -5,6 +5,7 @@
 mod common;
 
 use common::desk::{Desk, Ran};
+use common::sandbox_documents;
 use halo_mirror::{Key, Mirror, Target};
 use halo_sandbox::{Churn, Sandbox, SandboxConfig};
 use serde_json::Value;
@@ -37,28 +38,6 @@ async fn desk(dir: &Path, tickets: u64) -> Desk {
         ..SandboxConfig::default()
     })
     .await
-}
-
-/// Every live document of a table's resource as the sandbox stores it, by the mirror's key.
-fn sandbox_documents(dir: &Path, table: &'static halo_mirror::Table) -> BTreeMap<Key, Value> {
-    let db = rusqlite::Connection::open_with_flags(
-        dir.join("sandbox").join("sandbox.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut stmt = db
-        .prepare("SELECT doc FROM objects WHERE resource = ?1 AND deleted = 0")
-        .unwrap();
-    let docs = stmt
-        .query_map([table.resource.path], |r| r.get::<_, String>(0))
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for doc in docs {
-        let doc: Value = serde_json::from_str(&doc.unwrap()).unwrap();
-        let key = table.key_of(&doc).expect("every sandbox row has a key");
-        assert!(out.insert(key, doc).is_none(), "a key twice in the sandbox");
-    }
-    out
 }
 
 /// Asserts the mirror holds exactly the sandbox's documents in every compared table.

@@ -6,11 +6,10 @@
 mod common;
 
 use common::listener::{Listener, halo};
-use common::{CLIENT_ID, SECRET};
+use common::{CLIENT_ID, SECRET, sandbox_documents};
 use halo_mirror::{Key, Mirror, Target};
 use halo_sandbox::{Churn, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
@@ -125,28 +124,6 @@ impl Api {
             resp.status()
         );
     }
-}
-
-/// Every live document of a table's resource as the sandbox stores it, by the mirror's key.
-fn sandbox_documents(dir: &Path, table: &'static halo_mirror::Table) -> BTreeMap<Key, Value> {
-    let db = rusqlite::Connection::open_with_flags(
-        dir.join("sandbox").join("sandbox.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut stmt = db
-        .prepare("SELECT doc FROM objects WHERE resource = ?1 AND deleted = 0")
-        .unwrap();
-    let docs = stmt
-        .query_map([table.resource.path], |r| r.get::<_, String>(0))
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for doc in docs {
-        let doc: Value = serde_json::from_str(&doc.unwrap()).unwrap();
-        let key = table.key_of(&doc).expect("every sandbox row has a key");
-        assert!(out.insert(key, doc).is_none(), "a key twice in the sandbox");
-    }
-    out
 }
 
 /// Asserts the mirror's `name` table holds exactly the sandbox's documents; how many.

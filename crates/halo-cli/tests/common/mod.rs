@@ -124,3 +124,29 @@ pub fn ids(path: &Path) -> std::collections::HashSet<i64> {
     }
     ids
 }
+
+/// Every live document of a table's resource as the sandbox stores it, by the mirror's key.
+/// (`dir/sandbox` is the sandbox's data directory.)
+pub fn sandbox_documents(
+    dir: &Path,
+    table: &'static halo_mirror::Table,
+) -> std::collections::BTreeMap<halo_mirror::Key, serde_json::Value> {
+    let db = rusqlite::Connection::open_with_flags(
+        dir.join("sandbox").join("sandbox.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = db
+        .prepare("SELECT doc FROM objects WHERE resource = ?1 AND deleted = 0")
+        .unwrap();
+    let docs = stmt
+        .query_map([table.resource.path], |r| r.get::<_, String>(0))
+        .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for doc in docs {
+        let doc: serde_json::Value = serde_json::from_str(&doc.unwrap()).unwrap();
+        let key = table.key_of(&doc).expect("every sandbox row has a key");
+        assert!(out.insert(key, doc).is_none(), "a key twice in the sandbox");
+    }
+    out
+}
