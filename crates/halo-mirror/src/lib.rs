@@ -17,5 +17,7 @@ pub mod sync;
 
 pub use error::MirrorError;
 pub use mirror::{Cursor, Hit, Mirror, RunLine, RunSummary, Saved, SyncLock, TableInfo};
-pub use table::{Column, ColumnKind, DEFAULT_TABLES, Key, KeyKind, Table, table, tables};
+pub use table::{
+    Column, ColumnKind, DEFAULT_TABLES, Key, KeyKind, Table, is_soft_deleted, table, tables,
+};
 pub use target::{PostgresUrl, Target};

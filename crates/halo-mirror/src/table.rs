@@ -278,6 +278,16 @@ pub fn table(name: &str) -> Option<&'static Table> {
         .find(|t| t.name.eq_ignore_ascii_case(name) || t.resource.is_named(name))
 }
 
+/// Whether a row is soft-deleted: Halo sends `deleted` as a boolean or a number (the one
+/// reading of it for the sync and the webhook mirror).
+pub fn is_soft_deleted(row: &Value) -> bool {
+    match row.get("deleted") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+        _ => false,
+    }
+}
+
 /// A table whose documents full-text search reads: the field searched as the summary
 /// (weighted up) and the one searched as the body.
 #[derive(Debug, Clone, Copy)]
@@ -412,6 +422,14 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deleted_is_read_as_halo_sends_it() {
+        assert!(is_soft_deleted(&json!({"deleted": true})));
+        assert!(is_soft_deleted(&json!({"deleted": 1})));
+        assert!(!is_soft_deleted(&json!({"deleted": false})));
+        assert!(!is_soft_deleted(&json!({"id": 3})));
+    }
     use serde_json::json;
 
     #[test]

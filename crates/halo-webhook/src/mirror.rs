@@ -203,7 +203,7 @@ impl MirrorHandler {
         let fetched = api.get(&ticket.to_string(), &[]).await;
         bump(&self.counts.ticket_fetches, 1);
         match fetched {
-            Ok(doc) if !is_deleted(&doc) => {
+            Ok(doc) if !halo_mirror::is_soft_deleted(&doc) => {
                 self.mirror
                     .upsert(self.tickets, vec![doc])
                     .await
@@ -296,15 +296,6 @@ fn ask(event: &Event) -> Ask {
     }
 }
 
-/// A soft-deleted ticket (`deleted` true, as a boolean or a number).
-fn is_deleted(doc: &Value) -> bool {
-    match doc.get("deleted") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
-        _ => false,
-    }
-}
-
 fn api_error(e: &halopsa::Error) -> HandlerError {
     HandlerError(e.to_string())
 }
@@ -375,13 +366,5 @@ mod tests {
         for (name, object, body, want) in cases {
             assert_eq!(ask(&event(name, object, body)), want, "{name:?} {object:?}");
         }
-    }
-
-    #[test]
-    fn deleted_is_read_as_halo_sends_it() {
-        assert!(is_deleted(&serde_json::json!({"deleted": true})));
-        assert!(is_deleted(&serde_json::json!({"deleted": 1})));
-        assert!(!is_deleted(&serde_json::json!({"deleted": false})));
-        assert!(!is_deleted(&serde_json::json!({"id": 3})));
     }
 }

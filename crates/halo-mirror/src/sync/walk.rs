@@ -270,7 +270,7 @@ impl Job<'_> {
             while let Some(page) = pages.next().await {
                 for row in page?.rows {
                     latest = later(latest, row.get(field).and_then(instant));
-                    if is_deleted(&row)
+                    if crate::is_soft_deleted(&row)
                         && let Some(k) = self.table.key_of(&row)
                     {
                         deleted.push(k);
@@ -459,15 +459,6 @@ fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     }
 }
 
-/// A soft-deleted row (`deleted` true, as a boolean or a number).
-fn is_deleted(row: &Value) -> bool {
-    match row.get("deleted") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
-        _ => false,
-    }
-}
-
 fn instant(value: &Value) -> Option<Timestamp> {
     parse_instant(value.as_str()?)
 }
@@ -555,13 +546,5 @@ mod tests {
         let r = resume_point(&early).unwrap();
         assert_eq!((r.next_page, r.rows), (1, 0));
         assert!(resume_point(&Cursor::default()).is_none());
-    }
-
-    #[test]
-    fn deleted_is_read_as_halo_sends_it() {
-        assert!(is_deleted(&json!({"deleted": true})));
-        assert!(is_deleted(&json!({"deleted": 1})));
-        assert!(!is_deleted(&json!({"deleted": false})));
-        assert!(!is_deleted(&json!({"id": 3})));
     }
 }
