@@ -463,19 +463,11 @@ fn instant(value: &Value) -> Option<Timestamp> {
     parse_instant(value.as_str()?)
 }
 
-/// A Halo date-time read leniently: up to 7 fractional digits, a missing offset read as UTC;
-/// Halo's placeholder dates (1900-01-01 and before) are none.
+/// A Halo date-time (or a cursor's own text) as an instant; Halo's placeholder dates are none
+/// (the one reading of Halo dates: `halopsa::models::HaloDate`).
 fn parse_instant(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    let at = text.parse::<Timestamp>().ok().or_else(|| {
-        let civil = text.parse::<jiff::civil::DateTime>().ok()?;
-        jiff::tz::Offset::UTC.to_timestamp(civil).ok()
-    })?;
-    (at.as_second() > PLACEHOLDER_END).then_some(at)
+    halopsa::models::HaloDate::new(text).timestamp()
 }
-
-/// 1900-01-02T00:00:00Z: dates before it are Halo's "never set" placeholder.
-const PLACEHOLDER_END: i64 = -2_208_902_400;
 
 /// An instant as Halo's filters take it: `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, rounded
 /// down so a `from` bound stays inclusive).
