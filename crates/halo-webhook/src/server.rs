@@ -61,8 +61,8 @@ impl BasicAuth {
     }
 }
 
-/// What the hook accepts.
-#[derive(Debug, Clone)]
+/// What the hook accepts. `Debug` hides the path (it may be the secret).
+#[derive(Clone)]
 pub struct ReceiverConfig {
     /// The hook's path (`/`, or `/hooks/SECRET` to keep out whoever does not know it).
     pub path: String,
@@ -70,6 +70,16 @@ pub struct ReceiverConfig {
     pub basic: Option<BasicAuth>,
     /// The largest body accepted, in bytes.
     pub max_body: usize,
+}
+
+impl std::fmt::Debug for ReceiverConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverConfig")
+            .field("path", &"[redacted]")
+            .field("basic", &self.basic)
+            .field("max_body", &self.max_body)
+            .finish()
+    }
 }
 
 impl Default for ReceiverConfig {
@@ -257,6 +267,20 @@ async fn read_body(body: Body, limit: usize) -> Result<Option<Vec<u8>>, ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_neither_the_secret_path_nor_the_password() {
+        let config = ReceiverConfig {
+            path: "/hooks/s3cret".into(),
+            basic: Some(BasicAuth::new("halo", SecretString::from("pa55"))),
+            ..ReceiverConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("pa55"),
+            "{shown}"
+        );
+    }
 
     fn header(user: &str, password: &str) -> HeaderValue {
         let encoded =
