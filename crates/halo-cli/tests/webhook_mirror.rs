@@ -6,7 +6,7 @@
 mod common;
 
 use common::listener::{Listener, halo};
-use common::{CLIENT_ID, SECRET, sandbox_documents};
+use common::{CLIENT_ID, SECRET, assert_table_equal};
 use halo_mirror::{Key, Mirror, Target};
 use halo_sandbox::{Churn, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -124,31 +124,6 @@ impl Api {
             resp.status()
         );
     }
-}
-
-/// Asserts the mirror's `name` table holds exactly the sandbox's documents; how many.
-async fn assert_equal(dir: &Path, mirror: &Mirror, name: &str) -> usize {
-    let table = halo_mirror::table(name).unwrap();
-    let want = sandbox_documents(dir, table);
-    let got = mirror.documents(table).await.unwrap();
-    let missing: Vec<_> = want
-        .keys()
-        .filter(|k| !got.contains_key(k))
-        .take(5)
-        .collect();
-    let extra: Vec<_> = got
-        .keys()
-        .filter(|k| !want.contains_key(k))
-        .take(5)
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{name}: missing {missing:?}, not in the sandbox {extra:?}"
-    );
-    for (k, doc) in &want {
-        assert_eq!(&got[k], doc, "{name} {k:?} differs");
-    }
-    want.len()
 }
 
 /// The number after `word` in `line` (`... 12 word ...`).
@@ -334,8 +309,8 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
     let events = drained(&listener, &http).await;
     assert!(events >= 1000.0, "{events} events journaled");
 
-    let live = assert_equal(dir.path(), &mirror, "tickets").await;
-    let actions = assert_equal(dir.path(), &mirror, "actions").await;
+    let live = assert_table_equal(dir.path(), &mirror, "tickets").await;
+    let actions = assert_table_equal(dir.path(), &mirror, "actions").await;
     assert_eq!(live as u64, TICKETS - 20 + 30);
     let runs: i64 = rusqlite::Connection::open(&db)
         .unwrap()
@@ -431,7 +406,13 @@ async fn after_1000_changes_the_mirror_equals_the_sandbox_without_a_sync_run() {
         want_actions,
         "{line}"
     );
-    assert_eq!(assert_equal(dir.path(), &mirror, "tickets").await, live);
-    assert_eq!(assert_equal(dir.path(), &mirror, "actions").await, actions);
+    assert_eq!(
+        assert_table_equal(dir.path(), &mirror, "tickets").await,
+        live
+    );
+    assert_eq!(
+        assert_table_equal(dir.path(), &mirror, "actions").await,
+        actions
+    );
     eprintln!("replay: {line}");
 }

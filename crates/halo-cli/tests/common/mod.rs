@@ -150,3 +150,28 @@ pub fn sandbox_documents(
     }
     out
 }
+
+/// Asserts the mirror's `name` table holds exactly the sandbox's documents; how many.
+pub async fn assert_table_equal(dir: &Path, mirror: &halo_mirror::Mirror, name: &str) -> usize {
+    let table = halo_mirror::table(name).unwrap();
+    let want = sandbox_documents(dir, table);
+    let got = mirror.documents(table).await.unwrap();
+    let missing: Vec<_> = want
+        .keys()
+        .filter(|k| !got.contains_key(k))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = got
+        .keys()
+        .filter(|k| !want.contains_key(k))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{name}: missing {missing:?}, not in the sandbox {extra:?}"
+    );
+    for (k, doc) in &want {
+        assert_eq!(&got[k], doc, "{name} {k:?} differs");
+    }
+    want.len()
+}
