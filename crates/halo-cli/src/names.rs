@@ -226,6 +226,34 @@ impl<'a> Names<'a> {
         Ok(found)
     }
 
+    /// The row `text` names, by name (as [`Names::find`]) or by id: a small lookup's from
+    /// its whole list, a large one's read by id (`GET /Client/3`); an id that names nothing
+    /// is "not found" (exit 4).
+    pub async fn named(&mut self, lookup: Lookup, text: &str) -> Result<Named> {
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return self.find(lookup, text).await;
+        }
+        let missing = || Failure::not_found(format!("no {} has id {text}", lookup.noun()));
+        if !lookup.searched() {
+            return self
+                .all(lookup)
+                .await?
+                .into_iter()
+                .find(|n| n.id == text)
+                .ok_or_else(missing);
+        }
+        let row = match self.client.resource(lookup.resource()).get(text, &[]).await {
+            Ok(row) => row,
+            Err(e) if e.is_not_found() => return Err(missing()),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Named {
+            id: text.to_string(),
+            name: name_of(&row).unwrap_or_default(),
+        })
+    }
+
     /// Every row of a small lookup (one call, cached).
     pub async fn all(&mut self, lookup: Lookup) -> Result<Vec<Named>> {
         if let Some((rows, at)) = self.cache.whole.get(&lookup)

@@ -18,6 +18,31 @@ pub async fn run(
     api: &ResourceClient,
     args: &AssignArgs,
 ) -> Result<()> {
+    let (saved, said) = assign(session, api, args).await?;
+    if globals.output.format.is_some() {
+        return write_object(ctx.io.out(), &saved, &globals.output);
+    }
+    writeln!(
+        ctx.io.out(),
+        "assigned ticket {} to {}",
+        args.id,
+        said.join(", ")
+    )?;
+    Ok(())
+}
+
+/// Assigns the ticket as `args` says: the ticket as saved, and the names it was assigned to
+/// (shared by `halo tickets assign` and the MCP server's `halo_assign_ticket`).
+pub async fn assign(
+    session: &crate::session::Session,
+    api: &ResourceClient,
+    args: &AssignArgs,
+) -> Result<(Value, Vec<String>)> {
+    if args.agent.is_none() && args.team.is_none() {
+        return Err(crate::exit::Failure::usage(
+            "name the agent or the team to assign the ticket to",
+        ));
+    }
     let mut names = session.names();
     let mut change = json!({"id": ticket_id(&args.id)?});
     let mut said = Vec::new();
@@ -40,15 +65,5 @@ pub async fn run(
         said.push(format!("team {}", found.name));
     }
     let saved = api.update(vec![change], true).await?;
-    let saved = saved.into_iter().next().unwrap_or(Value::Null);
-    if globals.output.format.is_some() {
-        return write_object(ctx.io.out(), &saved, &globals.output);
-    }
-    writeln!(
-        ctx.io.out(),
-        "assigned ticket {} to {}",
-        args.id,
-        said.join(", ")
-    )?;
-    Ok(())
+    Ok((saved.into_iter().next().unwrap_or(Value::Null), said))
 }

@@ -20,6 +20,31 @@ pub async fn run(
     api: &ResourceClient,
     args: &CloseArgs,
 ) -> Result<()> {
+    let (saved, status) = close(session, api, args).await?;
+    if globals.output.format.is_some() {
+        return write_object(ctx.io.out(), &saved, &globals.output);
+    }
+    writeln!(
+        ctx.io.out(),
+        "closed ticket {} (status '{}'){}",
+        args.id,
+        status.name,
+        if args.note.is_some() {
+            " with a note"
+        } else {
+            ""
+        }
+    )?;
+    Ok(())
+}
+
+/// Closes the ticket as `args` says: the ticket as saved, and the status it was given
+/// (shared by `halo tickets close` and the MCP server's `halo_close_ticket`).
+pub async fn close(
+    session: &crate::session::Session,
+    api: &ResourceClient,
+    args: &CloseArgs,
+) -> Result<(Value, Named)> {
     let mut names = session.names();
     let status = match &args.status {
         Some(name) => names.find(Lookup::Status, name).await?,
@@ -51,21 +76,7 @@ pub async fn run(
             saved.into_iter().next().unwrap_or(Value::Null)
         }
     };
-    if globals.output.format.is_some() {
-        return write_object(ctx.io.out(), &saved, &globals.output);
-    }
-    writeln!(
-        ctx.io.out(),
-        "closed ticket {} (status '{}'){}",
-        args.id,
-        status.name,
-        if args.note.is_some() {
-            " with a note"
-        } else {
-            ""
-        }
-    )?;
-    Ok(())
+    Ok((saved, status))
 }
 
 /// The status named "Closed" (any case); the error names the statuses there are.

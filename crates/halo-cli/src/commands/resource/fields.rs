@@ -161,17 +161,7 @@ pub async fn value_of(names: &mut Names<'_>, flag: &NameFlag, text: &str) -> Res
 
 /// The tenant's spelling of the row `text` names (by name, or by id).
 async fn name_of(names: &mut Names<'_>, lookup: Lookup, text: &str) -> Result<String> {
-    let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return names
-            .all(lookup)
-            .await?
-            .into_iter()
-            .find(|n| n.id == text)
-            .map(|n| n.name)
-            .ok_or_else(|| Failure::not_found(format!("no {} has id {text}", lookup.noun())));
-    }
-    Ok(names.find(lookup, text).await?.name)
+    Ok(names.named(lookup, text).await?.name)
 }
 
 /// Checks every field of `objects` against the body of `POST /{path}`: an unknown name is

@@ -3,9 +3,9 @@
 //! resource lacks left out) and the filter flags of Halo's OpenAPI file ([`filters`]).
 
 pub mod args;
-mod assign;
+pub mod assign;
 pub mod bulk;
-mod close;
+pub mod close;
 mod count;
 mod create;
 pub mod custom;
@@ -15,11 +15,11 @@ pub mod fields;
 pub mod filters;
 mod get;
 mod list;
-mod note;
+pub mod note;
 mod run;
 mod update;
 mod upload;
-mod view;
+pub mod view;
 mod write;
 
 use crate::commands::Globals;

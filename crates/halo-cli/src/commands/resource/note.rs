@@ -16,6 +16,27 @@ pub async fn run(
     session: &crate::session::Session,
     args: &NoteArgs,
 ) -> Result<()> {
+    let (saved, outcome) = add(session, args).await?;
+    if globals.output.format.is_some() {
+        return write_object(ctx.io.out(), &saved, &globals.output);
+    }
+    writeln!(
+        ctx.io.out(),
+        "added a {}note to ticket {} (action {}, outcome '{}')",
+        if args.private { "private " } else { "" },
+        args.id,
+        saved
+            .get("id")
+            .map(halopsa::id::id_text)
+            .unwrap_or_default(),
+        outcome.name
+    )?;
+    Ok(())
+}
+
+/// Adds the note `args` describes: the action as saved, and the outcome it was recorded
+/// under (shared by `halo tickets note` and the MCP server's `halo_add_note`).
+pub async fn add(session: &crate::session::Session, args: &NoteArgs) -> Result<(Value, Named)> {
     let mut names = session.names();
     let outcome = outcome_for_note(&mut names, args.outcome.as_deref(), args.private).await?;
     let mut action = json!({
@@ -35,22 +56,7 @@ pub async fn run(
         .resource(actions)
         .create(vec![action])
         .await?;
-    let saved = saved.into_iter().next().unwrap_or(Value::Null);
-    if globals.output.format.is_some() {
-        return write_object(ctx.io.out(), &saved, &globals.output);
-    }
-    writeln!(
-        ctx.io.out(),
-        "added a {}note to ticket {} (action {}, outcome '{}')",
-        if args.private { "private " } else { "" },
-        args.id,
-        saved
-            .get("id")
-            .map(halopsa::id::id_text)
-            .unwrap_or_default(),
-        outcome.name
-    )?;
-    Ok(())
+    Ok((saved.into_iter().next().unwrap_or(Value::Null), outcome))
 }
 
 /// A ticket id given on the command line, as JSON.

@@ -9,6 +9,53 @@ use halopsa::error::strip_tags;
 use halopsa::{ApiRequest, ResourceClient};
 use serde_json::{Value, json};
 
+/// A ticket with its newest actions and its attachments: what `halo tickets view` shows and
+/// the MCP server's `halo_get_ticket` answers.
+pub struct Viewed {
+    /// The ticket.
+    pub ticket: Value,
+    /// Its newest actions, newest first.
+    pub actions: Vec<Value>,
+    /// How many actions it has in all.
+    pub total_actions: usize,
+    /// Its attachments.
+    pub attachments: Vec<halopsa::models::Attachment>,
+}
+
+/// One GET of the ticket, one of its actions and one of its attachments; the `newest`
+/// actions kept.
+pub async fn fetch(
+    client: &halopsa::Client,
+    api: &ResourceClient,
+    id: &str,
+    newest: usize,
+) -> Result<Viewed> {
+    let ticket_id = id
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| crate::exit::Failure::usage(format!("'{id}' is not a ticket id")))?;
+    let ticket = api.get(id, &[]).await?;
+    let listed: Value = client
+        .get_json(&ApiRequest::get("Actions").query("ticket_id", id))
+        .await?;
+    let mut actions: Vec<Value> = listed
+        .get("actions")
+        .and_then(Value::as_array)
+        .or(listed.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let total_actions = actions.len();
+    actions.sort_by_key(|a| std::cmp::Reverse(text(a, "datetime")));
+    actions.truncate(newest);
+    let attachments = client.attachments().list(ticket_id, None).await?;
+    Ok(Viewed {
+        ticket,
+        actions,
+        total_actions,
+        attachments,
+    })
+}
+
 /// Runs `view`: one GET of the ticket, one of its actions and one of its attachments.
 pub async fn run(
     ctx: &mut Context,
@@ -17,24 +64,12 @@ pub async fn run(
     api: &ResourceClient,
     args: &ViewArgs,
 ) -> Result<()> {
-    let ticket = api.get(&args.id, &[]).await?;
-    let listed: Value = client
-        .get_json(&ApiRequest::get("Actions").query("ticket_id", &args.id))
-        .await?;
-    let mut actions: Vec<Value> = listed
-        .get("actions")
-        .and_then(Value::as_array)
-        .or(listed.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let total = actions.len();
-    actions.sort_by_key(|a| std::cmp::Reverse(text(a, "datetime")));
-    actions.truncate(args.actions);
-    let ticket_id =
-        args.id.trim().parse::<u64>().map_err(|_| {
-            crate::exit::Failure::usage(format!("'{}' is not a ticket id", args.id))
-        })?;
-    let attachments = client.attachments().list(ticket_id, None).await?;
+    let Viewed {
+        ticket,
+        actions,
+        total_actions: total,
+        attachments,
+    } = fetch(client, api, &args.id, args.actions).await?;
     if globals.output.effective() != Format::Table {
         let whole = json!({"ticket": ticket, "actions": actions, "attachments": attachments});
         return write_object(ctx.io.out(), &whole, &globals.output);
