@@ -232,6 +232,10 @@ fn ticket_filters(r: &Resource, p: &Params, c: &mut Vec<Cond>) -> Result<(), Bad
             c.push(Cond::In(col, ids));
         }
     }
+    // `team`: team ids (the ticket names its team and keeps its id in `team_id`).
+    if let Some(ids) = p.ints("team")? {
+        c.push(Cond::FieldIn("team_id", ids));
+    }
     if let Some(t) = p.int("requesttype_id")? {
         c.push(Cond::Eq(Col::Type, t));
     }
@@ -308,6 +312,14 @@ mod tests {
         assert!(list_query(find("Client").unwrap(), &p).is_err());
         let p = Params::parse(Some("open_only=yes"));
         assert!(list_query(find("Tickets").unwrap(), &p).is_err());
+    }
+
+    #[test]
+    fn tickets_filter_on_their_team_ids() {
+        let p = Params::parse(Some("team=2,3&open_only=true"));
+        let q = list_query(find("Tickets").unwrap(), &p).unwrap();
+        assert!(q.conds.contains(&Cond::FieldIn("team_id", vec![2, 3])));
+        assert!(list_query(find("Tickets").unwrap(), &Params::parse(Some("team=x"))).is_err());
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub enum Cond {
     /// A text field of the document (not a column) equals a text, ignoring ASCII case: a
     /// GUID reference such as a delivery's `webhook_id`, on resources with few rows.
     Text(&'static str, String),
+    /// A number field of the document (not a column) is one of the integers: a ticket's
+    /// `team_id` (the `team` filter).
+    FieldIn(&'static str, Vec<i64>),
 }
 
 /// A list query.
@@ -489,6 +492,15 @@ impl Store {
                     sql_where.push_str(" AND lower(json_extract(doc, ?)) = lower(?)");
                     args.push(Sql::Text(format!("$.{field}")));
                     args.push(Sql::Text(value.clone()));
+                }
+                Cond::FieldIn(field, vs) => {
+                    let marks = vec!["?"; vs.len().max(1)].join(",");
+                    sql_where.push_str(&format!(" AND json_extract(doc, ?) IN ({marks})"));
+                    args.push(Sql::Text(format!("$.{field}")));
+                    args.extend(vs.iter().map(|v| Sql::Integer(*v)));
+                    if vs.is_empty() {
+                        args.push(Sql::Null);
+                    }
                 }
                 Cond::Between(c, from, to) => {
                     if let Some(f) = from {
@@ -957,5 +969,24 @@ mod tests {
         let (total, docs) = store.list("WebhookEvent", &q).unwrap();
         assert_eq!(total, 2);
         assert!(docs[0].contains("\"id\":1,") && docs[1].contains("\"id\":3,"));
+    }
+
+    #[test]
+    fn a_field_in_condition_reads_the_document() {
+        let store = Store::open(None).unwrap();
+        let rows: Vec<_> = (1..=6)
+            .map(|i| (key(i), doc(json!({"id": i, "team_id": i % 3}))))
+            .collect();
+        store.put_many("Tickets", &rows).unwrap();
+        let list = |ids: Vec<i64>| {
+            let q = ListQuery {
+                conds: vec![Cond::FieldIn("team_id", ids)],
+                ..Default::default()
+            };
+            store.list("Tickets", &q).unwrap().0
+        };
+        assert_eq!(list(vec![1]), 2);
+        assert_eq!(list(vec![1, 2]), 4);
+        assert_eq!(list(vec![]), 0);
     }
 }
