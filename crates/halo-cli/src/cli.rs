@@ -119,6 +119,16 @@ stored, and the next `halo sync` continues it.")]
   halo query \"SELECT status_id, COUNT(*) AS n FROM tickets GROUP BY status_id\"
   halo query \"SELECT id, summary FROM tickets ORDER BY id DESC LIMIT 5\" -o csv --out latest.csv")]
     Query(commands::mirror::query::QueryArgs),
+    /// Serve Halo's tools to AI agents over MCP (stdio, or HTTP with --http); read-only unless
+    /// --allow-writes.
+    #[command(after_help = "Examples:
+  halo mcp                                   # stdio, for Claude Desktop, Claude Code, VS Code
+  halo mcp --toolsets tickets,kb --allow-writes
+  halo mcp --http 8765                       # Streamable HTTP at http://127.0.0.1:8765/mcp
+
+Try it on the sandbox first: `halo sandbox` in one terminal, `halo connect` to it, then add
+`halo mcp` to the agent (README: Using halo from AI agents).")]
+    Mcp(commands::mcp::McpArgs),
     /// Receive Halo's webhooks durably; register them in Halo; list, replay, backfill events.
     #[command(subcommand)]
     Webhook(commands::webhook::WebhookCommand),
@@ -154,7 +164,7 @@ impl Cli {
         }
         matches!(
             self.command,
-            Command::Webhook(commands::webhook::WebhookCommand::Listen(_))
+            Command::Webhook(commands::webhook::WebhookCommand::Listen(_)) | Command::Mcp(_)
         )
     }
 }

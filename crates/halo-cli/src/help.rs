@@ -10,6 +10,8 @@ const GROUPS: &[(&str, &[&str])] = &[
     (
         "Getting started",
         &[
+            "sandbox",
+            "demo",
             "connect",
             "whoami",
             "profile",
@@ -47,10 +49,9 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("Assets", &["assets", "asset-types", "software-licences"]),
     ("Data out", &["export", "sql", "reports", "api"]),
     (
-        "The local mirror and webhooks",
-        &["sync", "search", "query", "webhook"],
+        "The local mirror, webhooks and AI agents",
+        &["sync", "search", "query", "webhook", "mcp"],
     ),
-    ("The sandbox", &["sandbox", "demo"]),
 ];
 
 /// Examples of the whole program, after the groups.

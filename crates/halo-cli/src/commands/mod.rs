@@ -11,6 +11,7 @@ pub mod fields;
 pub mod filters;
 mod logout;
 mod manual;
+pub mod mcp;
 pub mod mirror;
 pub mod profile;
 pub mod query_rows;
@@ -74,6 +75,7 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Completions { shell } => manual::completions(ctx, shell),
         Command::Man => manual::man(ctx),
         Command::Export(cmd) => export::run(ctx, &globals, cmd).await,
+        Command::Mcp(args) => mcp::run(ctx, &globals, args).await,
         Command::Webhook(cmd) => webhook::run(ctx, &globals, cmd).await,
         Command::Resource(cmd) => resource::run(ctx, &globals, cmd).await,
     }

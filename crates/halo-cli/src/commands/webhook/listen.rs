@@ -160,7 +160,7 @@ fn basic(ctx: &mut Context, args: &ListenArgs) -> Result<Option<BasicAuth>> {
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix.
-async fn stopped() {
+pub(crate) async fn stopped() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
