@@ -198,6 +198,7 @@ pub async fn run(ctx: &mut Context) -> Result<()> {
     sql_query(ctx, &client).await?;
     attachment_round_trip(ctx, &client).await?;
     mirror(ctx, &sandbox, &client).await?;
+    agent_tools(ctx, &client).await?;
 
     let stats = sandbox.stats();
     writeln!(
@@ -273,6 +274,64 @@ async fn mirror(ctx: &mut Context, sandbox: &Sandbox, client: &Client) -> Result
     writeln!(ctx.io.out(), "  halo query \"{sql}\"")?;
     let table = mirror.query(sql).await?;
     print_table(ctx, &table)?;
+    Ok(())
+}
+
+/// Step 12: the tools `halo mcp` gives an AI agent, called in-process: concise answers beside
+/// detailed ones, a bad argument and a write refused as tool errors.
+async fn agent_tools(ctx: &mut Context, client: &Client) -> Result<()> {
+    writeln!(
+        ctx.io.out(),
+        "\n12. the tools `halo mcp` gives an AI agent (read-only unless --allow-writes)"
+    )?;
+    let dir = tempfile::Builder::new().prefix("halo-demo-").tempdir()?;
+    let session = crate::session::Session {
+        client: client.clone(),
+        source: crate::session::Source::Environment,
+        names_file: dir.path().join("names.json"),
+    };
+    let server = super::mcp::server(session, None, 25_000, None, (&[], false));
+    let names: Vec<String> = server.tools().iter().map(|t| t.name.to_string()).collect();
+    writeln!(
+        ctx.io.out(),
+        "  {} tools: {}",
+        names.len(),
+        names.join(", ")
+    )?;
+    let calls = [
+        ("halo_open_tickets", json!({"page_size": 25})),
+        (
+            "halo_open_tickets",
+            json!({"page_size": 25, "response_format": "detailed"}),
+        ),
+        ("halo_client_card", json!({"client": "1"})),
+        ("halo_get_ticket", json!({"ticket_id": "many"})),
+        ("halo_close_ticket", json!({"ticket_id": 1})),
+    ];
+    for (name, args) in calls {
+        let serde_json::Value::Object(map) = args.clone() else {
+            continue;
+        };
+        let result = server
+            .call(name, map)
+            .await
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let text: String = result
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+            .collect();
+        if result.is_error == Some(true) {
+            writeln!(ctx.io.out(), "  {name} {args} -> tool error: {text}")?;
+        } else {
+            writeln!(
+                ctx.io.out(),
+                "  {name} {args} -> {} characters (about {} tokens)",
+                text.len(),
+                text.len() / 4
+            )?;
+        }
+    }
     Ok(())
 }
 
