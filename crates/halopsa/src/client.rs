@@ -682,6 +682,36 @@ impl Client {
         self.inner.tokens.forget().await
     }
 
+    /// The URL a browser opens to sign in (authorization code with PKCE; the token endpoint
+    /// discovered first): `{auth}/authorize?response_type=code&client_id&redirect_uri&scope&
+    /// state&code_challenge&code_challenge_method=S256` (and the tenant).
+    pub async fn authorize_url(
+        &self,
+        req: &crate::auth::pkce::AuthorizeRequest<'_>,
+    ) -> Result<url::Url, Error> {
+        self.inner.tokens.authorize_url(req).await
+    }
+
+    /// Exchanges the code a sign-in sent back for tokens, with the verifier of its challenge
+    /// and the same redirect URI; the tokens are kept (and stored) as the client's own.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce: &crate::auth::pkce::Pkce,
+    ) -> Result<CachedToken, Error> {
+        self.inner
+            .tokens
+            .exchange_code(code, redirect_uri, pkce)
+            .await
+    }
+
+    /// Revokes the refresh token in use at the authorisation server (RFC 7009's
+    /// `{auth}/revoke`): `Ok(false)` when there is none, or the server offers no revocation.
+    pub async fn revoke_refresh_token(&self) -> Result<bool, Error> {
+        self.inner.tokens.revoke().await
+    }
+
     /// Sends one API call with a bearer token, within the rate limit. A 401 renews the token
     /// once and retries once; 429, 502/503/504 and transport failures are retried by the
     /// retry policy (a POST that may have reached Halo is not).

@@ -306,6 +306,31 @@ pub enum AuthError {
         /// The server's description.
         description: Option<String>,
     },
+    /// A browser sign-in's refresh token was refused (`invalid_grant`): it expired, was
+    /// revoked, or was already spent.
+    #[error(
+        "the sign-in has expired or was revoked (invalid_grant{}): sign in again",
+        detail(.description)
+    )]
+    SignInExpired {
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// A connection that signs in through the browser has no sign-in yet.
+    #[error(
+        "no sign-in yet: this connection signs in through the browser (authorization code) first"
+    )]
+    SignInNeeded,
+    /// The authorization code was refused (`invalid_grant`): spent, expired, or its PKCE
+    /// verifier or redirect URI did not match.
+    #[error(
+        "the sign-in code was refused (invalid_grant{}): sign in again",
+        detail(.description)
+    )]
+    CodeRejected {
+        /// The server's description.
+        description: Option<String>,
+    },
     /// `invalid_scope`.
     #[error(
         "the scope '{requested}' was rejected (invalid_scope{}): use Halo's names, e.g. 'all' or 'read:tickets edit:tickets'",
@@ -379,7 +404,7 @@ impl AuthError {
             AuthError::Rejected { status, .. } | AuthError::NotJson { status, .. } => Some(*status),
             AuthError::RateLimited { .. } => Some(429),
             AuthError::SignInRejected { .. } => Some(401),
-            AuthError::Redirected { .. } => None,
+            AuthError::Redirected { .. } | AuthError::SignInNeeded => None,
             _ => Some(400),
         }
     }

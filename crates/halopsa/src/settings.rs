@@ -25,6 +25,15 @@ pub enum Grant {
         /// Sent too when the application has a secret.
         client_secret: Option<SecretString>,
     },
+    /// `authorization_code` with PKCE, then `refresh_token`: an agent who signed in through
+    /// the browser (an "Authorisation Code (Native Application)"; `halo login`). Tokens come
+    /// from the sign-in's refresh token; without one, nothing can be minted until a sign-in.
+    AuthorizationCode {
+        /// The refresh token of the sign-in, once there is one.
+        refresh_token: Option<SecretString>,
+        /// Sent too when the application has a secret.
+        client_secret: Option<SecretString>,
+    },
 }
 
 impl Grant {
@@ -33,6 +42,7 @@ impl Grant {
         match self {
             Grant::ClientCredentials { .. } => crate::auth::wire::GRANT_CLIENT_CREDENTIALS,
             Grant::Password { .. } => crate::auth::wire::GRANT_PASSWORD,
+            Grant::AuthorizationCode { .. } => crate::auth::wire::GRANT_AUTHORIZATION_CODE,
         }
     }
 
@@ -40,7 +50,7 @@ impl Grant {
     pub fn username(&self) -> Option<&str> {
         match self {
             Grant::Password { username, .. } => Some(username),
-            Grant::ClientCredentials { .. } => None,
+            Grant::ClientCredentials { .. } | Grant::AuthorizationCode { .. } => None,
         }
     }
 }
@@ -60,6 +70,20 @@ impl fmt::Debug for Grant {
                 .debug_struct("Password")
                 .field("username", username)
                 .field("password", &"[redacted]")
+                .field(
+                    "client_secret",
+                    &client_secret.as_ref().map(|_| "[redacted]"),
+                )
+                .finish(),
+            Grant::AuthorizationCode {
+                refresh_token,
+                client_secret,
+            } => f
+                .debug_struct("AuthorizationCode")
+                .field(
+                    "refresh_token",
+                    &refresh_token.as_ref().map(|_| "[redacted]"),
+                )
                 .field(
                     "client_secret",
                     &client_secret.as_ref().map(|_| "[redacted]"),
@@ -280,7 +304,8 @@ impl ConnectionSettings {
     pub(crate) fn client_secret(&self) -> Option<&str> {
         match &self.grant {
             Grant::ClientCredentials { client_secret } => Some(client_secret.expose_secret()),
-            Grant::Password { client_secret, .. } => {
+            Grant::Password { client_secret, .. }
+            | Grant::AuthorizationCode { client_secret, .. } => {
                 client_secret.as_ref().map(|s| s.expose_secret())
             }
         }
@@ -291,6 +316,9 @@ impl ConnectionSettings {
     pub(crate) fn secrets(&self) -> Vec<&str> {
         let password = match &self.grant {
             Grant::Password { password, .. } => Some(password.expose_secret()),
+            Grant::AuthorizationCode { refresh_token, .. } => {
+                refresh_token.as_ref().map(|r| r.expose_secret())
+            }
             Grant::ClientCredentials { .. } => None,
         };
         self.client_secret().into_iter().chain(password).collect()

@@ -503,3 +503,74 @@ async fn a_plain_http_instance_pointing_at_an_https_auth_server_says_what_to_giv
     assert!(matches!(err, Error::TlsNotSetUp { .. }), "{err:?}");
     assert!(err.to_string().contains("no TLS was set up"), "{err}");
 }
+
+/// A token store shared by several clients, as processes share the CLI's: one token in
+/// memory, and an OS file lock as the cross-process lock.
+struct SharedStore {
+    token: std::sync::Mutex<Option<halopsa::auth::CachedToken>>,
+    lock: std::path::PathBuf,
+}
+
+impl halopsa::auth::TokenStore for SharedStore {
+    fn load(&self) -> Option<halopsa::auth::CachedToken> {
+        self.token.lock().unwrap().clone()
+    }
+    fn save(&self, token: &halopsa::auth::CachedToken) {
+        *self.token.lock().unwrap() = Some(token.clone());
+    }
+    fn clear(&self) {
+        *self.token.lock().unwrap() = None;
+    }
+    fn lock(&self) -> Option<Box<dyn Send>> {
+        let file = std::fs::File::create(&self.lock).ok()?;
+        file.lock().ok()?;
+        Some(Box::new(file))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_sharing_a_store_renew_an_expired_token_once_even_when_refresh_tokens_rotate() {
+    let config = SandboxConfig {
+        rotate_refresh_tokens: true,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let settings = password(&sandbox.url())
+        .with_scopes(["all", "offline_access"])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SharedStore {
+        token: std::sync::Mutex::new(None),
+        lock: dir.path().join("token.lock"),
+    });
+    let first = Client::builder(settings.clone())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    me(&first).await.unwrap();
+    // The stored token has just expired.
+    {
+        let mut t = store.token.lock().unwrap();
+        let t = t.as_mut().unwrap();
+        assert!(t.refresh_token.is_some());
+        t.expires_at = 0;
+    }
+    sandbox.clear_journal();
+    let clients: Vec<Client> = (0..5)
+        .map(|_| {
+            Client::builder(settings.clone())
+                .token_store(store.clone())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let answers = futures::future::join_all(clients.iter().map(me)).await;
+    for a in answers {
+        a.unwrap();
+    }
+    let journal = sandbox.journal();
+    let tokens = token_requests(&journal);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(form(tokens[0], "grant_type"), Some("refresh_token"));
+    assert!(journal.iter().all(|e| e.status != 401));
+}

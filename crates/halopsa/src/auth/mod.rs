@@ -1,5 +1,6 @@
-//! Authorisation: discovery, grants, and the token lifecycle.
+//! Authorisation: discovery, grants, the token lifecycle, and a browser sign-in's parts.
 
+pub mod pkce;
 mod token;
 pub mod wire;
 

@@ -1,8 +1,9 @@
 //! The token lifecycle: one place owns the token, refreshes it early, and refreshes it once.
 
+use crate::auth::pkce::{self, AuthorizeRequest, Pkce};
 use crate::auth::wire::{
-    AuthInfo, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, OAuthErrorBody,
-    TokenRequestForm, TokenResponse,
+    AuthInfo, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD,
+    GRANT_REFRESH_TOKEN, OAuthErrorBody, TokenRequestForm, TokenResponse,
 };
 use crate::error::{AuthError, Error, cut, looks_like_html, strip_tags};
 use crate::settings::{ConnectionSettings, Grant};
@@ -80,6 +81,13 @@ pub trait TokenStore: Send + Sync {
     fn save(&self, token: &CachedToken);
     /// Forgets the stored token.
     fn clear(&self);
+    /// Holds every other user of this store off until the guard is dropped, where the store
+    /// is shared between processes (the CLI's: a file lock beside the cache), so that they
+    /// renew one at a time and none spends a refresh token another has just replaced. It may
+    /// block; `None` (the default) where the store is not shared.
+    fn lock(&self) -> Option<Box<dyn Send>> {
+        None
+    }
 }
 
 /// Where tokens are minted.
@@ -162,13 +170,129 @@ impl TokenManager {
                 if was_rejected { "the API answered 401" } else { "it is about to expire" }
             );
         }
+        // One renewal at a time across processes: the holder of the lock reads the store
+        // again, since another process may have renewed (and rotated the refresh token)
+        // while this one waited.
+        let guard = self.lock_store().await;
+        if guard.is_some()
+            && let Some(stored) = self.load_store()
+        {
+            stored.remember();
+            let rejected_too =
+                rejected.is_some_and(|r| r.expose_secret() == stored.access_token.expose_secret());
+            if !rejected_too && !stored.needs_renewal(self.margin) {
+                slot.token = Some(stored.clone());
+                return Ok(stored);
+            }
+            slot.token = Some(stored);
+        }
         let fresh = self.obtain(slot.token.as_ref()).await?;
+        self.keep(&mut slot, &fresh);
+        drop(guard);
+        Ok(fresh)
+    }
+
+    /// Keeps a new token: noted for redaction, stored (before anyone uses it, so a rotated
+    /// refresh token is never lost), and made current.
+    fn keep(&self, slot: &mut Slot, fresh: &CachedToken) {
         fresh.remember();
         if let Some(store) = &self.store {
-            store.save(&fresh);
+            store.save(fresh);
         }
         slot.token = Some(fresh.clone());
+        slot.store_read = true;
+    }
+
+    /// The stored token of these settings, if any.
+    fn load_store(&self) -> Option<CachedToken> {
+        let fingerprint = self.settings.fingerprint();
+        self.store
+            .as_ref()
+            .and_then(|s| s.load())
+            .filter(|t| t.fingerprint == fingerprint)
+    }
+
+    /// The store's cross-process lock, taken off the async threads (it may block).
+    async fn lock_store(&self) -> Option<Box<dyn Send>> {
+        let store = self.store.clone()?;
+        tokio::task::spawn_blocking(move || store.lock())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The authorize URL of a browser sign-in (the token endpoint discovered first).
+    pub(crate) async fn authorize_url(&self, req: &AuthorizeRequest<'_>) -> Result<Url, Error> {
+        let endpoint = self.endpoint().await?;
+        let url = pkce::authorize_url(
+            &endpoint.url,
+            self.settings.client_id(),
+            &self.settings.scope_string(),
+            req,
+        );
+        self.settings.check_transport(&url)?;
+        Ok(url)
+    }
+
+    /// Exchanges a sign-in's code for tokens (sent once: a code is single use, so a request
+    /// that may have reached the server is never repeated), and keeps them.
+    pub(crate) async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce: &Pkce,
+    ) -> Result<CachedToken, Error> {
+        let mut form = self.form(GRANT_AUTHORIZATION_CODE, None);
+        form.code = Some(code.to_string());
+        form.redirect_uri = Some(redirect_uri.to_string());
+        form.code_verifier = Some(pkce::verifier_text(pkce));
+        let t = self.request_as(form, false).await?;
+        let fresh = self.cached(t, None);
+        let mut slot = self.slot.lock().await;
+        self.keep(&mut slot, &fresh);
         Ok(fresh)
+    }
+
+    /// Revokes the current refresh token at the authorisation server (RFC 7009; inferred
+    /// for Halo): `Ok(false)` when the server offers no revocation (404 or 405).
+    pub(crate) async fn revoke(&self) -> Result<bool, Error> {
+        let refresh = {
+            let slot = self.slot.lock().await;
+            slot.token.as_ref().and_then(|t| t.refresh_token.clone())
+        }
+        .or_else(|| self.load_store().and_then(|t| t.refresh_token))
+        .or_else(|| match self.settings.grant() {
+            Grant::AuthorizationCode { refresh_token, .. } => refresh_token.clone(),
+            _ => None,
+        });
+        let Some(refresh) = refresh else {
+            return Ok(false);
+        };
+        let endpoint = self.endpoint().await?;
+        let url = pkce::revoke_url(&endpoint.url);
+        let mut form = vec![
+            ("token", refresh.expose_secret().to_string()),
+            ("token_type_hint", "refresh_token".to_string()),
+            ("client_id", self.settings.client_id().to_string()),
+        ];
+        if let Some(secret) = self.settings.client_secret() {
+            form.push(("client_secret", secret.to_string()));
+        }
+        debug!(target: "halopsa::http", "POST {url} (revoke)");
+        let resp = self.http.post(url.clone()).form(&form).send().await;
+        let resp = crate::reply::reply(&url, resp, self.shared.max_response)
+            .await
+            .map_err(|f| f.error)?;
+        match resp.status {
+            200..=299 => Ok(true),
+            404 | 405 => Ok(false),
+            status => Err(AuthError::Rejected {
+                status,
+                error: "revocation refused".into(),
+                description: None,
+            }
+            .into()),
+        }
     }
 
     /// Forgets the token here and in the store.
@@ -269,17 +393,33 @@ impl TokenManager {
         }
     }
 
-    /// Mints a token: with the refresh token when there is one, else with the grant.
+    /// Mints a token: with the refresh token when there is one, else with the grant. A
+    /// browser sign-in has only its refresh token: when that is refused, the sign-in is over.
     async fn obtain(&self, previous: Option<&CachedToken>) -> Result<CachedToken, Error> {
-        if let Some(refresh) = previous.and_then(|p| p.refresh_token.as_ref()) {
+        let sign_in = match self.settings.grant() {
+            Grant::AuthorizationCode { refresh_token, .. } => Some(refresh_token.as_ref()),
+            _ => None,
+        };
+        let refresh = previous
+            .and_then(|p| p.refresh_token.as_ref())
+            .or(sign_in.flatten());
+        if let Some(refresh) = refresh {
             let form = self.form(GRANT_REFRESH_TOKEN, Some(refresh));
             match self.request(form).await {
                 Ok(t) => return Ok(self.cached(t, Some(refresh))),
+                Err(Error::Auth(AuthError::RefreshRejected { description }))
+                    if sign_in.is_some() =>
+                {
+                    return Err(AuthError::SignInExpired { description }.into());
+                }
                 Err(Error::Auth(AuthError::RefreshRejected { .. })) => {
                     debug!(target: "halopsa::auth", "refresh token rejected: using the grant again");
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if sign_in.is_some() {
+            return Err(AuthError::SignInNeeded.into());
         }
         let grant = self.settings.grant().name();
         let form = self.form(grant, None);
@@ -336,6 +476,7 @@ impl TokenManager {
         &self,
         url: &Url,
         form: &TokenRequestForm,
+        repeatable: bool,
     ) -> Result<crate::ApiResponse, Error> {
         let post = || async {
             crate::client::Counters::add(&self.shared.counters.token_requests, 1);
@@ -347,16 +488,28 @@ impl TokenManager {
             }
             reply
         };
-        let (resp, _) = self.shared.retrying("token request", true, post).await?;
+        let (resp, _) = self
+            .shared
+            .retrying("token request", repeatable, post)
+            .await?;
         Ok(resp)
     }
 
     async fn request(&self, form: TokenRequestForm) -> Result<TokenResponse, Error> {
+        self.request_as(form, true).await
+    }
+
+    /// A token request, retried on transient failures only when `repeatable`.
+    async fn request_as(
+        &self,
+        form: TokenRequestForm,
+        repeatable: bool,
+    ) -> Result<TokenResponse, Error> {
         let endpoint = self.endpoint().await?;
         let url = &endpoint.url;
         debug!(target: "halopsa::http", "POST {url} (grant_type={})", form.grant_type);
         trace!(target: "halopsa::http::body", "token request: {form:?}");
-        let resp = self.post_with_retries(url, &form).await?;
+        let resp = self.post_with_retries(url, &form, repeatable).await?;
         let (status, bytes) = (resp.status, &resp.body);
         trace!(target: "halopsa::http::body", "token reply: {}", crate::redact::body(bytes));
         if status == 429 {
@@ -414,6 +567,9 @@ fn oauth_error(
         }
         "invalid_grant" if form.grant_type == GRANT_PASSWORD => {
             AuthError::InvalidCredentials { description }
+        }
+        "invalid_grant" if form.grant_type == GRANT_AUTHORIZATION_CODE => {
+            AuthError::CodeRejected { description }
         }
         "invalid_scope" => AuthError::InvalidScope {
             requested: form.scope.clone().unwrap_or_default(),

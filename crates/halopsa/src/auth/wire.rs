@@ -10,6 +10,8 @@ pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const GRANT_PASSWORD: &str = "password";
 /// `grant_type=refresh_token`.
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+/// `grant_type=authorization_code` (with PKCE: an agent signed in through the browser).
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 
 /// The scope a token is asked for when the user names none.
 ///
@@ -100,6 +102,15 @@ pub struct TokenRequestForm {
     /// Some clients send the tenant as a form field rather than `?tenant=`; servers accept both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// Authorization code grant: the code the authorize endpoint gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Authorization code grant: the redirect URI of the authorize request, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// Authorization code grant: the PKCE verifier of the authorize request's challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
 }
 
 impl std::fmt::Debug for TokenRequestForm {
@@ -114,6 +125,9 @@ impl std::fmt::Debug for TokenRequestForm {
             .field("password", &redact(&self.password))
             .field("refresh_token", &redact(&self.refresh_token))
             .field("tenant", &self.tenant)
+            .field("code", &redact(&self.code))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &redact(&self.code_verifier))
             .finish()
     }
 }
@@ -130,10 +144,18 @@ mod tests {
             client_secret: Some("s3cret-value".into()),
             password: Some("pw-value".into()),
             refresh_token: Some("rt-value".into()),
+            code: Some("code-value".into()),
+            code_verifier: Some("verifier-value".into()),
             ..Default::default()
         };
         let shown = format!("{form:?}");
-        for secret in ["s3cret-value", "pw-value", "rt-value"] {
+        for secret in [
+            "s3cret-value",
+            "pw-value",
+            "rt-value",
+            "code-value",
+            "verifier-value",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
         let token = TokenResponse {
