@@ -3,11 +3,8 @@
 //! ([`halopsa::limiter::budget_key`]; the format is described in `halopsa::limiter`).
 
 use crate::fsutil;
-use anyhow::{Context, Result};
 use halopsa::ConnectionSettings;
 use halopsa::limiter::{RateLimiter, budget_key};
-use std::fs::File;
-use std::io::ErrorKind;
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,39 +18,13 @@ pub fn limiter(
     window: Duration,
 ) -> RateLimiter {
     let path = dir.join(format!("{}.log", budget_key(settings)));
-    match open(dir, &path) {
+    match fsutil::open_state_file(dir, &path) {
         Ok(file) => RateLimiter::shared(requests, window, file),
         Err(e) => {
             tracing::warn!("cannot share the rate budget: {e:#}; this process keeps its own");
             RateLimiter::new(requests, window)
         }
     }
-}
-
-/// Opens the budget file at `path`, creating it (0600) in the owner-only `dir` if it is
-/// missing, never through a symbolic link.
-fn open(dir: &Path, path: &Path) -> Result<File> {
-    fsutil::private_dir(dir)?;
-    // Another process may create it between our two tries: then open theirs.
-    for _ in 0..3 {
-        let file = match fsutil::open_existing(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == ErrorKind::NotFound => match fsutil::create_new(path, true) {
-                Ok(file) => return Ok(file),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
-                }
-            },
-            Err(e) if fsutil::is_link_error(&e) => {
-                anyhow::bail!("{} is a symbolic link", path.display())
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
-        };
-        fsutil::own_regular_file(&file, path)?;
-        return Ok(file);
-    }
-    anyhow::bail!("cannot open {}: it keeps changing", path.display())
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub enum GrantKind {
     ClientCredentials,
     /// Username and password.
     Password,
+    /// A browser sign-in (`halo login`): authorization code with PKCE, then its refresh token.
+    AuthorizationCode,
 }
 
 /// Where a profile's secret lives.

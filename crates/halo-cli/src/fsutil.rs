@@ -10,7 +10,7 @@
 use crate::exit::Failure;
 use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 /// Creates `dir` (and parents, owner-only on Unix) if it is missing, then checks it as
@@ -228,6 +228,32 @@ pub fn open_existing(path: &Path) -> std::io::Result<File> {
         options.custom_flags(libc::O_NOFOLLOW);
     }
     options.open(path)
+}
+
+/// Opens the state file at `path` (a rate budget, a token lock) for reading and writing,
+/// creating it (0600) in the owner-only `dir` if it is missing, never through a symbolic link.
+pub fn open_state_file(dir: &Path, path: &Path) -> Result<File> {
+    private_dir(dir)?;
+    // Another process may create it between our two tries: then open theirs.
+    for _ in 0..3 {
+        let file = match open_existing(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => match create_new(path, true) {
+                Ok(file) => return Ok(file),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
+                }
+            },
+            Err(e) if is_link_error(&e) => {
+                anyhow::bail!("{} is a symbolic link", path.display())
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+        };
+        own_regular_file(&file, path)?;
+        return Ok(file);
+    }
+    anyhow::bail!("cannot open {}: it keeps changing", path.display())
 }
 
 /// Checks that an opened state file is a regular file of the user's (not a FIFO or a device,

@@ -21,6 +21,8 @@ pub enum SecretKind {
     ClientSecret,
     /// The agent's password.
     Password,
+    /// A browser sign-in's refresh token (`halo login`).
+    RefreshToken,
 }
 
 impl SecretKind {
@@ -28,6 +30,7 @@ impl SecretKind {
         match self {
             SecretKind::ClientSecret => "client_secret",
             SecretKind::Password => "password",
+            SecretKind::RefreshToken => "refresh_token",
         }
     }
 }
@@ -110,10 +113,47 @@ impl SecretStore {
         }
     }
 
+    /// Replaces one secret of `profile` where its secrets are kept (a rotated refresh token):
+    /// one keyring entry, or `secrets.toml` rewritten whole through a rename.
+    pub fn set(
+        &self,
+        profile: &str,
+        kind: SecretKind,
+        value: &SecretString,
+        location: SecretLocation,
+    ) -> Result<()> {
+        match location {
+            SecretLocation::Keyring => {
+                let value = value.expose_secret().to_string();
+                keyring_call(profile, kind, move |e| e.set_password(&value)).map_err(|e| {
+                    let why = match e {
+                        KeyringFailure::NoEntry => "no entry".to_string(),
+                        KeyringFailure::Other(why) => why,
+                    };
+                    anyhow::anyhow!(
+                        "cannot write the {} of profile '{profile}' to the OS keyring: {why}",
+                        kind.key()
+                    )
+                })
+            }
+            SecretLocation::File => {
+                let mut file = self.read_file()?;
+                file.entry(profile.to_string())
+                    .or_default()
+                    .insert(kind.key().to_string(), value.expose_secret().to_string());
+                self.write_file(&file)
+            }
+        }
+    }
+
     /// Forgets every secret of `profile`, wherever it is.
     pub fn remove(&self, profile: &str, location: SecretLocation) -> Result<()> {
         if location == SecretLocation::Keyring && self.keyring_allowed {
-            for kind in [SecretKind::ClientSecret, SecretKind::Password] {
+            for kind in [
+                SecretKind::ClientSecret,
+                SecretKind::Password,
+                SecretKind::RefreshToken,
+            ] {
                 // Absent entries are fine; an unreachable keyring leaves nothing to remove here.
                 let _ = keyring_call(profile, kind, |e| e.delete_credential());
             }

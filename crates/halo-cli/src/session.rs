@@ -240,8 +240,8 @@ pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) ->
     let name = config.profile_name(profile_flag);
     let profile = config.profile(&name)?.clone();
     let settings = profile_settings(&config, env, &name, &profile)?;
-    let store = FileTokenStore::new(config.tokens_dir(), &name);
-    let builder = telling(ctx, Client::builder(settings).token_store(Arc::new(store)));
+    let store = token_store(&config, env, &name, &profile);
+    let builder = telling(ctx, Client::builder(settings).token_store(store));
     let client = pacing
         .apply(
             builder,
@@ -254,6 +254,25 @@ pub fn open(ctx: &Context, profile_flag: Option<&str>, pacing: &RequestFlags) ->
         names_file: config.cache_dir().join(format!("names-{name}.json")),
         source: Source::Profile(name),
     })
+}
+
+/// Where a profile's tokens are kept: the cache file, and for a browser sign-in its refresh
+/// token with the profile's secrets.
+pub(crate) fn token_store(
+    config: &Config,
+    env: &Env,
+    name: &str,
+    p: &Profile,
+) -> Arc<dyn halopsa::auth::TokenStore> {
+    match p.grant {
+        GrantKind::AuthorizationCode => Arc::new(crate::token_cache::SignInStore::new(
+            config.tokens_dir(),
+            SecretStore::new(&config.dir, env),
+            name,
+            p.secret_store,
+        )),
+        _ => Arc::new(FileTokenStore::new(config.tokens_dir(), name)),
+    }
 }
 
 /// The connection settings of a stored profile, its secrets read from where they are kept.
@@ -282,6 +301,18 @@ pub(crate) fn profile_settings(
                 .get(name, SecretKind::Password, p.secret_store)?
                 .or_else(|| env.var("HALO_PASSWORD").map(SecretString::from))
                 .ok_or_else(|| missing("password"))?,
+            client_secret,
+        },
+        GrantKind::AuthorizationCode => Grant::AuthorizationCode {
+            refresh_token: Some(
+                secrets
+                    .get(name, SecretKind::RefreshToken, p.secret_store)?
+                    .ok_or_else(|| {
+                        Failure::auth(format!(
+                            "profile '{name}' has no sign-in stored: run 'halo login --profile {name}' again"
+                        ))
+                    })?,
+            ),
             client_secret,
         },
     };

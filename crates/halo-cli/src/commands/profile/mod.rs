@@ -49,5 +49,6 @@ fn grant_name(g: GrantKind) -> &'static str {
     match g {
         GrantKind::ClientCredentials => "client_credentials",
         GrantKind::Password => "password",
+        GrantKind::AuthorizationCode => "authorization_code",
     }
 }
