@@ -63,6 +63,16 @@ pub enum Command {
         after_help = "Examples:\n  halo whoami\n  halo whoami -o json\n  halo whoami --profile acme"
     )]
     Whoami(commands::whoami::WhoamiArgs),
+    /// Sign in as yourself in the browser (authorization code with PKCE) and store it as a
+    /// profile.
+    #[command(after_help = "Examples:
+  halo login --url https://acme.halopsa.com --client-id 5a1e...   # opens the browser
+  halo login --url https://acme.halopsa.com --client-id 5a1e... --no-browser --profile me
+  halo login --url http://127.0.0.1:8080 --client-id halo-sandbox-native   # the sandbox
+
+The application must be of type \"Authorisation Code (Native Application)\" and allow the
+redirect URI http://127.0.0.1/callback (any port); give --redirect-port N if it names one.")]
+    Login(commands::login::LoginArgs),
     /// Forget the cached token and stored secrets of a profile.
     Logout,
     /// Run a local Halo instance (the sandbox) until interrupted.

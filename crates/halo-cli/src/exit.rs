@@ -112,6 +112,11 @@ fn hint(e: &halopsa::Error) -> Option<&'static str> {
             Some("--help lists the filters; --allow-unknown-filter sends it anyway")
         }
         Error::Auth(AuthError::UnknownTenant { .. }) => Some("give it with --tenant"),
+        Error::Auth(
+            AuthError::SignInExpired { .. }
+            | AuthError::SignInNeeded
+            | AuthError::CodeRejected { .. },
+        ) => Some("run 'halo login' again to sign in"),
         Error::Auth(AuthError::NotJson { .. } | AuthError::Redirected { .. }) => {
             Some("--auth-url names the authorisation server")
         }

@@ -13,6 +13,7 @@ const GROUPS: &[(&str, &[&str])] = &[
             "sandbox",
             "demo",
             "connect",
+            "login",
             "whoami",
             "profile",
             "auth",

@@ -86,6 +86,21 @@ pub fn objects(
     Ok(objects)
 }
 
+/// A secret piped to standard input: all of it, its final line break dropped; empty is a
+/// usage error.
+pub fn secret_from_stdin(ctx: &mut Context) -> Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(ctx.io.input(), &mut text)
+        .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+    let text = text.trim_end_matches(['\r', '\n']).to_string();
+    if text.is_empty() {
+        return Err(Failure::usage(
+            "standard input was empty: pipe the secret in",
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,7 +174,12 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
 
 /// Connecting without `--profile` never silently replaces the profile of another instance:
 /// on a terminal it asks, otherwise it refuses and names the fix.
-fn keep_other_instances(ctx: &mut Context, config: &Config, name: &str, url: &str) -> Result<()> {
+pub(crate) fn keep_other_instances(
+    ctx: &mut Context,
+    config: &Config,
+    name: &str,
+    url: &str,
+) -> Result<()> {
     let Some(stored) = config.file.profiles.get(name) else {
         return Ok(());
     };
@@ -215,18 +220,7 @@ fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
     let env = ctx.env().clone();
     let from_env = |name: &str| env.var(name);
     let stdin_secret = if args.client_secret_stdin || args.password_stdin {
-        let mut text = String::new();
-        ctx.io
-            .input()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        let text = text.trim_end_matches(['\r', '\n']).to_string();
-        if text.is_empty() {
-            return Err(Failure::usage(
-                "standard input was empty: pipe the secret in",
-            ));
-        }
-        Some(text)
+        Some(crate::input::secret_from_stdin(ctx)?)
     } else {
         None
     };

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod fields;
 pub mod filters;
+pub mod login;
 mod logout;
 mod manual;
 pub mod mcp;
@@ -58,7 +59,8 @@ pub async fn run(ctx: &mut Context, cli: Cli) -> Result<()> {
         Command::Connect(args) => connect::run(ctx, &globals, args).await,
         Command::Profile(cmd) => profile::run(ctx, &globals, cmd),
         Command::Auth(cmd) => auth::run(ctx, &globals, cmd).await,
-        Command::Logout => logout::run(ctx, &globals),
+        Command::Login(args) => login::run(ctx, &globals, args).await,
+        Command::Logout => logout::run(ctx, &globals).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(ctx, args).await,
         #[cfg(feature = "sandbox")]
