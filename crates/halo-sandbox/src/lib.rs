@@ -1,6 +1,8 @@
 //! `halo-sandbox`: a local fake Halo instance for tests, demos and safe experiments.
 //!
-//! It serves the authorisation server (`GET /api/authinfo`, `POST /auth/token`), every resource
+//! It serves the authorisation server (`GET /api/authinfo`, `POST /auth/token` with the
+//! client credentials, password, refresh token and authorization code grants, the interactive
+//! sign-in at `/auth/authorize`, `POST /auth/revoke`), every resource
 //! of [`halopsa::resource::RESOURCES`] under `/api` (stored in SQLite, seeded with a
 //! deterministic data set; attachments' files as bytes, served raw), Halo's paging, filters,
 //! scopes and rate limit, injected faults, outgoing webhooks, and its own control routes under
@@ -33,7 +35,8 @@ use state::Shared;
 
 pub use domain::churn::{ActionRef, Churn, ChurnError, ChurnReport};
 pub use domain::config::{
-    Faults, RateLimit, SandboxClient, SandboxConfig, SandboxUser, WebhookRetry, WebhookTarget,
+    Faults, LOOPBACK_REDIRECT_URIS, NATIVE_CLIENT_ID, RateLimit, SandboxClient, SandboxConfig,
+    SandboxUser, WebhookRetry, WebhookTarget, loopback_redirect_uris,
 };
 pub use domain::journal::{JournalEntry, Stats};
 pub use domain::seed;

@@ -1,7 +1,7 @@
 //! Halo-shaped replies: every status code and error body the sandbox sends as Halo (route and
 //! object 404s, 401, 403, 405, 413, 429, the `{"message": …}` of a 400, the model state of
-//! refused elements, OAuth errors, injected failures), and the list wrappers around a page of
-//! rows.
+//! refused elements, OAuth errors, injected failures), the list wrappers around a page of
+//! rows, and the sign-in and consent pages and redirects of the authorization code grant.
 
 use std::fmt::Write;
 
@@ -14,11 +14,12 @@ use halopsa::resource::{ListShape, Resource};
 use serde_json::json;
 
 use crate::domain::attachments::File;
+use crate::domain::authorize::{AuthRequest, Redirect};
 use crate::domain::config::RateLimit;
 use crate::domain::faults::Failure;
 use crate::domain::journal::Written;
 use crate::domain::outcome::{Done, Fault, Page, Refusal};
-use crate::domain::tokens::TokenError;
+use crate::domain::tokens::{TokenError, UserIdentity};
 
 /// A Halo-style error: `{"message": ...}` with a status.
 fn message(status: StatusCode, text: impl Into<String>) -> Response {
@@ -254,7 +255,7 @@ pub fn token_issued(issued: &TokenResponse) -> Response {
 pub fn token_refused(error: TokenError) -> Response {
     let (status, code) = match &error {
         TokenError::InvalidClient => (StatusCode::UNAUTHORIZED, "invalid_client"),
-        TokenError::BadCredentials | TokenError::BadRefreshToken => {
+        TokenError::BadCredentials | TokenError::BadRefreshToken | TokenError::InvalidGrant(_) => {
             (StatusCode::BAD_REQUEST, "invalid_grant")
         }
         TokenError::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope"),
@@ -268,6 +269,111 @@ pub fn token_refused(error: TokenError) -> Response {
         error_description: Some(error.to_string()),
     };
     no_store((status, Json(body)).into_response())
+}
+
+/// A revocation's answer (RFC 7009 §2.2): 200 with an empty body, known token or not.
+pub fn revoked() -> Response {
+    no_store(StatusCode::OK.into_response())
+}
+
+/// The sign-in page of a waiting authorization request `id`, with `error` after a failed try.
+/// Its form posts the hidden `request` with `username` and `password`.
+pub fn sign_in_page(id: &str, request: &AuthRequest, error: Option<&str>) -> Response {
+    let mut body = String::new();
+    // Writing to a String cannot fail.
+    let _ = write!(
+        body,
+        "<h1>Sign in to Halo (sandbox)</h1>\n<p>The application <strong>{}</strong> asks for:</p>\n{}",
+        escape(&request.client_id),
+        scope_list(request)
+    );
+    if let Some(error) = error {
+        let _ = writeln!(body, "<p class=\"error\">{}</p>", escape(error));
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"/auth/authorize\">\n\
+         <input type=\"hidden\" name=\"request\" value=\"{}\">\n\
+         <label>Username <input type=\"text\" name=\"username\" autocomplete=\"username\"></label>\n\
+         <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\n\
+         <button type=\"submit\">Sign in</button>\n</form>",
+        escape(id)
+    );
+    page(StatusCode::OK, "Sign in", &body)
+}
+
+/// The consent page of request `id`, signed in as `agent`: two submit buttons, `decision` is
+/// `allow` or `deny`.
+pub fn consent_page(id: &str, request: &AuthRequest, agent: &UserIdentity) -> Response {
+    let body = format!(
+        "<h1>Allow access?</h1>\n<p>Signed in as <strong>{}</strong> ({}).</p>\n\
+         <p>The application <strong>{}</strong> asks for:</p>\n{}\
+         <form method=\"post\" action=\"/auth/authorize\">\n\
+         <input type=\"hidden\" name=\"request\" value=\"{}\">\n\
+         <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n</form>",
+        escape(&agent.name),
+        escape(&agent.username),
+        escape(&request.client_id),
+        scope_list(request),
+        escape(id)
+    );
+    page(StatusCode::OK, "Allow access", &body)
+}
+
+/// A 400 page for a sign-in that cannot go on (unknown client or redirect URI, unknown or
+/// expired request), saying why; never a redirect.
+pub fn sign_in_refused(text: &str) -> Response {
+    let body = format!("<h1>Sign-in refused</h1>\n<p>{}</p>", escape(text));
+    page(StatusCode::BAD_REQUEST, "Sign-in refused", &body)
+}
+
+/// A 302 to the client's redirect URI.
+pub fn redirect(to: &Redirect) -> Response {
+    match HeaderValue::from_str(&to.0) {
+        Ok(location) => {
+            let mut response = no_store(StatusCode::FOUND.into_response());
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        Err(_) => sign_in_refused("The redirect URI cannot be sent as a Location."),
+    }
+}
+
+fn scope_list(request: &AuthRequest) -> String {
+    if request.scopes.is_empty() {
+        return "<p>no scope (every API call will be refused)</p>\n".into();
+    }
+    let mut list = String::from("<ul>\n");
+    for scope in request.scopes.iter() {
+        // Writing to a String cannot fail.
+        let _ = writeln!(list, "<li><code>{}</code></li>", escape(scope));
+    }
+    list.push_str("</ul>\n");
+    list
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title} - Halo sandbox</title></head>\n<body>\n{body}\n</body></html>\n"
+    );
+    no_store((status, Html(html)).into_response())
+}
+
+/// Text made safe inside HTML elements and quoted attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -352,6 +458,14 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .starts_with("attachment; filename=\"xy.png\"")
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
         );
     }
 

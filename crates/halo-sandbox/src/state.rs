@@ -1,8 +1,9 @@
-//! What every handler shares: one instance's configuration, URL, tokens, journal, store,
-//! webhooks, rate limiter and fault dice.
+//! What every handler shares: one instance's configuration, URL, tokens, waiting sign-ins,
+//! journal, store, webhooks, rate limiter and fault dice.
 
 use std::sync::{Arc, Mutex};
 
+use crate::domain::authorize::SignIns;
 use crate::domain::churn::{self, Churn, ChurnError, ChurnReport};
 use crate::domain::config::SandboxConfig;
 use crate::domain::faults::FaultDice;
@@ -22,6 +23,8 @@ pub struct Shared {
     pub url: String,
     /// Every token issued.
     pub tokens: TokenRegistry,
+    /// Authorization requests waiting for their agent to sign in.
+    pub sign_ins: SignIns,
     /// The request journal and counters.
     pub journal: Mutex<Journal>,
     /// The objects.
@@ -56,6 +59,7 @@ impl Shared {
             config,
             url,
             tokens: TokenRegistry::default(),
+            sign_ins: SignIns::default(),
             journal: Mutex::new(Journal::new()),
         })
     }

@@ -376,6 +376,7 @@ async fn client_allowed_scopes_limit_requests() {
             id: CLIENT.into(),
             secret: Some(SECRET.into()),
             allowed_scopes: Some(vec!["read:tickets".into()]),
+            redirect_uris: Vec::new(),
         }],
         ..Default::default()
     })
@@ -404,7 +405,10 @@ async fn unsupported_and_missing_grant_type() {
     assert_error(
         token(
             &sb,
-            &[("grant_type", "authorization_code"), ("client_id", CLIENT)],
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("client_id", CLIENT),
+            ],
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -561,6 +565,7 @@ async fn refresh_without_rotation_returns_same_refresh_token() {
 async fn refresh_with_rotation_revokes_old_refresh_token() {
     let sb = start_with(SandboxConfig {
         rotate_refresh_tokens: true,
+        refresh_grace: Duration::ZERO,
         ..Default::default()
     })
     .await;
@@ -589,6 +594,7 @@ async fn refresh_token_bound_to_client() {
         id: "other".into(),
         secret: None,
         allowed_scopes: None,
+        redirect_uris: Vec::new(),
     });
     let sb = start_with(config).await;
     let body = password(&sb, "all offline_access").await;

@@ -14,6 +14,7 @@ use std::path::Path;
 const DOMAIN: &[&str] = &[
     "domain",
     "domain::attachments",
+    "domain::authorize",
     "domain::churn",
     "domain::clock",
     "domain::config",

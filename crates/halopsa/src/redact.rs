@@ -8,9 +8,13 @@ use std::sync::{PoisonError, RwLock};
 /// Placeholder printed in place of a secret.
 pub const REDACTED: &str = "[redacted]";
 
-/// Whether a header or field name is likely to carry a secret.
+/// Whether a header or field name is likely to carry a secret: one containing a secret-looking
+/// word, or exactly `code` or `code_verifier` (the authorization code grant's, RFC 7636).
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
+    if matches!(n.as_str(), "code" | "code_verifier") {
+        return true;
+    }
     [
         "authorization",
         "cookie",
@@ -157,6 +161,22 @@ mod tests {
         }
         assert!(matches!(scrub("nothing secret here"), Cow::Borrowed(_)));
         assert!(!body(echoed[0].as_bytes()).contains("s3cr"));
+    }
+
+    #[test]
+    fn the_authorization_code_and_verifier_are_secret_by_exact_name() {
+        for name in ["code", "Code", "code_verifier", "CODE_VERIFIER"] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "postcode",
+            "code_challenge",
+            "zip_code",
+            "codes",
+            "country_code",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use crate::context::Context;
 use crate::exit::Failure;
 use anyhow::{Context as _, Result};
-use halo_sandbox::{Faults, Sandbox, SandboxClient, SandboxConfig, SandboxUser};
+use halo_sandbox::{
+    Faults, NATIVE_CLIENT_ID, Sandbox, SandboxClient, SandboxConfig, SandboxUser,
+    loopback_redirect_uris,
+};
 use std::time::Duration;
 
 /// `halo sandbox`.
@@ -18,6 +21,10 @@ pub struct SandboxArgs {
     /// The client secret it accepts.
     #[arg(long, default_value = "halo-sandbox-secret")]
     pub client_secret: String,
+    /// The native application it accepts (no secret; interactive sign-in to a loopback
+    /// redirect, as `halo login` does).
+    #[arg(long, value_name = "ID", default_value = NATIVE_CLIENT_ID)]
+    pub native_client_id: String,
     /// A user it accepts for the password grant, NAME:PASSWORD (repeatable).
     #[arg(long = "user", value_name = "NAME:PASSWORD")]
     pub users: Vec<String>,
@@ -30,6 +37,12 @@ pub struct SandboxArgs {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub token_ttl: u64,
+    /// Issue a new refresh token on each refresh, retiring the old one.
+    #[arg(long)]
+    pub rotate_refresh_tokens: bool,
+    /// How long a retired refresh token still works, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub refresh_grace: u64,
     /// Keep the data in DIR/sandbox.db (kept across restarts) instead of in memory.
     #[arg(long, value_name = "DIR")]
     pub data: Option<std::path::PathBuf>,
@@ -128,15 +141,29 @@ pub async fn run(ctx: &mut Context, args: SandboxArgs) -> Result<()> {
         config.tenant.as_deref().unwrap_or("(none)")
     )?;
     for c in &config.clients {
-        writeln!(out, "  client id:     {}", c.id)?;
-        if let Some(s) = &c.secret {
-            writeln!(out, "  client secret: {s}")?;
+        match &c.secret {
+            Some(s) => {
+                writeln!(out, "  client id:     {}", c.id)?;
+                writeln!(out, "  client secret: {s}")?;
+            }
+            None => writeln!(
+                out,
+                "  native client: {} (no secret; halo login --client-id {})",
+                c.id, c.id
+            )?,
         }
     }
     for u in &config.users {
         writeln!(out, "  user:          {} / {}", u.username, u.password)?;
     }
     writeln!(out, "  token ttl:     {} s", config.token_ttl.as_secs())?;
+    if config.rotate_refresh_tokens {
+        writeln!(
+            out,
+            "  refresh:       rotated, a retired token still works for {} s",
+            config.refresh_grace.as_secs()
+        )?;
+    }
     writeln!(
         out,
         "try: HALO_CLIENT_SECRET={} halo connect --url {url} --client-id {} --profile sandbox",
@@ -153,13 +180,24 @@ pub async fn run(ctx: &mut Context, args: SandboxArgs) -> Result<()> {
 
 fn config(args: &SandboxArgs) -> Result<SandboxConfig> {
     let mut config = SandboxConfig {
-        clients: vec![SandboxClient {
-            id: args.client_id.clone(),
-            secret: Some(args.client_secret.clone()),
-            allowed_scopes: None,
-        }],
+        clients: vec![
+            SandboxClient {
+                id: args.client_id.clone(),
+                secret: Some(args.client_secret.clone()),
+                allowed_scopes: None,
+                redirect_uris: loopback_redirect_uris(),
+            },
+            SandboxClient {
+                id: args.native_client_id.clone(),
+                secret: None,
+                allowed_scopes: None,
+                redirect_uris: loopback_redirect_uris(),
+            },
+        ],
         tenant: (!args.no_tenant).then(|| args.tenant.clone()),
         token_ttl: Duration::from_secs(args.token_ttl),
+        rotate_refresh_tokens: args.rotate_refresh_tokens,
+        refresh_grace: Duration::from_secs(args.refresh_grace),
         data_dir: args.data.clone(),
         seed_tickets: args.seed_tickets,
         page_cap: args.page_cap,
@@ -220,6 +258,28 @@ mod tests {
         assert_eq!(config_of(&["--max-post-items", "7"]).max_post_items, 7);
         assert_eq!(config_of(&["--max-post-items", "0"]).max_post_items, 0);
         assert!(Cli::try_parse_from(["sandbox", "--max-post-items", "-1"]).is_err());
+    }
+
+    #[test]
+    fn the_native_client_and_refresh_rotation_are_flags() {
+        let plain = config_of(&[]);
+        let native = &plain.clients[1];
+        assert_eq!(native.id, NATIVE_CLIENT_ID);
+        assert_eq!(native.secret, None);
+        assert_eq!(native.redirect_uris, loopback_redirect_uris());
+        assert!(!plain.rotate_refresh_tokens);
+        assert_eq!(plain.refresh_grace, Duration::from_secs(10));
+        let set = config_of(&[
+            "--native-client-id",
+            "mine",
+            "--rotate-refresh-tokens",
+            "--refresh-grace",
+            "0",
+        ]);
+        assert_eq!(set.clients[1].id, "mine");
+        assert!(set.rotate_refresh_tokens);
+        assert_eq!(set.refresh_grace, Duration::ZERO);
+        assert!(Cli::try_parse_from(["sandbox", "--refresh-grace", "-1"]).is_err());
     }
 
     #[test]

@@ -9,14 +9,21 @@ use std::time::Duration;
 pub struct SandboxConfig {
     /// Registered API applications.
     pub clients: Vec<SandboxClient>,
-    /// Agents that may log in with the password grant.
+    /// Agents that may log in with the password grant or the interactive sign-in.
     pub users: Vec<SandboxUser>,
     /// Tenant required on token requests; `None` accepts (and ignores) any tenant.
     pub tenant: Option<String>,
     /// Lifetime of access tokens.
     pub token_ttl: Duration,
-    /// When true, each refresh issues a new refresh token and revokes the old one.
+    /// When true, each refresh issues a new refresh token and retires the old one.
     pub rotate_refresh_tokens: bool,
+    /// How long a refresh token retired by a rotation still works (answering with the newest
+    /// pair of its chain) before it is refused as `invalid_grant`. Halo's own behaviour is not
+    /// known (reference §2.7).
+    pub refresh_grace: Duration,
+    /// How long an authorization code may wait before it is exchanged (RFC 6749 §4.1.2
+    /// recommends at most ten minutes; Halo's own limit is not public).
+    pub code_ttl: Duration,
     /// When false, `GET /api/authinfo` answers 404.
     pub authinfo_enabled: bool,
     /// Where the data lives (`sandbox.db`); `None` keeps it in memory.
@@ -182,11 +189,20 @@ impl fmt::Debug for WebhookTarget {
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
-            clients: vec![SandboxClient {
-                id: "halo-sandbox-client".into(),
-                secret: Some("halo-sandbox-secret".into()),
-                allowed_scopes: None,
-            }],
+            clients: vec![
+                SandboxClient {
+                    id: "halo-sandbox-client".into(),
+                    secret: Some("halo-sandbox-secret".into()),
+                    allowed_scopes: None,
+                    redirect_uris: loopback_redirect_uris(),
+                },
+                SandboxClient {
+                    id: NATIVE_CLIENT_ID.into(),
+                    secret: None,
+                    allowed_scopes: None,
+                    redirect_uris: loopback_redirect_uris(),
+                },
+            ],
             users: vec![SandboxUser {
                 username: "agent@sandbox.local".into(),
                 password: "sandbox-password".into(),
@@ -196,6 +212,8 @@ impl Default for SandboxConfig {
             tenant: Some("sandbox".into()),
             token_ttl: Duration::from_secs(3600),
             rotate_refresh_tokens: false,
+            refresh_grace: Duration::from_secs(10),
+            code_ttl: Duration::from_secs(60),
             authinfo_enabled: true,
             data_dir: None,
             seed_tickets: 300,
@@ -219,6 +237,8 @@ impl fmt::Debug for SandboxConfig {
             .field("tenant", &self.tenant)
             .field("token_ttl", &self.token_ttl)
             .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
+            .field("refresh_grace", &self.refresh_grace)
+            .field("code_ttl", &self.code_ttl)
             .field("authinfo_enabled", &self.authinfo_enabled)
             .field("data_dir", &self.data_dir)
             .field("seed_tickets", &self.seed_tickets)
@@ -233,6 +253,20 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
+/// The id of the default configuration's native application (no secret).
+pub const NATIVE_CLIENT_ID: &str = "halo-sandbox-native";
+
+/// The loopback redirect URIs the default clients register (any port matches, RFC 8252 §7.3).
+pub const LOOPBACK_REDIRECT_URIS: &[&str] = &["http://127.0.0.1/callback", "http://[::1]/callback"];
+
+/// [`LOOPBACK_REDIRECT_URIS`] as owned strings, for a [`SandboxClient`].
+pub fn loopback_redirect_uris() -> Vec<String> {
+    LOOPBACK_REDIRECT_URIS
+        .iter()
+        .map(|u| (*u).to_owned())
+        .collect()
+}
+
 /// A registered API application.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SandboxClient {
@@ -242,6 +276,9 @@ pub struct SandboxClient {
     pub secret: Option<String>,
     /// Scopes this client may request (`offline_access` is always allowed); `None` means any.
     pub allowed_scopes: Option<Vec<String>>,
+    /// Registered redirect URIs for the authorization code grant: a loopback one
+    /// (`http://127.0.0.1/…`, `http://[::1]/…`) matches any port, others must match exactly.
+    pub redirect_uris: Vec<String>,
 }
 
 impl fmt::Debug for SandboxClient {
@@ -250,11 +287,12 @@ impl fmt::Debug for SandboxClient {
             .field("id", &self.id)
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .field("allowed_scopes", &self.allowed_scopes)
+            .field("redirect_uris", &self.redirect_uris)
             .finish()
     }
 }
 
-/// An agent who can log in with the password grant.
+/// An agent who can log in with the password grant or the interactive sign-in.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SandboxUser {
     /// Login name (also reported as the agent's email).

@@ -42,7 +42,7 @@ pub struct JournalEntry {
     pub query: Option<String>,
     /// Headers as (lowercase name, value).
     pub headers: Vec<(String, String)>,
-    /// Form fields of a token request.
+    /// Form fields of a request to `/auth` (token, sign-in, revocation).
     pub form: Option<Vec<(String, String)>>,
     /// Response status.
     pub status: u16,
@@ -144,8 +144,9 @@ pub fn redact_headers<'a>(
         .collect()
 }
 
-/// Form fields with the values of `client_secret`, `password`, `refresh_token` (any field whose
-/// name looks secret to [`halopsa::redact::is_secret_name`]) redacted.
+/// Form fields with the values of `client_secret`, `password`, `refresh_token`, `token`, `code`,
+/// `code_verifier` (any field whose name looks secret to [`halopsa::redact::is_secret_name`])
+/// redacted.
 pub fn redact_form(fields: &[(String, String)]) -> Vec<(String, String)> {
     fields
         .iter()
@@ -207,6 +208,9 @@ mod tests {
             ("refresh_token", "r"),
             ("username", "u"),
             ("scope", "all"),
+            ("code", "c"),
+            ("code_verifier", "v"),
+            ("postcode", "AB1"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -218,6 +222,9 @@ mod tests {
         assert_eq!(shown[3].1, REDACTED);
         assert_eq!(shown[4].1, "u");
         assert_eq!(shown[5].1, "all");
+        assert_eq!(shown[6].1, REDACTED);
+        assert_eq!(shown[7].1, REDACTED);
+        assert_eq!(shown[8].1, "AB1");
     }
 
     #[test]

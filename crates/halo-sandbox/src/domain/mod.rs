@@ -3,6 +3,7 @@
 //! answers into Halo-shaped replies.
 
 pub mod attachments;
+pub mod authorize;
 pub mod churn;
 pub mod clock;
 pub mod config;

@@ -1,16 +1,20 @@
 //! The authorisation server's rules: the scope vocabulary, the grants a token request may
-//! get, the registry of issued tokens, and what a token's scopes let it do.
+//! get (the authorization code's PKCE check included), refresh-token rotation, revocation, the
+//! registry of issued tokens and codes, and what a token's scopes let it do.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use halopsa::auth::wire::{
     GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, TokenResponse,
 };
 use halopsa::resource::Resource;
 use rand::Rng;
+use sha2::{Digest, Sha256};
 
 use crate::domain::config::{SandboxClient, SandboxConfig};
 use crate::domain::lock::lock;
@@ -73,6 +77,9 @@ pub const SCOPE_VOCABULARY: &[&str] = &[
 /// The scope that asks for a refresh token.
 const OFFLINE_ACCESS: &str = "offline_access";
 
+/// The authorization code grant's `grant_type` (RFC 6749 §4.1.3).
+const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+
 /// A set of granted scopes, kept in the order they were requested (duplicates dropped).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes(Vec<String>);
@@ -99,6 +106,11 @@ impl Scopes {
     /// True when no scope was granted (such tokens are refused by every API call).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The scopes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
     }
 
     /// True when `scope` was granted verbatim.
@@ -175,19 +187,46 @@ impl Grant {
     }
 }
 
+/// A live access token: what it grants, until when, and the family it belongs to.
 struct AccessToken {
     grant: Grant,
     expires: Instant,
+    family: u64,
 }
 
+/// A refresh token. A rotation retires it (when, and the token that replaced it); while the
+/// grace lasts it still answers, with the newest pair of its chain.
+struct RefreshToken {
+    grant: Grant,
+    family: u64,
+    /// The access token issued with it (or with its latest refresh).
+    access: String,
+    retired: Option<(Instant, String)>,
+}
+
+/// An authorization code: the sign-in it stands for, until it is exchanged.
+struct Code {
+    grant: Grant,
+    redirect_uri: String,
+    challenge: String,
+    expires: Instant,
+    /// The family its exchange issued, once used.
+    used: Option<u64>,
+}
+
+/// Every token the sandbox has issued. Each grant starts a *family* (its access tokens, its
+/// refresh token and that token's successors), which is revoked as one.
 #[derive(Default)]
 struct Tokens {
     access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, Grant>,
+    refresh: HashMap<String, RefreshToken>,
+    codes: HashMap<String, Code>,
+    /// The last family number given.
+    families: u64,
 }
 
 impl Tokens {
-    fn mint_access(&mut self, grant: Grant, ttl: Duration) -> String {
+    fn mint_access(&mut self, grant: Grant, family: u64, ttl: Duration) -> String {
         let now = Instant::now();
         self.access.retain(|_, t| t.expires > now);
         let token = random_token();
@@ -196,16 +235,84 @@ impl Tokens {
             AccessToken {
                 grant,
                 expires: now + ttl,
+                family,
             },
         );
         token
     }
 
-    fn mint_refresh(&mut self, grant: Grant) -> String {
+    fn mint_refresh(&mut self, grant: Grant, family: u64, access: String) -> String {
         let token = random_token();
-        self.refresh.insert(token.clone(), grant);
+        self.refresh.insert(
+            token.clone(),
+            RefreshToken {
+                grant,
+                family,
+                access,
+                retired: None,
+            },
+        );
         token
     }
+
+    /// Issues an access token, and a refresh token when `offline_access` was granted, as a
+    /// new family (returned with them).
+    fn issue(&mut self, grant: Grant, ttl: Duration) -> (u64, TokenResponse) {
+        self.families += 1;
+        let family = self.families;
+        let scope = grant.scopes.to_string();
+        let offline = grant.scopes.contains(OFFLINE_ACCESS);
+        let access_token = self.mint_access(grant.clone(), family, ttl);
+        let refresh_token = offline.then(|| self.mint_refresh(grant, family, access_token.clone()));
+        (
+            family,
+            token_response(access_token, ttl, scope, refresh_token),
+        )
+    }
+
+    fn revoke_family(&mut self, family: u64) {
+        self.access.retain(|_, t| t.family != family);
+        self.refresh.retain(|_, t| t.family != family);
+    }
+
+    /// The newest pair of the chain the retired refresh token `retired` belongs to: the
+    /// chain's live refresh token and its access token (a new one if that one has expired or
+    /// been revoked).
+    fn newest_pair(&mut self, retired: &str, ttl: Duration, now: Instant) -> Option<TokenResponse> {
+        let mut newest = retired.to_owned();
+        while let Some((_, next)) = &self.refresh.get(&newest)?.retired {
+            newest = next.clone();
+        }
+        let entry = self.refresh.get(&newest)?;
+        let (grant, family, access) = (entry.grant.clone(), entry.family, entry.access.clone());
+        let scope = grant.scopes.to_string();
+        let live = self
+            .access
+            .get(&access)
+            .map(|t| t.expires)
+            .filter(|e| *e > now);
+        let (access, left) = match live {
+            Some(expires) => (access, expires - now),
+            None => {
+                let fresh = self.mint_access(grant, family, ttl);
+                if let Some(entry) = self.refresh.get_mut(&newest) {
+                    entry.access = fresh.clone();
+                }
+                (fresh, ttl)
+            }
+        };
+        Some(token_response(access, left, scope, Some(newest)))
+    }
+}
+
+/// An authorization code's exchange (`grant_type=authorization_code`), as the client sent it.
+struct Exchange<'a> {
+    client_id: &'a str,
+    code: &'a str,
+    redirect_uri: &'a str,
+    verifier: &'a str,
+    /// A narrower scope than the one authorized, if asked.
+    scope: Option<&'a str>,
 }
 
 /// Every token the sandbox has issued.
@@ -230,38 +337,75 @@ impl TokenRegistry {
         lock(&self.tokens).access.clear();
     }
 
-    fn issue(&self, grant: Grant, ttl: Duration) -> TokenResponse {
+    /// Keeps a new authorization code for `grant` (the signed-in agent and the scopes it
+    /// allowed), to be exchanged within `ttl` with `redirect_uri` and the verifier of the S256
+    /// `challenge`.
+    pub fn issue_code(
+        &self,
+        grant: Grant,
+        redirect_uri: &str,
+        challenge: &str,
+        ttl: Duration,
+    ) -> String {
+        let now = Instant::now();
         let mut tokens = lock(&self.tokens);
-        let refresh_token = grant
-            .scopes
-            .contains(OFFLINE_ACCESS)
-            .then(|| tokens.mint_refresh(grant.clone()));
-        let scope = grant.scopes.to_string();
-        let access_token = tokens.mint_access(grant, ttl);
-        token_response(access_token, ttl, scope, refresh_token)
+        tokens.codes.retain(|_, c| c.expires > now);
+        let code = random_token();
+        tokens.codes.insert(
+            code.clone(),
+            Code {
+                grant,
+                redirect_uri: redirect_uri.to_owned(),
+                challenge: challenge.to_owned(),
+                expires: now + ttl,
+                used: None,
+            },
+        );
+        code
     }
 
+    fn issue(&self, grant: Grant, ttl: Duration) -> TokenResponse {
+        lock(&self.tokens).issue(grant, ttl).1
+    }
+
+    /// Renews from `refresh_token`. With a rotation `grace`, a new refresh token replaces it
+    /// and it answers for the grace with the newest pair of its chain; without, it stays.
     fn refresh(
         &self,
         refresh_token: &str,
         client_id: &str,
         ttl: Duration,
-        rotate: bool,
+        rotation: Option<Duration>,
     ) -> Option<TokenResponse> {
+        let now = Instant::now();
         let mut tokens = lock(&self.tokens);
-        let grant = tokens
+        if let Some(grace) = rotation {
+            tokens
+                .refresh
+                .retain(|_, r| r.retired.as_ref().is_none_or(|(at, _)| now < *at + grace));
+        }
+        let entry = tokens
             .refresh
             .get(refresh_token)
-            .filter(|g| g.identity.client_id == client_id)?
-            .clone();
-        let refresh_token = if rotate {
-            tokens.refresh.remove(refresh_token);
-            tokens.mint_refresh(grant.clone())
-        } else {
-            refresh_token.to_owned()
-        };
+            .filter(|r| r.grant.identity.client_id == client_id)?;
+        if entry.retired.is_some() {
+            return tokens.newest_pair(refresh_token, ttl, now);
+        }
+        let (grant, family) = (entry.grant.clone(), entry.family);
         let scope = grant.scopes.to_string();
-        let access_token = tokens.mint_access(grant, ttl);
+        let access_token = tokens.mint_access(grant.clone(), family, ttl);
+        let next = rotation.map(|_| tokens.mint_refresh(grant, family, access_token.clone()));
+        let entry = tokens.refresh.get_mut(refresh_token)?;
+        let refresh_token = match next {
+            Some(next) => {
+                entry.retired = Some((now, next.clone()));
+                next
+            }
+            None => {
+                entry.access = access_token.clone();
+                refresh_token.to_owned()
+            }
+        };
         Some(token_response(
             access_token,
             ttl,
@@ -269,6 +413,99 @@ impl TokenRegistry {
             Some(refresh_token),
         ))
     }
+
+    /// Exchanges an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6). A code is single use:
+    /// a second exchange is refused and revokes the tokens the first one issued (§4.1.2).
+    fn exchange(
+        &self,
+        exchange: &Exchange<'_>,
+        ttl: Duration,
+    ) -> Result<TokenResponse, TokenError> {
+        let invalid = |text: &str| TokenError::InvalidGrant(text.to_owned());
+        let now = Instant::now();
+        let mut tokens = lock(&self.tokens);
+        let code = tokens
+            .codes
+            .get(exchange.code)
+            .filter(|c| c.expires > now)
+            .ok_or_else(|| invalid("The authorization code is invalid or has expired."))?;
+        if let Some(family) = code.used {
+            tokens.revoke_family(family);
+            return Err(invalid(
+                "The authorization code has already been used; the tokens issued for it are revoked.",
+            ));
+        }
+        if code.grant.identity.client_id != exchange.client_id {
+            return Err(invalid(
+                "The authorization code was issued to another client.",
+            ));
+        }
+        if code.redirect_uri != exchange.redirect_uri {
+            return Err(invalid(
+                "The redirect_uri does not match the one of the authorization request.",
+            ));
+        }
+        if !pkce_matches(exchange.verifier, &code.challenge) {
+            return Err(invalid(
+                "The code_verifier does not match the code_challenge.",
+            ));
+        }
+        let mut grant = code.grant.clone();
+        if let Some(scope) = exchange.scope {
+            grant.scopes = narrowed(&grant.scopes, scope)?;
+        }
+        let (family, issued) = tokens.issue(grant, ttl);
+        if let Some(code) = tokens.codes.get_mut(exchange.code) {
+            code.used = Some(family);
+        }
+        Ok(issued)
+    }
+
+    /// Revokes `token` when it was issued to `client_id` (RFC 7009 §2.1): a refresh token with
+    /// its whole family (the access tokens minted from it, its rotations), an access token
+    /// alone. An unknown token, or another client's, is left as it is: the answer is the same.
+    fn revoke(&self, token: &str, client_id: &str) {
+        let mut tokens = lock(&self.tokens);
+        let family = tokens
+            .refresh
+            .get(token)
+            .filter(|r| r.grant.identity.client_id == client_id)
+            .map(|r| r.family);
+        if let Some(family) = family {
+            tokens.revoke_family(family);
+        } else if tokens
+            .access
+            .get(token)
+            .is_some_and(|t| t.grant.identity.client_id == client_id)
+        {
+            tokens.access.remove(token);
+        }
+    }
+}
+
+/// The scopes of `asked` (a `scope` sent with a code's exchange), each of which must have
+/// been authorized.
+fn narrowed(authorized: &Scopes, asked: &str) -> Result<Scopes, TokenError> {
+    let asked = Scopes::parse(asked, None).map_err(TokenError::InvalidScope)?;
+    match asked.0.iter().find(|s| !authorized.contains(s)) {
+        Some(extra) => Err(TokenError::InvalidScope(extra.clone())),
+        None => Ok(asked),
+    }
+}
+
+/// Whether `value` may be a PKCE code verifier or challenge: 43 to 128 unreserved characters
+/// (RFC 7636 §4.1, §4.2).
+pub fn is_pkce_value(value: &str) -> bool {
+    (43..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// RFC 7636 §4.6 for S256: `BASE64URL(SHA256(verifier)) == challenge`.
+fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    is_pkce_value(verifier)
+        && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
 fn token_response(
@@ -288,29 +525,10 @@ fn token_response(
 }
 
 /// 32 random bytes, base64url without padding (43 characters).
-fn random_token() -> String {
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes[..]);
-    base64url(&bytes)
-}
-
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            let index = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[index as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A refusal from the token endpoint; its `Display` is the `error_description`.
@@ -331,6 +549,9 @@ pub enum TokenError {
     /// Unknown refresh token, or one of another client.
     #[error("The refresh token is invalid or has expired.")]
     BadRefreshToken,
+    /// An authorization code that cannot be exchanged (why, in the text).
+    #[error("{0}")]
+    InvalidGrant(String),
     /// A scope outside the vocabulary or the client's allowed scopes.
     #[error("The scope '{0}' is not valid.")]
     InvalidScope(String),
@@ -345,7 +566,8 @@ impl TokenError {
     }
 }
 
-/// Decoded form fields of a token request; the first occurrence of a field wins.
+/// Decoded form fields (of a token request, or an authorization request's query); the first
+/// occurrence of a field wins.
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
@@ -359,7 +581,8 @@ impl Form {
         &self.0
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    /// The value of field `name`, if sent and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -421,15 +644,47 @@ pub fn grant(
         GRANT_REFRESH_TOKEN => {
             let client = public_client(client, form)?;
             let refresh_token = form.require("refresh_token")?;
+            let rotation = config.rotate_refresh_tokens.then_some(config.refresh_grace);
             tokens
-                .refresh(refresh_token, &client.id, ttl, config.rotate_refresh_tokens)
+                .refresh(refresh_token, &client.id, ttl, rotation)
                 .ok_or(TokenError::BadRefreshToken)
+        }
+        GRANT_AUTHORIZATION_CODE => {
+            let client = authenticated_client(client, form)?;
+            let exchange = Exchange {
+                client_id: &client.id,
+                code: form.require("code")?,
+                redirect_uri: form.require("redirect_uri")?,
+                verifier: form.require("code_verifier")?,
+                scope: form.get("scope"),
+            };
+            tokens.exchange(&exchange, ttl)
         }
         other => Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
 }
 
-fn check_tenant(config: &SandboxConfig, given: Option<&str>) -> Result<(), TokenError> {
+/// Answers a revocation request (RFC 7009; Halo's own revocation endpoint is not documented,
+/// so `POST /auth/revoke` with these fields is inferred): the client authenticated as for the
+/// code grant, then `token` revoked if it was this client's. Whether the token was known is
+/// not told.
+pub fn revoke(
+    config: &SandboxConfig,
+    tokens: &TokenRegistry,
+    form: &Form,
+    query_tenant: Option<&str>,
+) -> Result<(), TokenError> {
+    check_tenant(config, query_tenant.or(form.get("tenant")))?;
+    let client_id = form.require("client_id")?;
+    let client = config.clients.iter().find(|c| c.id == client_id);
+    let client = authenticated_client(client, form)?;
+    let token = form.require("token")?;
+    tokens.revoke(token, &client.id);
+    Ok(())
+}
+
+/// Checks the tenant `given` on an auth request against the configured one (any case).
+pub fn check_tenant(config: &SandboxConfig, given: Option<&str>) -> Result<(), TokenError> {
     let Some(expected) = &config.tenant else {
         return Ok(());
     };
@@ -449,6 +704,20 @@ fn public_client<'c>(
     let client = client.ok_or(TokenError::InvalidClient)?;
     match (client.secret.as_deref(), form.get("client_secret")) {
         (Some(expected), Some(sent)) if expected != sent => Err(TokenError::InvalidClient),
+        _ => Ok(client),
+    }
+}
+
+/// A known client for the code grant and revocation: its secret is required when it has one.
+fn authenticated_client<'c>(
+    client: Option<&'c SandboxClient>,
+    form: &Form,
+) -> Result<&'c SandboxClient, TokenError> {
+    let client = client.ok_or(TokenError::InvalidClient)?;
+    match client.secret.as_deref() {
+        Some(expected) if form.get("client_secret") != Some(expected) => {
+            Err(TokenError::InvalidClient)
+        }
         _ => Ok(client),
     }
 }
@@ -540,12 +809,20 @@ mod tests {
     }
 
     #[test]
-    fn base64url_matches_rfc4648_vectors() {
-        assert_eq!(base64url(b""), "");
-        assert_eq!(base64url(b"f"), "Zg");
-        assert_eq!(base64url(b"fo"), "Zm8");
-        assert_eq!(base64url(b"foo"), "Zm9v");
-        assert_eq!(base64url(b"foob"), "Zm9vYg");
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    fn pkce_s256_matches_the_rfc7636_example() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches(verifier, challenge));
+        assert!(!pkce_matches(&verifier.replace('d', "e"), challenge));
+        assert!(!pkce_matches(challenge, verifier));
+    }
+
+    #[test]
+    fn pkce_values_are_43_to_128_unreserved_characters() {
+        assert!(is_pkce_value(&"a".repeat(43)));
+        assert!(is_pkce_value(&"A-._~9".repeat(22)[..128]));
+        assert!(!is_pkce_value(&"a".repeat(42)));
+        assert!(!is_pkce_value(&"a".repeat(129)));
+        assert!(!is_pkce_value(&format!("{}+/", "a".repeat(43))));
     }
 }

@@ -1,4 +1,5 @@
-//! The authorisation server's routes: `GET /api/authinfo` and `POST /auth/token`.
+//! The authorisation server's routes: `GET /api/authinfo`, `POST /auth/token` and
+//! `POST /auth/revoke` (the sign-in's are in [`crate::http::authorize`]).
 
 use std::sync::Arc;
 
@@ -43,11 +44,7 @@ pub async fn token(
     }
     let form = Form::parse(&body);
     let recorded = RecordedForm(redact_form(form.fields()));
-    let query_tenant = query.and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, v)| k == "tenant" && !v.is_empty())
-            .map(|(_, v)| v.into_owned())
-    });
+    let query_tenant = tenant_of(query.as_deref());
     let granted = tokens::grant(
         &shared.config,
         &shared.tokens,
@@ -62,7 +59,44 @@ pub async fn token(
     response
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
+/// `POST /auth/revoke` (RFC 7009: `token`, optional `token_type_hint`, `client_id`, and
+/// `client_secret` when the client has one; tenant as on `/auth/token`): 200 with an empty body
+/// whether the token was known or not, an OAuth error for a bad client or form. Halo's own
+/// revocation endpoint is not documented (inferred from OpenIddict, reference §2.1).
+pub async fn revoke(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !is_form(&headers) {
+        return reply::token_refused(TokenError::NotForm);
+    }
+    let form = Form::parse(&body);
+    let recorded = RecordedForm(redact_form(form.fields()));
+    let revoked = tokens::revoke(
+        &shared.config,
+        &shared.tokens,
+        &form,
+        tenant_of(query.as_deref()).as_deref(),
+    );
+    let mut response = match revoked {
+        Ok(()) => reply::revoked(),
+        Err(e) => reply::token_refused(e),
+    };
+    response.extensions_mut().insert(recorded);
+    response
+}
+
+/// The `tenant` of a query string, if not empty.
+fn tenant_of(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, v)| k == "tenant" && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Whether the request body is declared a form.
+pub fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod auth;
+mod authorize;
 mod middleware;
 mod resources;
 
@@ -16,7 +17,7 @@ use axum::routing::{get, post};
 use crate::reply;
 use crate::state::Shared;
 
-/// Largest accepted token request body.
+/// Largest accepted body of a request to `/auth`.
 const TOKEN_BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole application: journal, then faults, then path normalisation, then routing.
@@ -26,6 +27,16 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route(
             "/auth/token",
             post(auth::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
+        )
+        .route(
+            "/auth/authorize",
+            get(authorize::start)
+                .post(authorize::answer)
+                .layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
+        )
+        .route(
+            "/auth/revoke",
+            post(auth::revoke).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
         )
         .merge(api::routes(Arc::clone(&shared)))
         .merge(admin::routes())
