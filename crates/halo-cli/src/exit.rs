@@ -116,7 +116,7 @@ fn hint(e: &halopsa::Error) -> Option<&'static str> {
             AuthError::SignInExpired { .. }
             | AuthError::SignInNeeded
             | AuthError::CodeRejected { .. },
-        ) => Some("run 'halo login' again to sign in"),
+        ) => Some("run 'halo login' to sign in"),
         Error::Auth(AuthError::NotJson { .. } | AuthError::Redirected { .. }) => {
             Some("--auth-url names the authorisation server")
         }

@@ -7,6 +7,7 @@ mod common;
 use common::desk::Desk;
 use common::{PASSWORD, USER};
 use halo_sandbox::SandboxConfig;
+use halo_sandbox::browser::Decision;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -70,57 +71,18 @@ impl Login {
     }
 }
 
-/// The value of the hidden input `name` in an HTML page.
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = page
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in: {page}"))
-        + marker.len();
-    page[at..].split('"').next().unwrap().to_string()
-}
-
 /// The browser's part: the sign-in page, the agent's name and password, the consent; the
 /// redirect's `Location` (not followed).
 async fn sign_in(url: &str, user: &str, password: &str) -> String {
-    decide(url, user, password, "allow").await
+    decide(url, user, password, Decision::Allow).await
 }
 
-/// [`sign_in`] with the consent's `decision` (`allow` or `deny`).
-async fn decide(url: &str, user: &str, password: &str, decision: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = http.get(url).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let page = page.text().await.unwrap();
-    let origin = url::Url::parse(url).unwrap();
-    let action = origin.join("/auth/authorize").unwrap();
-    let consent = http
-        .post(action.clone())
-        .form(&[
-            ("request", hidden(&page, "request").as_str()),
-            ("username", user),
-            ("password", password),
-        ])
-        .send()
+/// [`sign_in`] with the consent's `decision`.
+async fn decide(url: &str, user: &str, password: &str, decision: Decision) -> String {
+    halo_sandbox::browser::sign_in(url, user, password, decision)
         .await
         .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let back = http
-        .post(action)
-        .form(&[
-            ("request", hidden(&consent, "request").as_str()),
-            ("decision", decision),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.status(), 302, "{:?}", back.text().await);
-    back.headers()["location"].to_str().unwrap().to_string()
+        .to_string()
 }
 
 /// Follows the redirect to halo's listener: the page it shows.
@@ -293,7 +255,7 @@ async fn an_answer_with_another_state_is_refused_and_nothing_is_stored() {
 async fn a_denied_consent_or_no_sign_in_in_time_ends_the_login() {
     let desk = Desk::new(20).await;
     let login = Login::start(&desk, &["--client-id", NATIVE]);
-    let location = decide(&login.url, USER, PASSWORD, "deny").await;
+    let location = decide(&login.url, USER, PASSWORD, Decision::Deny).await;
     assert!(location.contains("error=access_denied"), "{location}");
     let page = deliver(&location).await;
     assert!(

@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+pub mod browser;
 mod domain;
 pub mod fake;
 mod http;

@@ -574,3 +574,69 @@ async fn clients_sharing_a_store_renew_an_expired_token_once_even_when_refresh_t
     assert_eq!(form(tokens[0], "grant_type"), Some("refresh_token"));
     assert!(journal.iter().all(|e| e.status != 401));
 }
+
+#[tokio::test]
+async fn a_sign_in_code_is_exchanged_once_with_its_verifier_and_redirect_uri() {
+    use halo_sandbox::browser::{Decision, sign_in};
+    use halopsa::auth::pkce::{AuthorizeRequest, Pkce};
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let settings = ConnectionSettings::new(
+        &sandbox.url(),
+        halo_sandbox::NATIVE_CLIENT_ID,
+        Grant::AuthorizationCode {
+            refresh_token: None,
+            client_secret: None,
+        },
+    )
+    .unwrap()
+    .with_scopes(["all", "offline_access"])
+    .unwrap();
+    let client = Client::new(settings).unwrap();
+    // No sign-in yet: nothing can be minted.
+    assert!(matches!(
+        client.token().await,
+        Err(Error::Auth(AuthError::SignInNeeded))
+    ));
+    let redirect = "http://127.0.0.1:49152/callback";
+    let pkce = Pkce::new();
+    let url = client
+        .authorize_url(&AuthorizeRequest {
+            redirect_uri: redirect,
+            state: "s-1",
+            challenge: pkce.challenge(),
+        })
+        .await
+        .unwrap();
+    let back = sign_in(url.as_str(), USER, PASSWORD, Decision::Allow)
+        .await
+        .unwrap();
+    let param = |k: &str| {
+        back.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("state").as_deref(), Some("s-1"));
+    let code = param("code").unwrap();
+    let refused = |r: Result<halopsa::auth::CachedToken, Error>| {
+        matches!(r, Err(Error::Auth(AuthError::CodeRejected { .. })))
+    };
+    assert!(refused(
+        client.exchange_code(&code, redirect, &Pkce::new()).await
+    ));
+    assert!(refused(
+        client
+            .exchange_code(&code, "http://127.0.0.1:49153/callback", &pkce)
+            .await
+    ));
+    let token = client.exchange_code(&code, redirect, &pkce).await.unwrap();
+    assert!(token.refresh_token.is_some());
+    assert_eq!(me(&client).await.unwrap()["name"], "Sandbox Agent");
+    assert!(refused(client.exchange_code(&code, redirect, &pkce).await));
+    // One exchange per attempt: a code is never sent twice by the client itself.
+    let exchanges = sandbox
+        .journal()
+        .iter()
+        .filter(|e| form(e, "grant_type") == Some("authorization_code"))
+        .count();
+    assert_eq!(exchanges, 4);
+}

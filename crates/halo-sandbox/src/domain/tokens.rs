@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use halopsa::auth::wire::{
-    GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, TokenResponse,
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
+    TokenResponse,
 };
 use halopsa::resource::Resource;
 use rand::Rng;
@@ -76,9 +77,6 @@ pub const SCOPE_VOCABULARY: &[&str] = &[
 
 /// The scope that asks for a refresh token.
 const OFFLINE_ACCESS: &str = "offline_access";
-
-/// The authorization code grant's `grant_type` (RFC 6749 §4.1.3).
-const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 
 /// A set of granted scopes, kept in the order they were requested (duplicates dropped).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
