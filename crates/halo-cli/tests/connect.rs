@@ -92,6 +92,7 @@ fn secrets_appear_in_no_output_and_only_in_the_0600_secret_files() {
         .files()
         .into_iter()
         .filter(|p| p.parent().unwrap().ends_with("tokens"))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     assert_eq!(token_files.len(), 2);
     let mut secrets = vec![SECRET.to_string(), PASSWORD.to_string()];

@@ -5,29 +5,14 @@
 mod common;
 
 use common::desk::Desk;
-use common::{PASSWORD, USER};
+use common::{PASSWORD, USER, halo_process as halo};
 use halo_sandbox::SandboxConfig;
 use halo_sandbox::browser::Decision;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const NATIVE: &str = "halo-sandbox-native";
-
-/// `halo` with the desk's config dir and nothing inherited.
-fn halo(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("halo"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HALO_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HALO_CONFIG_DIR", dir)
-        .env("HALO_KEYRING", "off")
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 /// A running `halo login --no-browser ARGS` and the sign-in URL it printed.
 struct Login {

@@ -39,16 +39,8 @@ const WRITE_TOOLS: &[&str] = &[
 
 /// `halo` as a child process using the desk's profile, nothing inherited.
 fn halo(dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HALO_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HALO_CONFIG_DIR", dir)
-        .env("HALO_DATA_DIR", dir.join("data"))
-        .env("HALO_KEYRING", "off")
-        .env("NO_COLOR", "1");
+    let mut cmd = common::halo_process(dir);
+    cmd.env("HALO_DATA_DIR", dir.join("data"));
     cmd
 }
 

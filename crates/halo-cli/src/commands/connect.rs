@@ -12,27 +12,16 @@ use halopsa::Grant;
 use halopsa::auth::TokenStore;
 use secrecy::SecretString;
 
-/// `halo connect`.
+// The instance and application, shared by `halo connect` and `halo login`. (No doc comment:
+// clap would make it the description of the commands that flatten it.)
 #[derive(Debug, clap::Args)]
-pub struct ConnectArgs {
+pub struct InstanceFlags {
     /// Instance URL, e.g. https://acme.halopsa.com or https://example.com/halo.
     #[arg(long, env = "HALO_URL")]
     pub url: String,
     /// The API application's client id.
     #[arg(long, env = "HALO_CLIENT_ID")]
     pub client_id: String,
-    /// Client secret on the command line (visible to other users: prefer --client-secret-stdin or HALO_CLIENT_SECRET).
-    #[arg(long, value_name = "SECRET")]
-    pub client_secret: Option<String>,
-    /// Read the client secret from standard input.
-    #[arg(long, conflicts_with_all = ["client_secret", "password_stdin"])]
-    pub client_secret_stdin: bool,
-    /// Use the password grant as this agent (password from --password-stdin or HALO_PASSWORD).
-    #[arg(long, env = "HALO_USERNAME")]
-    pub username: Option<String>,
-    /// Read the password from standard input.
-    #[arg(long, requires = "username")]
-    pub password_stdin: bool,
     /// Scopes, space- or comma-separated (default: all).
     #[arg(long, env = "HALO_SCOPES", num_args = 1.., value_delimiter = ',')]
     pub scopes: Vec<String>,
@@ -48,6 +37,41 @@ pub struct ConnectArgs {
     /// Allow plain http:// to a host other than this machine.
     #[arg(long)]
     pub insecure_http: bool,
+}
+
+impl InstanceFlags {
+    /// The connection fields with `grant` and `scopes` (the flags' own, or more).
+    pub fn spec<'a>(&'a self, grant: Grant, scopes: &'a [String]) -> ConnectionSpec<'a> {
+        ConnectionSpec {
+            url: &self.url,
+            client_id: &self.client_id,
+            grant,
+            scopes,
+            tenant: self.tenant.clone(),
+            auth_url: self.auth_url.as_deref(),
+            headers: &self.headers,
+            insecure_http: self.insecure_http,
+        }
+    }
+}
+
+/// `halo connect`.
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub instance: InstanceFlags,
+    /// Client secret on the command line (visible to other users: prefer --client-secret-stdin or HALO_CLIENT_SECRET).
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// Read the client secret from standard input.
+    #[arg(long, conflicts_with_all = ["client_secret", "password_stdin"])]
+    pub client_secret_stdin: bool,
+    /// Use the password grant as this agent (password from --password-stdin or HALO_PASSWORD).
+    #[arg(long, env = "HALO_USERNAME")]
+    pub username: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
     /// Test only; store nothing.
     #[arg(long)]
     pub no_store: bool,
@@ -72,7 +96,7 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
     let name = config.profile_name(profile_flag);
     check_profile_name(&name)?;
     if profile_flag.is_none() {
-        keep_other_instances(ctx, &config, &name, &args.url)?;
+        keep_other_instances(ctx, &config, &name, &args.instance.url)?;
     }
     let grant = grant(ctx, &args)?;
     let kind = match grant {
@@ -96,17 +120,10 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
         }
         _ => Vec::new(),
     };
-    let settings = ConnectionSpec {
-        url: &args.url,
-        client_id: &args.client_id,
-        grant,
-        scopes: &args.scopes,
-        tenant: args.tenant.clone(),
-        auth_url: args.auth_url.as_deref(),
-        headers: &args.headers,
-        insecure_http: args.insecure_http,
-    }
-    .settings()?;
+    let settings = args
+        .instance
+        .spec(grant, &args.instance.scopes)
+        .settings()?;
     let client = pacing
         .apply(
             crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
@@ -138,15 +155,19 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
         name.clone(),
         Profile {
             url: report.instance.clone(),
-            client_id: args.client_id.clone(),
+            client_id: args.instance.client_id.clone(),
             grant: kind,
             username: args.username.clone(),
             scopes: settings.scopes().to_vec(),
             // The tenant discovery found is kept, so the profile shows what it connects to.
-            tenant: args.tenant.clone().or_else(|| report.tenant.clone()),
-            auth_url: args.auth_url.clone(),
-            headers: args.headers.clone(),
-            insecure_http: args.insecure_http,
+            tenant: args
+                .instance
+                .tenant
+                .clone()
+                .or_else(|| report.tenant.clone()),
+            auth_url: args.instance.auth_url.clone(),
+            headers: args.instance.headers.clone(),
+            insecure_http: args.instance.insecure_http,
             rate_limit: if pacing.no_rate_limit {
                 Some("off".to_string())
             } else {
@@ -261,7 +282,7 @@ fn grant(ctx: &mut Context, args: &ConnectArgs) -> Result<Grant> {
         None => Ok(Grant::ClientCredentials {
             client_secret: match client_secret {
                 Some(s) => Some(s),
-                None => prompted(ctx, &format!("Client secret of {}", args.client_id))?
+                None => prompted(ctx, &format!("Client secret of {}", args.instance.client_id))?
                     .map(SecretString::from),
             }
             .ok_or_else(|| {

@@ -7,7 +7,6 @@ use crate::config::{Config, GrantKind, Profile, check_profile_name};
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::secrets::{SecretKind, SecretStore};
-use crate::session::ConnectionSpec;
 use anyhow::{Context as _, Result};
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -26,31 +25,12 @@ const OFFLINE: &str = "offline_access";
 /// `halo login`.
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
-    /// Instance URL, e.g. https://acme.halopsa.com.
-    #[arg(long, env = "HALO_URL")]
-    pub url: String,
-    /// The client id of an "Authorisation Code (Native Application)" application.
-    #[arg(long, env = "HALO_CLIENT_ID")]
-    pub client_id: String,
+    #[command(flatten)]
+    pub instance: super::connect::InstanceFlags,
     /// Read the application's client secret from standard input (only for an application
     /// that has one; HALO_CLIENT_SECRET works too).
     #[arg(long)]
     pub client_secret_stdin: bool,
-    /// Scopes, space- or comma-separated (default: all); offline_access is always added.
-    #[arg(long, env = "HALO_SCOPES", num_args = 1.., value_delimiter = ',')]
-    pub scopes: Vec<String>,
-    /// Tenant (hosted instances; discovered from /api/authinfo when omitted).
-    #[arg(long, env = "HALO_TENANT")]
-    pub tenant: Option<String>,
-    /// Authorisation server URL (default: discovered, else {url}/auth).
-    #[arg(long, env = "HALO_AUTH_URL")]
-    pub auth_url: Option<String>,
-    /// Header sent with every request, 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Allow plain http:// to a host other than this machine.
-    #[arg(long)]
-    pub insecure_http: bool,
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
@@ -83,7 +63,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
     let name = config.profile_name(globals.profile.as_deref());
     check_profile_name(&name)?;
     if globals.profile.is_none() {
-        super::connect::keep_other_instances(ctx, &config, &name, &args.url)?;
+        super::connect::keep_other_instances(ctx, &config, &name, &args.instance.url)?;
     }
     let client_secret = if args.client_secret_stdin {
         Some(crate::input::secret_from_stdin(ctx)?)
@@ -91,10 +71,10 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
         ctx.env().var("HALO_CLIENT_SECRET")
     }
     .map(SecretString::from);
-    let mut scopes = if args.scopes.is_empty() {
+    let mut scopes = if args.instance.scopes.is_empty() {
         vec![halopsa::auth::wire::DEFAULT_SCOPE.to_string()]
     } else {
-        args.scopes.clone()
+        args.instance.scopes.clone()
     };
     if !scopes
         .iter()
@@ -103,20 +83,11 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
     {
         scopes.push(OFFLINE.to_string());
     }
-    let settings = ConnectionSpec {
-        url: &args.url,
-        client_id: &args.client_id,
-        grant: Grant::AuthorizationCode {
-            refresh_token: None,
-            client_secret: client_secret.clone(),
-        },
-        scopes: &scopes,
-        tenant: args.tenant.clone(),
-        auth_url: args.auth_url.as_deref(),
-        headers: &args.headers,
-        insecure_http: args.insecure_http,
-    }
-    .settings()?;
+    let grant = Grant::AuthorizationCode {
+        refresh_token: None,
+        client_secret: client_secret.clone(),
+    };
+    let settings = args.instance.spec(grant, &scopes).settings()?;
     let client = args
         .requests
         .apply(
@@ -260,14 +231,18 @@ async fn finish(
     let previous = config.file.profiles.get(name);
     let profile = Profile {
         url: report.instance.clone(),
-        client_id: args.client_id.clone(),
+        client_id: args.instance.client_id.clone(),
         grant: GrantKind::AuthorizationCode,
         username: None,
         scopes: settings.scopes().to_vec(),
-        tenant: args.tenant.clone().or_else(|| report.tenant.clone()),
-        auth_url: args.auth_url.clone(),
-        headers: args.headers.clone(),
-        insecure_http: args.insecure_http,
+        tenant: args
+            .instance
+            .tenant
+            .clone()
+            .or_else(|| report.tenant.clone()),
+        auth_url: args.instance.auth_url.clone(),
+        headers: args.instance.headers.clone(),
+        insecure_http: args.instance.insecure_http,
         rate_limit: previous.and_then(|p| p.rate_limit.clone()),
         secret_store: location,
         mirror: previous.and_then(|p| p.mirror.clone()),

@@ -9,16 +9,8 @@ use std::time::Duration;
 
 /// `halo` with no inherited HALO_* variables and a config and data directory of its own.
 pub fn halo(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("halo"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HALO_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HALO_CONFIG_DIR", dir.join("config"))
-        .env("HALO_DATA_DIR", dir.join("data"))
-        .env("HALO_KEYRING", "off")
-        .env("NO_COLOR", "1");
+    let mut cmd = super::halo_process(&dir.join("config"));
+    cmd.env("HALO_DATA_DIR", dir.join("data"));
     cmd
 }
 

@@ -14,6 +14,21 @@ pub const SECRET: &str = "halo-sandbox-secret";
 pub const USER: &str = "agent@sandbox.local";
 pub const PASSWORD: &str = "sandbox-password";
 
+/// The `halo` binary with `config` as its config dir, no keyring, no colour and no inherited
+/// HALO_* variable.
+pub fn halo_process(config: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HALO_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HALO_CONFIG_DIR", config)
+        .env("HALO_KEYRING", "off")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 /// A sandbox (on its own runtime) and a temporary config dir. Fields drop in order.
 pub struct World {
     pub sandbox: Sandbox,
@@ -58,16 +73,7 @@ impl World {
 
     /// [`World::halo`] as a plain process command (to spawn and act on while it runs).
     pub fn process(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("halo"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HALO_") || k == "RUST_LOG" {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("HALO_CONFIG_DIR", self.config_dir())
-            .env("HALO_KEYRING", "off")
-            .env("NO_COLOR", "1");
-        cmd
+        halo_process(self.config_dir())
     }
 
     /// `halo connect` with the sandbox's client credentials, secret on stdin.

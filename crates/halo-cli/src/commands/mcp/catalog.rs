@@ -1,8 +1,8 @@
 //! Finding things by a search text: assets and knowledge-base articles.
 
 use super::answer::{Answer, ResponseFormat, shape};
+use super::args::{self, within};
 use super::state::State;
-use super::tickets::within;
 use crate::exit::Failure;
 use crate::names::Lookup;
 use anyhow::Result;
@@ -38,10 +38,6 @@ const ARTICLE: &[&str] = &[
     "inactive",
 ];
 
-fn twenty_five() -> u32 {
-    25
-}
-
 /// `halo_find_assets`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct FindAssets {
@@ -50,7 +46,7 @@ pub struct FindAssets {
     /// Only this client's assets, by name or id.
     pub client: Option<String>,
     /// The most assets answered (1 to 100; default 25).
-    #[serde(default = "twenty_five")]
+    #[serde(default = "args::page_size")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
     /// `concise` (default) or `detailed`.
@@ -94,7 +90,7 @@ pub struct SearchKb {
     /// The words to find in the articles.
     pub query: String,
     /// The most articles answered (1 to 100; default 25).
-    #[serde(default = "twenty_five")]
+    #[serde(default = "args::page_size")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
     /// `concise` (default) or `detailed` (the whole article).

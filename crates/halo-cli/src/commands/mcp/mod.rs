@@ -4,6 +4,7 @@
 //! default; Streamable HTTP with `--http` ([`http`]).
 
 mod answer;
+mod args;
 mod catalog;
 mod customers;
 mod http;

@@ -2,8 +2,8 @@
 //! object by id. Filters are checked as `halo <resource> list --filter` checks them.
 
 use super::answer::{Answer, ResponseFormat, shape};
+use super::args::{self, within};
 use super::state::State;
-use super::tickets::within;
 use crate::commands::resource::args::FilterFlags;
 use crate::commands::resource::filters;
 use crate::exit::Failure;
@@ -106,23 +106,15 @@ pub struct List {
     #[serde(default)]
     pub filters: BTreeMap<String, Value>,
     /// The page (1 or more; default 1).
-    #[serde(default = "one")]
+    #[serde(default = "args::one")]
     pub page: u32,
     /// Rows a page (1 to 100; default 25).
-    #[serde(default = "twenty_five")]
+    #[serde(default = "args::page_size")]
     #[schemars(range(min = 1, max = 100))]
     pub page_size: u32,
     /// `concise` (default: plain fields, long texts cut) or `detailed`.
     #[serde(default)]
     pub response_format: ResponseFormat,
-}
-
-fn one() -> u32 {
-    1
-}
-
-fn twenty_five() -> u32 {
-    25
 }
 
 /// A filter's value as Halo takes it in a query string.

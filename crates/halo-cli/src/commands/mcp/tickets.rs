@@ -1,6 +1,7 @@
 //! The ticket tools: search, one ticket whole, open tickets.
 
 use super::answer::{ACTION, Answer, ResponseFormat, TICKET, TICKET_ROW, shape};
+use super::args::{self, within};
 use super::state::State;
 use crate::names::Lookup;
 use anyhow::Result;
@@ -24,48 +25,13 @@ pub struct SearchTickets {
     /// The words to find.
     pub query: String,
     /// The most tickets answered, best first (1 to 100; default 20).
-    #[serde(default = "twenty")]
+    #[serde(default = "args::twenty")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
     /// `concise` (default) or `detailed` rows (Halo's search only: the mirror answers id,
     /// summary and the passage that matched).
     #[serde(default)]
     pub response_format: ResponseFormat,
-}
-
-fn twenty() -> u32 {
-    20
-}
-
-fn ten() -> u32 {
-    10
-}
-
-fn one() -> u32 {
-    1
-}
-
-fn page_size() -> u32 {
-    25
-}
-
-/// A positive id given as `3`, `3.0` or `"3"`.
-pub fn positive_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let halopsa::id::Id(n) = halopsa::id::Id::deserialize(d)?;
-    u64::try_from(n)
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not an id (ids are 1 or more)")))
-}
-
-/// Checks a `1..=max` count argument.
-pub fn within(name: &str, value: u32, max: u32) -> Result<u32> {
-    if value == 0 || value > max {
-        return Err(crate::exit::Failure::usage(format!(
-            "argument '{name}': {value} is out of range: give 1 to {max}"
-        )));
-    }
-    Ok(value)
 }
 
 /// Runs `halo_search_tickets`: the mirror's full-text index when there is a mirror, else
@@ -105,28 +71,36 @@ pub async fn search(state: Arc<State>, args: SearchTickets) -> Result<Answer> {
     if let Some(total) = page.record_count {
         body.insert("total".into(), json!(total));
     }
-    let rows = page
-        .items
-        .iter()
-        .map(|t| shape(t, args.response_format, TICKET_ROW))
-        .collect();
-    body.insert("tickets".into(), Value::Array(rows));
-    Ok(Answer::list(
+    Ok(tickets(
         body,
-        "tickets",
+        &page.items,
+        args.response_format,
         "ask for a smaller limit, or use response_format=concise",
     ))
+}
+
+/// `body` with the `tickets` shaped as `format` asks: an answer whose list may be cut, `rest`
+/// saying how to get what a cut leaves out.
+fn tickets(
+    mut body: Map<String, Value>,
+    items: &[Value],
+    format: ResponseFormat,
+    rest: impl Into<String>,
+) -> Answer {
+    let rows = items.iter().map(|t| shape(t, format, TICKET_ROW)).collect();
+    body.insert("tickets".into(), Value::Array(rows));
+    Answer::list(body, "tickets", rest)
 }
 
 /// `halo_get_ticket`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct GetTicket {
     /// The ticket's id.
-    #[serde(deserialize_with = "positive_id")]
+    #[serde(deserialize_with = "args::positive_id")]
     #[schemars(with = "u64")]
     pub ticket_id: u64,
     /// How many of its actions to include, newest first (0 to 100; default 10).
-    #[serde(default = "ten")]
+    #[serde(default = "args::ten")]
     #[schemars(range(max = 100))]
     pub actions: u32,
     /// `concise` (default) or `detailed`.
@@ -190,10 +164,10 @@ pub struct OpenTickets {
     /// The client, by name or id.
     pub client: Option<String>,
     /// The page (1 or more; default 1).
-    #[serde(default = "one")]
+    #[serde(default = "args::one")]
     pub page: u32,
     /// Tickets a page (1 to 100; default 25).
-    #[serde(default = "page_size")]
+    #[serde(default = "args::page_size")]
     #[schemars(range(min = 1, max = 100))]
     pub page_size: u32,
     /// `concise` (default) or `detailed`.
@@ -249,15 +223,10 @@ pub async fn open(state: Arc<State>, args: OpenTickets) -> Result<Answer> {
             )),
         );
     }
-    let rows = page
-        .items
-        .iter()
-        .map(|t| shape(t, args.response_format, TICKET_ROW))
-        .collect();
-    body.insert("tickets".into(), Value::Array(rows));
-    Ok(Answer::list(
+    Ok(tickets(
         body,
-        "tickets",
+        &page.items,
+        args.response_format,
         format!("ask for a smaller page_size and walk the pages (page={page_no} was cut)"),
     ))
 }

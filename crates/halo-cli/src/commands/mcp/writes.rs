@@ -3,8 +3,8 @@
 //! and each the CLI's own code where the CLI has the verb.
 
 use super::answer::{ACTION, Answer, ResponseFormat, TICKET, shape};
+use super::args;
 use super::state::State;
-use super::tickets::positive_id;
 use crate::commands::resource::args::{AssignArgs, CloseArgs, NoteArgs};
 use crate::commands::resource::fields::{self, NamedFields};
 use crate::commands::resource::{assign, close, note};
@@ -144,7 +144,7 @@ pub async fn create(state: Arc<State>, args: CreateTicket) -> Result<Answer> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct UpdateTicket {
     /// The ticket's id.
-    #[serde(deserialize_with = "positive_id")]
+    #[serde(deserialize_with = "args::positive_id")]
     #[schemars(with = "u64")]
     pub ticket_id: u64,
     /// A new summary.
@@ -187,7 +187,7 @@ pub async fn update(state: Arc<State>, args: UpdateTicket) -> Result<Answer> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AddNote {
     /// The ticket's id.
-    #[serde(deserialize_with = "positive_id")]
+    #[serde(deserialize_with = "args::positive_id")]
     #[schemars(with = "u64")]
     pub ticket_id: u64,
     /// The note.
@@ -242,7 +242,7 @@ pub async fn note(state: Arc<State>, args: AddNote) -> Result<Answer> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AssignTicket {
     /// The ticket's id.
-    #[serde(deserialize_with = "positive_id")]
+    #[serde(deserialize_with = "args::positive_id")]
     #[schemars(with = "u64")]
     pub ticket_id: u64,
     /// The agent, by name or id, or `me`.
@@ -288,7 +288,7 @@ pub async fn assign(state: Arc<State>, args: AssignTicket) -> Result<Answer> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CloseTicket {
     /// The ticket's id.
-    #[serde(deserialize_with = "positive_id")]
+    #[serde(deserialize_with = "args::positive_id")]
     #[schemars(with = "u64")]
     pub ticket_id: u64,
     /// A closing note (one action adds it and closes the ticket).
