@@ -15,7 +15,6 @@ use halopsa::auth::wire::{
 };
 use halopsa::resource::Resource;
 use rand::Rng;
-use sha2::{Digest, Sha256};
 
 use crate::domain::config::{SandboxClient, SandboxConfig};
 use crate::domain::lock::lock;
@@ -502,8 +501,7 @@ pub fn is_pkce_value(value: &str) -> bool {
 
 /// RFC 7636 §4.6 for S256: `BASE64URL(SHA256(verifier)) == challenge`.
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    is_pkce_value(verifier)
-        && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+    is_pkce_value(verifier) && halopsa::auth::pkce::challenge_of(verifier) == challenge
 }
 
 fn token_response(

@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn the_challenge_is_rfc_7636s() {
         // RFC 7636, appendix B.
-        let p = Pkce::from_verifier("dBjftJeZ4CVP-mJ92K9qkmpnC9ygIMqEbVxRDLKmLRb".into());
+        let p = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
         assert_eq!(p.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         let fresh = Pkce::new();
         assert_eq!(fresh.verifier().expose_secret().len(), 43);
