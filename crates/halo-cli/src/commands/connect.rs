@@ -6,10 +6,8 @@ use crate::context::Context;
 use crate::exit::Failure;
 use crate::secrets::{SecretKind, SecretStore};
 use crate::session::ConnectionSpec;
-use crate::token_cache::FileTokenStore;
 use anyhow::{Context as _, Result};
 use halopsa::Grant;
-use halopsa::auth::TokenStore;
 use secrecy::SecretString;
 
 // The instance and application, shared by `halo connect` and `halo login`. (No doc comment:
@@ -124,13 +122,7 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
         .instance
         .spec(grant, &args.instance.scopes)
         .settings()?;
-    let client = pacing
-        .apply(
-            crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
-            None,
-            Some(&config.budgets_dir()),
-        )?
-        .build()?;
+    let client = client_for(ctx, &config, &settings, pacing)?;
     let report = client
         .test_connection()
         .await
@@ -143,54 +135,106 @@ async fn connect(ctx: &mut Context, profile_flag: Option<&str>, args: ConnectArg
     }
 
     let refs: Vec<(SecretKind, &SecretString)> = secrets.iter().map(|(k, v)| (*k, v)).collect();
-    let location = SecretStore::new(&config.dir, ctx.env()).put(&name, &refs, ctx.io.err())?;
-    let mirror = args.mirror.clone().or_else(|| {
-        config
-            .file
-            .profiles
-            .get(&name)
-            .and_then(|p| p.mirror.clone())
-    });
-    config.file.profiles.insert(
-        name.clone(),
-        Profile {
-            url: report.instance.clone(),
-            client_id: args.instance.client_id.clone(),
-            grant: kind,
-            username: args.username.clone(),
-            scopes: settings.scopes().to_vec(),
-            // The tenant discovery found is kept, so the profile shows what it connects to.
-            tenant: args
-                .instance
-                .tenant
-                .clone()
-                .or_else(|| report.tenant.clone()),
-            auth_url: args.instance.auth_url.clone(),
-            headers: args.instance.headers.clone(),
-            insecure_http: args.instance.insecure_http,
-            rate_limit: if pacing.no_rate_limit {
-                Some("off".to_string())
-            } else {
-                pacing
-                    .rate_limit
-                    .map(|(n, window)| format!("{n}/{}s", window.as_secs()))
-            },
-            secret_store: location,
-            mirror,
-        },
-    );
-    config.file.current_profile = Some(name.clone());
-    config.save()?;
-    // The token just minted is cached, so the next command makes no token request: under
-    // the fingerprint of the settings as stored (the tenant found by discovery included).
-    let mut token = client.token().await?;
-    if let Some(stored) = config.file.profiles.get(&name) {
-        token.fingerprint =
-            crate::session::profile_settings(&config, ctx.env(), &name, stored)?.fingerprint();
-    }
-    FileTokenStore::new(config.tokens_dir(), &name).save(&token);
+    let rate_limit = if pacing.no_rate_limit {
+        Some("off".to_string())
+    } else {
+        pacing
+            .rate_limit
+            .map(|(n, window)| format!("{n}/{}s", window.as_secs()))
+    };
+    let stored = Stored {
+        grant: kind,
+        username: args.username.clone(),
+        secrets: &refs,
+        rate_limit,
+        mirror: args.mirror.clone(),
+    };
+    store_profile(
+        ctx,
+        &mut config,
+        &name,
+        &args.instance,
+        (&client, &report),
+        stored,
+    )
+    .await?;
     writeln!(ctx.io.out(), "stored as profile '{name}' (now current)")?;
     Ok(())
+}
+
+/// The client of a connection being tried (`halo connect`, `halo login`): the flags' pacing,
+/// the shared rate budget, long waits told on a terminal; no token store yet.
+pub(crate) fn client_for(
+    ctx: &Context,
+    config: &Config,
+    settings: &halopsa::ConnectionSettings,
+    pacing: &crate::session::RequestFlags,
+) -> Result<halopsa::Client> {
+    Ok(pacing
+        .apply(
+            crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
+            None,
+            Some(&config.budgets_dir()),
+        )?
+        .build()?)
+}
+
+/// What a profile stores beside its instance flags.
+pub(crate) struct Stored<'a> {
+    /// How it authenticates.
+    pub grant: GrantKind,
+    /// The password grant's agent.
+    pub username: Option<String>,
+    /// Its secrets, put where secrets go.
+    pub secrets: &'a [(SecretKind, &'a SecretString)],
+    /// Its rate limit (`N/SECSs`, `off`), or none for the host's default.
+    pub rate_limit: Option<String>,
+    /// Its mirror; none keeps the one stored.
+    pub mirror: Option<String>,
+}
+
+/// Stores a tested connection as profile `name`, now current: the secrets where secrets go,
+/// the profile (with the tenant discovery found, so it shows what it connects to), and the
+/// token just minted cached under the settings as stored (the discovered tenant included), so
+/// the next command makes no token request. Returns where the secrets went.
+pub(crate) async fn store_profile(
+    ctx: &mut Context,
+    config: &mut Config,
+    name: &str,
+    instance: &InstanceFlags,
+    (client, report): (&halopsa::Client, &halopsa::ConnectionReport),
+    stored: Stored<'_>,
+) -> Result<crate::config::SecretLocation> {
+    let location =
+        SecretStore::new(&config.dir, ctx.env()).put(name, stored.secrets, ctx.io.err())?;
+    let previous = config.file.profiles.get(name);
+    let profile = Profile {
+        url: report.instance.clone(),
+        client_id: instance.client_id.clone(),
+        grant: stored.grant,
+        username: stored.username,
+        scopes: client.settings().scopes().to_vec(),
+        tenant: instance.tenant.clone().or_else(|| report.tenant.clone()),
+        auth_url: instance.auth_url.clone(),
+        headers: instance.headers.clone(),
+        insecure_http: instance.insecure_http,
+        rate_limit: stored.rate_limit,
+        secret_store: location,
+        mirror: stored
+            .mirror
+            .or_else(|| previous.and_then(|p| p.mirror.clone())),
+    };
+    config
+        .file
+        .profiles
+        .insert(name.to_string(), profile.clone());
+    config.file.current_profile = Some(name.to_string());
+    config.save()?;
+    let mut token = client.token().await?;
+    token.fingerprint =
+        crate::session::profile_settings(config, ctx.env(), name, &profile)?.fingerprint();
+    crate::session::token_store(config, ctx.env(), name, &profile).save(&token);
+    Ok(location)
 }
 
 /// Connecting without `--profile` never silently replaces the profile of another instance:

@@ -2,11 +2,12 @@
 //! "Authorisation Code (Native Application)"), then store the sign-in's refresh token where
 //! secrets go and test the connection as `halo connect` does.
 
+use super::connect::{Stored, store_profile};
 use crate::commands::Globals;
-use crate::config::{Config, GrantKind, Profile, check_profile_name};
+use crate::config::{Config, GrantKind, check_profile_name};
 use crate::context::Context;
 use crate::exit::Failure;
-use crate::secrets::{SecretKind, SecretStore};
+use crate::secrets::SecretKind;
 use anyhow::{Context as _, Result};
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -88,14 +89,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
         client_secret: client_secret.clone(),
     };
     let settings = args.instance.spec(grant, &scopes).settings()?;
-    let client = args
-        .requests
-        .apply(
-            crate::session::telling(ctx, halopsa::Client::builder(settings.clone())),
-            None,
-            Some(&config.budgets_dir()),
-        )?
-        .build()?;
+    let client = super::connect::client_for(ctx, &config, &settings, &args.requests)?;
 
     // The one-shot listener: on loopback, so the code never leaves this machine (RFC 8252).
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.redirect_port.unwrap_or(0)));
@@ -149,7 +143,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
         })),
         Ok(None) => Err(anyhow::anyhow!("the sign-in listener stopped")),
         Ok(Some((answer, page))) => {
-            let done = finish(ctx, &mut config, &name, &args, (&client, &settings), {
+            let done = finish(ctx, &mut config, &name, &args, &client, {
                 (answer, &state, &pkce, &redirect_uri, client_secret)
             })
             .await;
@@ -162,8 +156,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals, args: LoginArgs) -> Resul
             done
         }
     };
-    // The page is answered before the listener goes.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A graceful stop: the page still being answered is sent before the listener goes.
     stop.cancel();
     let _ = server.await;
     outcome
@@ -179,7 +172,7 @@ async fn finish(
     config: &mut Config,
     name: &str,
     args: &LoginArgs,
-    (client, settings): (&halopsa::Client, &halopsa::ConnectionSettings),
+    client: &halopsa::Client,
     (answer, state, pkce, redirect_uri, client_secret): Pending<'_>,
 ) -> Result<()> {
     if let Some(error) = &answer.error {
@@ -226,39 +219,19 @@ async fn finish(
     if let Some(cs) = &client_secret {
         secrets.push((SecretKind::ClientSecret, cs));
     }
-    let store = SecretStore::new(&config.dir, ctx.env());
-    let location = store.put(name, &secrets, ctx.io.err())?;
-    let previous = config.file.profiles.get(name);
-    let profile = Profile {
-        url: report.instance.clone(),
-        client_id: args.instance.client_id.clone(),
+    let stored = Stored {
         grant: GrantKind::AuthorizationCode,
         username: None,
-        scopes: settings.scopes().to_vec(),
-        tenant: args
-            .instance
-            .tenant
-            .clone()
-            .or_else(|| report.tenant.clone()),
-        auth_url: args.instance.auth_url.clone(),
-        headers: args.instance.headers.clone(),
-        insecure_http: args.instance.insecure_http,
-        rate_limit: previous.and_then(|p| p.rate_limit.clone()),
-        secret_store: location,
-        mirror: previous.and_then(|p| p.mirror.clone()),
+        secrets: &secrets,
+        rate_limit: config
+            .file
+            .profiles
+            .get(name)
+            .and_then(|p| p.rate_limit.clone()),
+        mirror: None,
     };
-    config
-        .file
-        .profiles
-        .insert(name.to_string(), profile.clone());
-    config.file.current_profile = Some(name.to_string());
-    config.save()?;
-    // The token just minted is cached under the settings as stored, so the next command
-    // makes no token request.
-    let mut cached = client.token().await?;
-    cached.fingerprint =
-        crate::session::profile_settings(config, ctx.env(), name, &profile)?.fingerprint();
-    crate::session::token_store(config, ctx.env(), name, &profile).save(&cached);
+    let location =
+        store_profile(ctx, config, name, &args.instance, (client, &report), stored).await?;
     writeln!(
         ctx.io.out(),
         "stored as profile '{name}' (now current; the sign-in is kept {})",

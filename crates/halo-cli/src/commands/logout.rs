@@ -16,7 +16,7 @@ pub async fn run(ctx: &mut Context, globals: &Globals) -> Result<()> {
     let p = config.profile(&name)?.clone();
     let mut revoked = String::new();
     if p.grant == GrantKind::AuthorizationCode {
-        revoked = match revoke(ctx, &config, &name, &p).await {
+        revoked = match revoke(ctx, &name).await {
             Ok(true) => "; the sign-in was revoked at Halo".into(),
             Ok(false) => "; Halo offers no revocation: the sign-in ends when it expires".into(),
             Err(e) => {
@@ -42,20 +42,11 @@ pub async fn run(ctx: &mut Context, globals: &Globals) -> Result<()> {
     Ok(())
 }
 
-/// Revokes the profile's refresh token: whether Halo offers revocation.
-async fn revoke(
-    ctx: &Context,
-    config: &Config,
-    name: &str,
-    p: &crate::config::Profile,
-) -> Result<bool> {
-    let settings = crate::session::profile_settings(config, ctx.env(), name, p)?;
-    let client = halopsa::Client::builder(settings)
-        .token_store(crate::session::token_store(config, ctx.env(), name, p))
-        .build()?;
-    let work = client.revoke_refresh_token();
-    match tokio::time::timeout(crate::session::SINGLE_CALL_TIMEOUT, work).await {
-        Ok(done) => Ok(done?),
-        Err(_) => anyhow::bail!("no answer within {:?}", crate::session::SINGLE_CALL_TIMEOUT),
-    }
+/// Revokes the profile's refresh token through its session: whether Halo offers revocation.
+async fn revoke(ctx: &Context, name: &str) -> Result<bool> {
+    let session = ctx.session(Some(name), &crate::session::RequestFlags::default())?;
+    crate::session::bounded(Some(crate::session::SINGLE_CALL_TIMEOUT), async {
+        Ok(session.client.revoke_refresh_token().await?)
+    })
+    .await
 }

@@ -192,6 +192,23 @@ fn concise_value(v: &Value) -> Option<Value> {
     }
 }
 
+/// Puts a page's place in `body`: `total`, `page` and, when pages follow, `more` saying how
+/// to get the next.
+pub fn page_of(body: &mut Map<String, Value>, total: u64, page_no: u32, page_size: u32) {
+    body.insert("total".into(), Value::from(total));
+    body.insert("page".into(), Value::from(page_no));
+    let pages = total.div_ceil(u64::from(page_size)).max(1);
+    if u64::from(page_no) < pages {
+        body.insert(
+            "more".into(),
+            Value::String(format!(
+                "page {page_no} of {pages}: call again with page={}",
+                page_no + 1
+            )),
+        );
+    }
+}
+
 /// `text` cut to `max` characters, with `…` where it was cut.
 pub fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

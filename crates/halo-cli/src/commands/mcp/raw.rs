@@ -187,18 +187,7 @@ pub async fn list(state: Arc<State>, args: List) -> Result<Answer> {
     };
     let mut body = Map::new();
     body.insert("resource".into(), json!(r.name));
-    body.insert("total".into(), json!(total));
-    body.insert("page".into(), json!(page_no));
-    let pages = total.div_ceil(u64::from(page_size)).max(1);
-    if u64::from(page_no) < pages {
-        body.insert(
-            "more".into(),
-            json!(format!(
-                "page {page_no} of {pages}: call again with page={}",
-                page_no + 1
-            )),
-        );
-    }
+    super::answer::page_of(&mut body, total, page_no, page_size);
     let rows = rows
         .iter()
         .map(|row| shape(row, args.response_format, &[]))

@@ -211,18 +211,7 @@ pub async fn open(state: Arc<State>, args: OpenTickets) -> Result<Answer> {
     let mut body = Map::new();
     body.insert("open_tickets_of".into(), json!(whose.join(", ")));
     let total = page.record_count.unwrap_or(page.items.len() as u64);
-    body.insert("total".into(), json!(total));
-    body.insert("page".into(), json!(page_no));
-    let pages = total.div_ceil(u64::from(page_size)).max(1);
-    if u64::from(page_no) < pages {
-        body.insert(
-            "more".into(),
-            json!(format!(
-                "page {page_no} of {pages}: call again with page={}",
-                page_no + 1
-            )),
-        );
-    }
+    super::answer::page_of(&mut body, total, page_no, page_size);
     Ok(tickets(
         body,
         &page.items,
